@@ -1,0 +1,220 @@
+"""Stage cache: load work whose parameters and inputs are unchanged instead of recomputing it.
+
+A *stage* is one unit of heavy work (simulate the survey, compute labels, train the model...). It
+writes its outputs into its own folder of the run directory, ``<run_dir>/<name>/``, and finishes by
+writing a record, ``stage.json``, holding
+
+- ``params``: the parameters that shaped the outputs (JSON-serialisable),
+- ``inputs``: a content fingerprint of every input (a file, a folder, or an earlier stage's folder),
+- ``key``: the sha256 of both, and ``outputs``: a content fingerprint of what the stage wrote.
+
+A later call with the same key finds the record and skips the work. An input that is itself a stage
+folder is fingerprinted by its record's ``outputs`` digest, so when an upstream stage recomputes and
+writes different files, every stage downstream of it misses too. Files are fingerprinted by content
+(sha256); the digest of an unchanged file (same size and modification time) is memoised in
+``<run_dir>/.fingerprints.json`` so that multi-GB inputs are hashed once.
+
+Work happens in a sibling folder, ``.<name>.partial-<key>``, that is renamed into place only when the
+stage succeeds, so a crash never leaves a half-written stage that looks complete. A failed stage's
+partial folder is kept: the next call with the same key hands it to ``compute`` again, so a long
+computation (training) can resume from the checkpoints it left there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+from galaxysd.errors import GalaxySDError
+
+RECORD_NAME = "stage.json"
+_CHUNK = 1 << 20
+
+
+def _canonical(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def sha256_file(path: Path) -> str:
+    """Content digest of one file (hex sha256)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _DigestMemo:
+    """sha256 of files keyed by (path, size, mtime_ns), persisted in the run folder."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self.table = json.loads(path.read_text())
+        except (OSError, ValueError):
+            self.table = {}
+        self.changed = False
+
+    def digest(self, file: Path) -> str:
+        stat = file.stat()
+        key = str(file.resolve())
+        stamp = [stat.st_size, stat.st_mtime_ns]
+        entry = self.table.get(key)
+        if entry and entry[:2] == stamp:
+            return entry[2]
+        value = sha256_file(file)
+        self.table[key] = [*stamp, value]
+        self.changed = True
+        return value
+
+    def save(self) -> None:
+        if self.changed:
+            atomic_write_text(self.path, json.dumps(self.table))
+            self.changed = False
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and an atomic rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def fingerprint(path: str | os.PathLike, memo: _DigestMemo | None = None) -> str:
+    """Content fingerprint of a file, a folder, or a finished stage folder.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file (its sha256), a stage folder (its record's output digest) or any other folder (digest
+        of its files' relative paths and contents, hidden files excluded).
+    memo : optional
+        Memo of file digests, to avoid re-hashing unchanged large files.
+
+    Returns
+    -------
+    str
+        Hex digest.
+
+    Raises
+    ------
+    GalaxySDError
+        If ``path`` does not exist.
+    """
+    path = Path(path)
+    hash_file = memo.digest if memo is not None else sha256_file
+    if path.is_file():
+        return hash_file(path)
+    if not path.is_dir():
+        raise GalaxySDError(f"stage input {path} does not exist; run the stage that makes it first")
+    record = path / RECORD_NAME
+    if record.is_file():
+        return json.loads(record.read_text())["outputs"]
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        digest.update(file.relative_to(path).as_posix().encode())
+        digest.update(hash_file(file).encode())
+    return digest.hexdigest()
+
+
+@dataclass
+class StageResult:
+    """What :func:`run_stage` returns.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The stage folder holding its outputs.
+    hit : bool
+        ``True`` if the outputs were loaded from an earlier run, ``False`` if computed now.
+    record : dict
+        The stage record (params, inputs, key, outputs).
+    """
+
+    path: Path
+    hit: bool
+    record: dict
+
+
+def stage_key(params: Mapping[str, Any], inputs: Iterable[str | os.PathLike] = (),
+              memo: _DigestMemo | None = None) -> tuple[str, dict]:
+    """The cache key of a stage and the input fingerprints it was made from."""
+    input_prints = {str(Path(p)): fingerprint(p, memo) for p in inputs}
+    key = hashlib.sha256(_canonical({"params": params, "inputs": sorted(input_prints.values())})
+                         .encode()).hexdigest()
+    return key, input_prints
+
+
+def run_stage(run_dir: str | os.PathLike, name: str, params: Mapping[str, Any],
+              compute: Callable[[Path], Any], inputs: Iterable[str | os.PathLike] = (),
+              force: bool = False, verbose: bool = True) -> StageResult:
+    """Run ``compute`` into ``<run_dir>/<name>/`` unless an up-to-date record says it already ran.
+
+    Parameters
+    ----------
+    run_dir : str or path-like
+        The profile's run folder.
+    name : str
+        Stage name, used as the folder name (``"01_data/labels"`` makes a nested folder).
+    params : mapping
+        JSON-serialisable parameters that determine the outputs; any change recomputes the stage.
+    compute : callable
+        ``compute(out_dir)`` writes the stage's files into ``out_dir``: a partial folder that is empty,
+        or holds what an interrupted earlier attempt with the same key left (checkpoints to resume).
+    inputs : iterable of path-like, optional
+        Files, folders or earlier stage folders the stage reads; a change of content recomputes it.
+    force : bool, optional
+        Recompute even if the record matches.
+    verbose : bool, optional
+        Print one line saying whether the stage was loaded or computed.
+
+    Returns
+    -------
+    StageResult
+        The stage folder, whether it was a cache hit, and its record.
+
+    Examples
+    --------
+    >>> result = run_stage(run, "labels", {"min_debiased": 0.8}, compute=write_labels)  # doctest: +SKIP
+    """
+    run_dir = Path(run_dir)
+    out = run_dir / name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    memo = _DigestMemo(run_dir / ".fingerprints.json")
+    key, input_prints = stage_key(params, list(inputs), memo)
+    record_path = out / RECORD_NAME
+    if not force and record_path.is_file():
+        record = json.loads(record_path.read_text())
+        if record.get("key") == key:
+            memo.save()
+            if verbose:
+                print(f"[stage {name}] up to date, loaded from {out}")
+            return StageResult(out, True, record)
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = out.parent / f".{out.name}.partial-{key[:16]}"
+    work.mkdir(exist_ok=True)
+    compute(work)  # on failure the partial folder stays, for inspection and resumption
+    record = {"name": name, "params": json.loads(_canonical(params)), "inputs": input_prints,
+              "key": key, "outputs": fingerprint(work, memo)}
+    (work / RECORD_NAME).write_text(json.dumps(record, indent=2))
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(work, out)
+    memo.save()
+    if verbose:
+        print(f"[stage {name}] computed into {out}")
+    return StageResult(out, False, record)

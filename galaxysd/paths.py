@@ -1,0 +1,93 @@
+"""Where data, stage outputs and figures live.
+
+Paths come from the caller (the runner passes absolute paths to every notebook) or from the
+environment (``GALAXYSD_DATA``, ``GALAXYSD_RUNS``, ``GALAXYSD_FIGURES``); they are never derived from the
+current working directory, so a notebook gives the same result wherever it is started from.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def project_root() -> Path | None:
+    """The source checkout this package lives in, or ``None`` for a non-editable install.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The folder holding ``notebooks/`` and ``_toc.yml`` next to the package, if there is one.
+    """
+    root = PACKAGE_DIR.parent
+    if (root / "notebooks").is_dir() and (root / "_toc.yml").is_file():
+        return root
+    return None
+
+
+def _default_base() -> Path:
+    # Inside a checkout, keep outputs beside the book; elsewhere use the user's cache folder.
+    root = project_root()
+    return root if root is not None else Path.home() / ".cache" / "galaxysd"
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    """The three folders a notebook reads and writes.
+
+    Attributes
+    ----------
+    profile : str
+        Profile name (``smoke``, ``demo`` or ``paper``).
+    run : pathlib.Path
+        Stage outputs of this profile (one sub-folder per stage, each with a ``stage.json`` record).
+    figures : pathlib.Path
+        Figures of this profile, saved as PNG and PDF.
+    data : pathlib.Path
+        Downloaded real data files (paper profile) or the simulated survey (smoke/demo).
+    """
+
+    profile: str
+    run: Path
+    figures: Path
+    data: Path
+
+    def ensure(self) -> "RunPaths":
+        """Create the folders if they do not exist and return ``self``."""
+        for folder in (self.run, self.figures, self.data):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def run_paths(profile: str, run_dir: str | os.PathLike = "", figures_dir: str | os.PathLike = "",
+              data_dir: str | os.PathLike = "") -> RunPaths:
+    """Resolve a profile's folders, filling empty arguments from the environment.
+
+    Parameters
+    ----------
+    profile : str
+        Profile name.
+    run_dir, figures_dir, data_dir : str or path-like, optional
+        Explicit folders. An empty string means: ``$GALAXYSD_RUNS/<profile>``,
+        ``$GALAXYSD_FIGURES/<profile>`` and ``$GALAXYSD_DATA`` respectively, falling back to
+        ``runs/``, ``figures/`` and ``data/`` of the source checkout (or ``~/.cache/galaxysd``).
+
+    Returns
+    -------
+    RunPaths
+        Absolute folders, created on disk.
+
+    Examples
+    --------
+    >>> paths = run_paths("smoke", run_dir="/tmp/gsd-runs")  # doctest: +SKIP
+    """
+    base = _default_base()
+    run = Path(run_dir) if str(run_dir) else Path(os.environ.get("GALAXYSD_RUNS", base / "runs")) / profile
+    figures = (Path(figures_dir) if str(figures_dir)
+               else Path(os.environ.get("GALAXYSD_FIGURES", base / "figures")) / profile)
+    data = Path(data_dir) if str(data_dir) else Path(os.environ.get("GALAXYSD_DATA", base / "data"))
+    return RunPaths(profile, run.expanduser().resolve(), figures.expanduser().resolve(),
+                    data.expanduser().resolve()).ensure()
