@@ -1,0 +1,21 @@
+"""Galaxy Zoo 2: schema, labels from votes, tags and prompts, loaders, and the simulated survey.
+
+The names most callers need are re-exported here::
+
+    from galaxysd import gz2
+    gz2.TABLE1_PROMPTS["F"]            # "sdss, spiral galaxy with 4 spiral arms"
+    manifest = gz2.read_training_manifest(paths.run)
+"""
+
+from galaxysd.gz2.manifest import (MANIFEST_COLUMNS, TRAINING_STAGE, read_training_manifest,
+                                   training_manifest_path, write_manifest)
+from galaxysd.gz2.prompts import DETG_PROMPTS, TABLE1_PROMPTS, TABLE1_TAGS, unseen_words
+from galaxysd.gz2.schema import ANSWERS, TASKS, THRESHOLDS, TREE, hart16_columns
+from galaxysd.gz2.tags import (CAPTION_PREFIX, EARLY_TYPE_TAGS, PRIMARY_TAGS, TAG_ORDER, TAG_PHRASES,
+                               caption, caption_from_tags, sort_tags, split_tags)
+
+__all__ = ["ANSWERS", "TASKS", "THRESHOLDS", "TREE", "hart16_columns", "TABLE1_PROMPTS", "TABLE1_TAGS",
+           "DETG_PROMPTS", "unseen_words", "CAPTION_PREFIX", "EARLY_TYPE_TAGS", "PRIMARY_TAGS",
+           "TAG_ORDER", "TAG_PHRASES", "caption", "caption_from_tags", "sort_tags", "split_tags",
+           "MANIFEST_COLUMNS", "TRAINING_STAGE", "read_training_manifest", "training_manifest_path",
+           "write_manifest"]

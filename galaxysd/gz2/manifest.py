@@ -1,0 +1,92 @@
+"""The training manifest: the table of images and tags that the diffusion model is fine-tuned on.
+
+``01_data`` writes it to ``<run_dir>/01_data/training/manifest.csv`` (stage ``"01_data/training"``)
+with one row per training galaxy and the columns
+
+- ``objid`` (int64): SDSS DR7 objID;
+- ``image_path`` (str): absolute path of the galaxy's JPEG;
+- ``tags`` (str): the galaxy's tag phrases in canonical order joined by ``"|"``;
+- ``caption`` (str): ``"sdss, "`` + the tags joined by ``", "``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from galaxysd.errors import DataError
+
+#: Stage name and file name of the training manifest.
+TRAINING_STAGE = "01_data/training"
+MANIFEST_NAME = "manifest.csv"
+MANIFEST_COLUMNS = ("objid", "image_path", "tags", "caption")
+
+
+def training_manifest_path(run_dir: str | os.PathLike) -> Path:
+    """Where ``01_data`` writes the training manifest inside a run folder."""
+    return Path(run_dir) / TRAINING_STAGE / MANIFEST_NAME
+
+
+def write_manifest(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write a manifest atomically (temporary file and rename) after checking its columns."""
+    _check(frame, path)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    frame.loc[:, list(MANIFEST_COLUMNS)].to_csv(tmp, index=False)
+    os.replace(tmp, path)
+    return path
+
+
+def _check(frame: pd.DataFrame, path) -> None:
+    missing = [c for c in MANIFEST_COLUMNS if c not in frame.columns]
+    if missing:
+        raise DataError(f"training manifest {path} lacks column(s) {missing}; expected {list(MANIFEST_COLUMNS)}")
+    empty = frame["tags"].isna() | (frame["tags"].astype(str) == "")
+    if empty.any():
+        raise DataError(f"training manifest {path}: {int(empty.sum())} row(s) have no tags")
+    bad = ~frame["caption"].astype(str).str.startswith("sdss")
+    if bad.any():
+        raise DataError(f"training manifest {path}: {int(bad.sum())} caption(s) do not start with 'sdss, '")
+
+
+def read_training_manifest(path: str | os.PathLike, check_images: bool = False) -> pd.DataFrame:
+    """Read and validate a training manifest.
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``manifest.csv`` (or a run folder, in which case the ``01_data/training`` stage is read).
+    check_images : bool, optional
+        Also check that every ``image_path`` exists.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``objid`` (int64), ``image_path``, ``tags``, ``caption``.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, lacks a column, has a row without tags, or (with ``check_images``)
+        names images that do not exist.
+
+    Examples
+    --------
+    >>> manifest = read_training_manifest(paths.run)  # doctest: +SKIP
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = training_manifest_path(path)
+    if not path.is_file():
+        raise DataError(f"training manifest {path} does not exist; run notebook 01_data first")
+    frame = pd.read_csv(path, dtype={"image_path": str, "tags": str, "caption": str})
+    _check(frame, path)
+    frame["objid"] = frame["objid"].astype("int64")
+    if check_images:
+        missing = [p for p in frame["image_path"] if not Path(p).is_file()]
+        if missing:
+            raise DataError(f"training manifest {path}: {len(missing)} image(s) missing, e.g. {missing[0]}")
+    return frame
