@@ -26,7 +26,7 @@ CAPTION_WORDS = """
 sdss smooth completely round rounded in between cigar shaped shape galaxy galaxies edge on with
 bulge boxy no bar structure the center centre of spiral arm arms loosely loose wound tightly tight
 medium just noticeable obvious dominant central prominence ring merger dust lane disturbed irregular
-lens or arc other features disk more than four can't tell one two three odd and a an star artifact
+lens or arc other feature features disk number can more than four can't tell one two three odd and a an star artifact
 elliptical early late type dusty blue red face compact extended bright faint
 """.split()
 
@@ -72,23 +72,40 @@ def build_vocab_and_merges(words=CAPTION_WORDS) -> tuple[dict[str, int], list[st
     known = set(vocab_list)
     merges: list[str] = []
     byte_map = _bytes_to_unicode()
+    ranks: dict[tuple[str, str], int] = {}
     for word in dict.fromkeys(w.lower() for w in words):
         # The CLIP pre-tokenizer splits letters from punctuation; keep only letter runs as words.
         for piece in _letter_runs(word):
             symbols = [byte_map[b] for b in piece.encode("utf-8")]
-            if len(symbols) < 2:
-                continue
             symbols[-1] += "</w>"
+            # Segment with the merges so far (they outrank any new one), then join the segments
+            # left to right with new, lower-priority merges.
+            symbols = _apply_bpe(symbols, ranks)
             left = symbols[0]
             for right in symbols[1:]:
                 merged = left + right
-                if merged not in known:
+                if (left, right) not in ranks:
+                    ranks[(left, right)] = len(merges)
                     merges.append(f"{left} {right}")
+                if merged not in known:
                     vocab_list.append(merged)
                     known.add(merged)
                 left = merged
     vocab_list += [BOS, EOS]
     return {token: i for i, token in enumerate(vocab_list)}, merges
+
+
+def _apply_bpe(symbols: list[str], ranks: dict[tuple[str, str], int]) -> list[str]:
+    """Byte-pair encoding of one word: repeatedly join the adjacent pair of lowest merge rank."""
+    symbols = list(symbols)
+    while len(symbols) > 1:
+        pairs = [(ranks.get(pair, None), i) for i, pair in enumerate(zip(symbols, symbols[1:]))]
+        pairs = [(r, i) for r, i in pairs if r is not None]
+        if not pairs:
+            break
+        _, i = min(pairs)
+        symbols[i:i + 2] = [symbols[i] + symbols[i + 1]]
+    return symbols
 
 
 def _letter_runs(word: str) -> list[str]:
