@@ -1,0 +1,43 @@
+# Two commands on a fresh machine with Python 3 and make:
+#   make book   install, run every notebook of $(PROFILE) (default demo), build _build/html/
+#   make test   install, run the unit tests and every notebook on the smoke profile
+PYTHON ?= python3
+PROFILE ?= demo
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.galaxysd-installed
+# Two cores: give the math libraries both, and never run two heavy processes at once.
+export OMP_NUM_THREADS ?= 2
+export MKL_NUM_THREADS ?= 2
+export MPLBACKEND ?= Agg
+export PYDEVD_DISABLE_FILE_VALIDATION = 1
+
+.PHONY: book run build test install clean help
+
+help:
+	@echo "make book [PROFILE=demo|smoke|paper]   run the notebooks and build the book"
+	@echo "make test                              unit tests + every notebook on the smoke profile"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m galaxysd run --profile $(PROFILE)
+
+build: $(STAMP)
+	$(BIN)/python -m galaxysd build
+
+book: $(STAMP)
+	$(BIN)/python -m galaxysd book --profile $(PROFILE)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf _build book/notebooks

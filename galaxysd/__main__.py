@@ -1,0 +1,109 @@
+"""Command line: ``python -m galaxysd {run,build,book,params,simulate}``.
+
+Examples
+--------
+Run every notebook of the demo profile, then build the book::
+
+    python -m galaxysd book
+
+Re-run one notebook with a new value (precedence: notebook default < profile < --set)::
+
+    python -m galaxysd run --profile demo --only 03_generate --set 03_generate.guidance_scale=5.0
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from galaxysd.errors import GalaxySDError
+
+
+def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", default="demo", help="smoke, demo (default) or paper")
+    parser.add_argument("--only", nargs="+", metavar="NOTEBOOK",
+                        help="run only these notebooks (e.g. 01_data 03), in stage order")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="NOTEBOOK.PARAM=VALUE", help="one-off parameter value (YAML syntax)")
+    parser.add_argument("--output-dir", help="where executed notebooks go (default book/notebooks)")
+    parser.add_argument("--run-dir", default="", help="stage outputs (default $GALAXYSD_RUNS/<profile>)")
+    parser.add_argument("--figures-dir", default="", help="figures (default figures/<profile>)")
+    parser.add_argument("--data-dir", default="", help="data (default $GALAXYSD_DATA)")
+    parser.add_argument("--root", help="project root holding notebooks/ (default: this checkout)")
+    parser.add_argument("--no-progress", action="store_true", help="hide papermill's progress bar")
+
+
+def _run(args) -> None:
+    from galaxysd.book import run_profile
+
+    run_profile(args.profile, args.only, args.overrides, root=args.root, output_dir=args.output_dir,
+                run_dir=args.run_dir, figures_dir=args.figures_dir, data_dir=args.data_dir,
+                progress=not args.no_progress)
+
+
+def _build(args) -> None:
+    from galaxysd.book import build_book
+
+    index = build_book(args.root)
+    print(f"[galaxysd] the book is at {index}")
+
+
+def _params(args) -> None:
+    from galaxysd.book import declared_parameters, discover_notebooks, load_profile, notebooks_dir, \
+        _match_notebook
+
+    known = discover_notebooks(notebooks_dir(args.root))
+    name = _match_notebook(args.notebook, known)
+    profile_values = load_profile(args.profile)["notebooks"].get(name, {})
+    print(f"{name} (profile {args.profile}):")
+    for param in declared_parameters(known[name]).values():
+        value = profile_values.get(param.name, param.default)
+        print(f"  {param.name} = {value!r}  [{param.type_name}]  # {param.comment}")
+
+
+def _simulate(args) -> None:
+    from galaxysd.gz2 import simulate_survey
+
+    result = simulate_survey(args.out, n_galaxies=args.n_galaxies, image_size=args.image_size,
+                             seed=args.seed)
+    print(f"[galaxysd] simulated survey written to {args.out}")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``galaxysd`` command."""
+    parser = argparse.ArgumentParser(prog="galaxysd", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="execute the notebooks of a profile")
+    _add_run_arguments(run)
+    build = sub.add_parser("build", help="build the book from the executed notebooks")
+    build.add_argument("--root")
+    book = sub.add_parser("book", help="run the notebooks, then build the book")
+    _add_run_arguments(book)
+    params = sub.add_parser("params", help="list a notebook's parameters and the profile's values")
+    params.add_argument("notebook")
+    params.add_argument("--profile", default="demo")
+    params.add_argument("--root")
+    simulate = sub.add_parser("simulate", help="write the simulated GZ2-like survey")
+    simulate.add_argument("out", help="output folder")
+    simulate.add_argument("--n-galaxies", type=int, default=5000)
+    simulate.add_argument("--image-size", type=int, default=128)
+    simulate.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    try:
+        if args.command in ("run", "book"):
+            _run(args)
+        if args.command in ("build", "book"):
+            _build(args)
+        if args.command == "params":
+            _params(args)
+        if args.command == "simulate":
+            _simulate(args)
+    except GalaxySDError as err:
+        print(f"galaxysd: error: {err}", file=sys.stderr)
+        return 2 if not err.__class__.__name__.startswith("NotebookExecution") else 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

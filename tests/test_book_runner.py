@@ -1,0 +1,190 @@
+"""The notebook runner: checks before running, precedence of values, failures, and the book pages."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from galaxysd import book
+from galaxysd.errors import NotebookExecutionError, ParameterError
+
+HEADER = "# %% [markdown]\n# # {title}\n\n"
+PARAMETERS = '''# %% tags=["parameters"]
+profile = "demo"  # profile name
+run_dir = ""  # stage outputs
+figures_dir = ""  # figures
+data_dir = ""  # data
+seed = 0  # random seed
+scale = 1.5  # a float knob (unitless)
+label = "a"  # a string knob
+steps = [1, 2]  # a list knob
+'''
+RECORD = '''
+# %%
+import json, pathlib
+pathlib.Path(run_dir, "{name}.json").write_text(json.dumps(
+    dict(profile=profile, seed=seed, scale=scale, label=label, steps=steps)))
+'''
+
+
+def write_project(root: Path, failing: bool = False) -> Path:
+    """A project with two tiny notebooks and a profile folder, in the real layout."""
+    (root / "notebooks").mkdir(parents=True)
+    for name in ("01_first", "02_second"):
+        body = HEADER.format(title=name) + PARAMETERS + RECORD.format(name=name)
+        if failing and name == "02_second":
+            body += "\n# %%\nvalue = 1 / 0\n"
+        (root / "notebooks" / f"{name}.py").write_text(body)
+    profiles = root / "profiles"
+    profiles.mkdir()
+    (profiles / "tiny.yaml").write_text(
+        "description: a test profile\nnotebooks:\n  01_first: {seed: 7, scale: 2.5}\n  02_second: {}\n")
+    return profiles
+
+
+@pytest.fixture
+def project(tmp_path):
+    profiles = write_project(tmp_path / "project")
+    return tmp_path / "project", profiles
+
+
+def test_declared_parameters_come_with_defaults_and_comments(project):
+    root, _ = project
+    declared = book.declared_parameters(root / "notebooks" / "01_first.py")
+    assert list(declared) == ["profile", "run_dir", "figures_dir", "data_dir", "seed", "scale", "label",
+                              "steps"]
+    assert declared["scale"].default == 1.5
+    assert declared["scale"].comment == "a float knob (unitless)"
+    assert declared["steps"].default == [1, 2]
+
+
+def test_unknown_profile_is_rejected_with_the_available_ones(project):
+    root, profiles = project
+    with pytest.raises(ParameterError, match=r"unknown profile 'nope'.*tiny"):
+        book.plan_run("nope", root=root, profiles_dir=profiles)
+
+
+def test_unknown_notebook_is_rejected_with_the_available_ones(project):
+    root, profiles = project
+    with pytest.raises(ParameterError, match=r"unknown notebook '09_missing'.*01_first, 02_second"):
+        book.plan_run("tiny", only=["09_missing"], root=root, profiles_dir=profiles)
+    with pytest.raises(ParameterError, match="unknown notebook '07_x'"):
+        book.plan_run("tiny", overrides=["07_x.seed=1"], root=root, profiles_dir=profiles)
+
+
+def test_unknown_parameter_is_rejected_listing_the_declared_ones(project):
+    root, profiles = project
+    with pytest.raises(ParameterError, match=r"has no parameter 'guidance'.*seed, scale, label, steps"):
+        book.plan_run("tiny", overrides=["01_first.guidance=3"], root=root, profiles_dir=profiles)
+
+
+def test_unknown_parameter_in_a_profile_is_rejected(project):
+    root, profiles = project
+    (profiles / "bad.yaml").write_text("notebooks:\n  02_second: {sede: 3}\n")
+    with pytest.raises(ParameterError, match=r"profile 'bad'.*no parameter 'sede'"):
+        book.plan_run("bad", root=root, profiles_dir=profiles)
+
+
+@pytest.mark.parametrize("override, expected", [
+    ("01_first.seed=1.5", "expects int"),
+    ("01_first.seed=true", "expects int"),
+    ("01_first.scale=abc", "expects float"),
+    ("01_first.label=3", "expects str"),
+    ("01_first.steps=4", "expects list"),
+])
+def test_wrong_type_is_rejected_before_running(project, override, expected):
+    root, profiles = project
+    with pytest.raises(ParameterError, match=expected):
+        book.plan_run("tiny", overrides=[override], root=root, profiles_dir=profiles)
+
+
+def test_int_is_accepted_for_a_float_parameter(project):
+    root, profiles = project
+    plan, = book.plan_run("tiny", only=["01"], overrides=["01_first.scale=3"], root=root,
+                          profiles_dir=profiles)
+    assert plan.parameters["scale"] == 3.0 and isinstance(plan.parameters["scale"], float)
+
+
+def test_malformed_override_is_rejected():
+    with pytest.raises(ParameterError, match="NOTEBOOK.PARAMETER=VALUE"):
+        book.parse_override("seed=3")
+
+
+def test_precedence_is_default_then_profile_then_command_line(project):
+    root, profiles = project
+    plan, = book.plan_run("tiny", only=["01_first"], overrides=["01_first.scale=9.0"], root=root,
+                          profiles_dir=profiles)
+    assert plan.parameters["label"] == "a" and plan.origins["label"] == "notebook default"
+    assert plan.parameters["seed"] == 7 and plan.origins["seed"] == "profile 'tiny'"
+    assert plan.parameters["scale"] == 9.0 and plan.origins["scale"] == "command line"
+    assert plan.parameters["profile"] == "tiny"
+
+
+def test_nothing_runs_when_a_later_notebook_has_a_bad_parameter(project, tmp_path):
+    root, profiles = project
+    with pytest.raises(ParameterError):
+        book.run_profile("tiny", overrides=["02_second.nope=1"], root=root, profiles_dir=profiles,
+                         output_dir=tmp_path / "out", run_dir=str(tmp_path / "runs"), progress=False)
+    assert not (tmp_path / "runs" / "01_first.json").exists()
+
+
+@pytest.mark.slow
+def test_run_executes_in_order_with_merged_values_and_renders_settings(project, tmp_path):
+    root, profiles = project
+    out, runs = tmp_path / "out", tmp_path / "runs"
+    written = book.run_profile("tiny", overrides=["02_second.label=cli"], root=root,
+                               profiles_dir=profiles, output_dir=out, run_dir=str(runs),
+                               figures_dir=str(tmp_path / "fig"), data_dir=str(tmp_path / "data"),
+                               progress=False)
+    assert [p.name for p in written] == ["01_first.ipynb", "02_second.ipynb"]
+    first = json.loads((runs / "01_first.json").read_text())
+    second = json.loads((runs / "02_second.json").read_text())
+    assert first == {"profile": "tiny", "seed": 7, "scale": 2.5, "label": "a", "steps": [1, 2]}
+    assert second["label"] == "cli" and second["seed"] == 0
+
+    nb = nbformat.read(out / "02_second.ipynb", as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and "remove-cell" in injected[0].metadata.tags
+    settings = [c for c in nb.cells if book.SETTINGS_TAG in c.metadata.get("tags", [])]
+    assert len(settings) == 1
+    assert "{dropdown}" in settings[0].source and '`"cli"` | command line' in settings[0].source
+    assert "| 02_second |" in (out / "run_times.md").read_text()
+
+
+@pytest.mark.slow
+def test_failing_cell_exits_nonzero_names_the_cell_and_keeps_the_notebook(tmp_path):
+    root = tmp_path / "project"
+    profiles = write_project(root, failing=True)
+    with pytest.raises(NotebookExecutionError, match=r"notebook 02_second failed in code cell .*ZeroDivision"):
+        book.run_profile("tiny", root=root, profiles_dir=profiles, output_dir=tmp_path / "out",
+                         run_dir=str(tmp_path / "runs"), progress=False)
+    kept = tmp_path / "out" / "02_second.failed.ipynb"
+    assert kept.is_file() and not (tmp_path / "out" / "02_second.ipynb").exists()
+    errors = [o for c in nbformat.read(kept, as_version=4).cells if c.cell_type == "code"
+              for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert errors and errors[0]["ename"] == "ZeroDivisionError"
+    assert (tmp_path / "out" / "01_first.ipynb").is_file()
+
+
+def test_command_line_reports_a_bad_parameter_with_exit_code_2(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "galaxysd", "run", "--profile", "smoke", "--only",
+                             "01_data", "--set", "01_data.no_such_knob=1", "--run-dir",
+                             str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "no parameter 'no_such_knob'" in result.stderr
+
+
+def test_every_shipped_profile_is_valid_for_every_notebook():
+    for profile in book.available_profiles():
+        plans = book.plan_run(profile, paths={"run_dir": "/x", "figures_dir": "/y", "data_dir": "/z"})
+        assert [p.name for p in plans] == list(book.discover_notebooks(book.notebooks_dir()))
+
+
+def test_table_of_contents_lists_every_notebook():
+    root = Path(book.__file__).resolve().parents[1]
+    toc = (root / "_toc.yml").read_text()
+    for name in book.discover_notebooks(root / "notebooks"):
+        assert f"book/notebooks/{name}" in toc, f"{name} is missing from _toc.yml"
