@@ -1,0 +1,262 @@
+"""Batch generation to disk: a plan of samples, a manifest, resumption and sharding over processes.
+
+A *plan* lists every image to make (sample id, prompt, seed, reference galaxy); every random choice
+in it is derived from the run's seed and the sample's label and index, so the same plan comes out
+wherever and however often it is made. :func:`generate_to_disk` makes the plan's images in batches,
+writes each as ``<sample_id>.png`` and records it in this process's manifest,
+``manifest-rank<r>.csv``; a rerun skips the samples already recorded (resume), and process ``r`` of
+``n`` only takes the rows ``r, r + n, r + 2n, ...`` (sharding). :func:`merge_manifests` joins the
+per-process manifests into ``manifest.csv`` and checks that every planned sample is there once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import zlib
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from galaxysd.cache import atomic_write_text
+from galaxysd.diffusion.prompts import parse_weighted_prompt
+from galaxysd.diffusion.sample import (SamplerSettings, generate, load_images, native_resolution,
+                                       save_png)
+from galaxysd.errors import GalaxySDError, ParameterError
+
+PLAN_COLUMNS = ("sample_id", "label", "prompt", "index", "seed", "reference_id")
+MANIFEST_COLUMNS = ("file", "sample_id", "label", "prompt", "weights", "seed", "reference_id", "mode",
+                    "scheduler", "steps", "guidance", "strength", "resolution", "rank")
+MANIFEST_NAME = "manifest.csv"
+
+
+def _label_key(label: str) -> int:
+    return zlib.crc32(str(label).encode())
+
+
+def sample_seed(seed: int, label: str, index: int) -> int:
+    """The seed of one sample, derived from the run seed, its label and its index (a 31-bit int)."""
+    state = np.random.SeedSequence([int(seed), _label_key(label), int(index)]).generate_state(1)[0]
+    return int(state) & 0x7FFFFFFF
+
+
+def _safe(label: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(label)).strip("_") or "sample"
+
+
+def plan_samples(prompts: Mapping[str, str], n_per_prompt: int, seed: int,
+                 references: Sequence[int] | Mapping[str, Sequence[int]] | None = None) -> pd.DataFrame:
+    """Every sample to generate: id, prompt, seed and (for image-to-image) the reference drawn.
+
+    Parameters
+    ----------
+    prompts : mapping
+        Label (e.g. a Table 1 letter) -> weighted prompt.
+    n_per_prompt : int
+        Images per prompt.
+    seed : int
+        Run seed; each sample's seed and reference draw derive from it, its label and its index.
+    references : sequence of int or mapping, optional
+        Pool of reference ids (objids) to draw from uniformly, or one pool per label. ``None``: no
+        references (text-to-image).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`PLAN_COLUMNS`; ``reference_id`` is -1 without references.
+
+    Raises
+    ------
+    ParameterError
+        If ``n_per_prompt`` is negative or a reference pool is empty.
+
+    Examples
+    --------
+    >>> plan = plan_samples({"A": "sdss, cigar-shaped galaxy"}, 3, seed=0, references=[11, 12, 13])
+    >>> list(plan.sample_id)
+    ['A-0000', 'A-0001', 'A-0002']
+    """
+    if n_per_prompt < 0:
+        raise ParameterError(f"plan_samples: n_per_prompt must be >= 0, got {n_per_prompt}")
+    rows = []
+    for label, prompt in prompts.items():
+        parse_weighted_prompt(prompt)  # fail early on a malformed prompt
+        pool = references.get(label) if isinstance(references, Mapping) else references
+        if pool is not None and len(pool) == 0:
+            raise ParameterError(f"plan_samples: the reference pool of prompt {label!r} is empty")
+        for index in range(n_per_prompt):
+            reference = -1
+            if pool is not None:
+                rng = np.random.default_rng([int(seed), _label_key(label), index, 1])
+                reference = int(pool[int(rng.integers(len(pool)))])
+            rows.append((f"{_safe(label)}-{index:04d}", str(label), prompt, index,
+                         sample_seed(seed, label, index), reference))
+    plan = pd.DataFrame(rows, columns=list(PLAN_COLUMNS))
+    if plan["sample_id"].duplicated().any():
+        raise ParameterError("plan_samples: two labels map to the same file name; use simpler labels")
+    return plan
+
+
+def shard_from_env() -> tuple[int, int]:
+    """This process's rank and the number of processes, from ``torchrun``/``accelerate launch``."""
+    return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+
+
+def _manifests(out_dir: Path) -> list[Path]:
+    return sorted(out_dir.glob("manifest-rank*.csv"))
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"file": str, "sample_id": str, "label": str, "prompt": str,
+                                    "weights": str, "mode": str, "scheduler": str}, keep_default_na=False)
+
+
+def done_samples(out_dir: str | os.PathLike) -> set[str]:
+    """Sample ids recorded by any process's manifest whose image file exists."""
+    out_dir = Path(out_dir)
+    done: set[str] = set()
+    for path in _manifests(out_dir):
+        frame = _read(path)
+        done |= {sid for sid, file in zip(frame["sample_id"], frame["file"]) if (out_dir / file).is_file()}
+    return done
+
+
+def generate_to_disk(pipe, plan: pd.DataFrame, out_dir: str | os.PathLike, settings: SamplerSettings,
+                     reference_paths: Mapping[int, str] | None = None, batch_size: int = 8,
+                     rank: int | None = None, world_size: int | None = None,
+                     progress: bool = True) -> pd.DataFrame:
+    """Generate this process's share of a plan into ``out_dir``, skipping what is already there.
+
+    Parameters
+    ----------
+    pipe : diffusers.StableDiffusionPipeline
+        The model.
+    plan : pandas.DataFrame
+        From :func:`plan_samples`.
+    out_dir : str or path-like
+        Folder for ``<sample_id>.png`` and ``manifest-rank<r>.csv``.
+    settings : SamplerSettings
+        Scheduler, steps, guidance, strength (``None`` = text-to-image), resolution.
+    reference_paths : mapping, optional
+        Reference id -> image path; needed for image-to-image.
+    batch_size : int, optional
+        Images per pipeline call.
+    rank, world_size : int, optional
+        Shard of this process; by default from the environment (:func:`shard_from_env`).
+    progress : bool, optional
+        Show a progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        This process's manifest (columns :data:`MANIFEST_COLUMNS`), including earlier runs' rows.
+
+    Raises
+    ------
+    ParameterError
+        If image-to-image is asked for without references, or the shard is invalid.
+
+    Examples
+    --------
+    >>> generate_to_disk(pipe, plan, out, SamplerSettings(), paths_by_objid)  # doctest: +SKIP
+    """
+    from tqdm.auto import tqdm
+
+    env_rank, env_world = shard_from_env()
+    rank = env_rank if rank is None else int(rank)
+    world_size = env_world if world_size is None else int(world_size)
+    if not 0 <= rank < world_size:
+        raise ParameterError(f"generate_to_disk: rank {rank} is not in [0, {world_size})")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    resolution = settings.resolution or native_resolution(pipe)
+    img2img = settings.strength is not None
+    if img2img:
+        missing = set(plan["reference_id"]) - set(reference_paths or {})
+        if missing:
+            raise ParameterError(f"generate_to_disk: no image path for reference id(s) {sorted(missing)[:5]}; "
+                                 "pass reference_paths={objid: image_path}")
+    own = out_dir / f"manifest-rank{rank}.csv"
+    manifest = _read(own) if own.is_file() else pd.DataFrame(columns=list(MANIFEST_COLUMNS))
+    done = done_samples(out_dir)
+    manifest = manifest[manifest["sample_id"].isin(done)]
+    todo = plan.iloc[rank::world_size]
+    todo = todo[~todo["sample_id"].isin(done)]
+    bar = tqdm(total=len(todo), desc=f"generate ({settings.mode}, rank {rank}/{world_size})",
+               disable=not progress or len(todo) == 0)
+    for start in range(0, len(todo), batch_size):
+        batch = todo.iloc[start:start + batch_size]
+        references = (load_images([reference_paths[r] for r in batch["reference_id"]], resolution)
+                      if img2img else None)
+        images = generate(pipe, list(batch["prompt"]), list(batch["seed"]), settings, references)
+        rows = []
+        for image, row in zip(images, batch.itertuples(index=False)):
+            file = f"{row.sample_id}.png"
+            save_png(image, out_dir / file)
+            weights = [[s.text, s.weight] for s in parse_weighted_prompt(row.prompt)]
+            rows.append(dict(file=file, sample_id=row.sample_id, label=row.label, prompt=row.prompt,
+                             weights=json.dumps(weights), seed=int(row.seed),
+                             reference_id=int(row.reference_id) if img2img else -1, mode=settings.mode,
+                             scheduler=settings.scheduler, steps=settings.steps, guidance=settings.guidance,
+                             strength=settings.strength if img2img else "", resolution=resolution, rank=rank))
+        manifest = pd.concat([manifest, pd.DataFrame(rows, columns=list(MANIFEST_COLUMNS))], ignore_index=True)
+        atomic_write_text(own, manifest.to_csv(index=False))
+        bar.update(len(batch))
+    bar.close()
+    return manifest.reset_index(drop=True)
+
+
+def merge_manifests(out_dir: str | os.PathLike, plan: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Join the per-process manifests into ``manifest.csv``, in plan order.
+
+    Parameters
+    ----------
+    out_dir : str or path-like
+        The generation folder.
+    plan : pandas.DataFrame, optional
+        If given, every planned sample must be present exactly once and nothing else.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The merged manifest.
+
+    Raises
+    ------
+    GalaxySDError
+        If a sample appears twice, or (with ``plan``) a planned sample is missing or an unplanned one
+        is present: rerun :func:`generate_to_disk` to fill the gaps.
+    """
+    out_dir = Path(out_dir)
+    parts = [_read(p) for p in _manifests(out_dir)]
+    merged = (pd.concat(parts, ignore_index=True) if parts
+              else pd.DataFrame(columns=list(MANIFEST_COLUMNS)))
+    duplicated = merged.loc[merged["sample_id"].duplicated(), "sample_id"].tolist()
+    if duplicated:
+        raise GalaxySDError(f"{out_dir}: sample(s) generated twice: {duplicated[:5]}")
+    if plan is not None:
+        missing = sorted(set(plan["sample_id"]) - set(merged["sample_id"]))
+        extra = sorted(set(merged["sample_id"]) - set(plan["sample_id"]))
+        if missing or extra:
+            raise GalaxySDError(f"{out_dir}: manifest does not match the plan: {len(missing)} missing "
+                                f"(e.g. {missing[:3]}), {len(extra)} unplanned (e.g. {extra[:3]}); "
+                                "rerun generate_to_disk for every rank")
+        order = {sid: i for i, sid in enumerate(plan["sample_id"])}
+        merged = merged.iloc[np.argsort([order[s] for s in merged["sample_id"]], kind="stable")]
+    merged = merged.reset_index(drop=True)
+    atomic_write_text(out_dir / MANIFEST_NAME, merged.to_csv(index=False))
+    return merged
+
+
+def read_generated(out_dir: str | os.PathLike) -> pd.DataFrame:
+    """The merged manifest of a generation folder, with absolute image paths in ``path``."""
+    out_dir = Path(out_dir)
+    path = out_dir / MANIFEST_NAME
+    if not path.is_file():
+        raise GalaxySDError(f"{path} does not exist; run generate_to_disk and merge_manifests first")
+    frame = _read(path)
+    frame["path"] = [str(out_dir / f) for f in frame["file"]]
+    return frame

@@ -1,0 +1,291 @@
+"""Weighted prompts: ``{dust lane:1.3}`` emphasis, as the paper's authors used it.
+
+Syntax (Ma et al. 2026, Section 2; the "original" emphasis of the AUTOMATIC1111 web UI, but with
+curly braces):
+
+- ``{phrase:1.3}`` multiplies the text-encoder output of the phrase's tokens by 1.3;
+- ``{phrase}`` without a number means a factor of 1.1;
+- braces nest and their factors multiply: ``{a {b:2}:1.5}`` gives ``a`` 1.5 and ``b`` 3.0;
+- text outside braces has weight 1, and so do the begin, end and padding tokens.
+
+After the token embeddings are scaled, the whole embedding of each prompt is multiplied by one number
+so that its mean equals the mean of the unweighted embedding. The result goes to the diffusers
+pipelines as ``prompt_embeds``. A plain prompt (no braces) gives exactly the embedding the pipeline
+would compute itself.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+
+from galaxysd.errors import PromptError
+
+DEFAULT_EMPHASIS = 1.1
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of prompt text that shares one weight.
+
+    Attributes
+    ----------
+    text : str
+        The text, braces and weight suffixes removed.
+    weight : float
+        Product of the factors of every brace group around the text.
+    start : int
+        Character offset of the text in the original prompt (for error messages).
+    """
+
+    text: str
+    weight: float
+    start: int
+
+
+def _where(prompt: str, pos: int) -> str:
+    return f"\n    {prompt}\n    {' ' * pos}^ (character {pos})"
+
+
+def _parse_weight(prompt: str, raw: str, pos: int) -> float:
+    text = raw.strip()
+    try:
+        value = float(text)
+    except ValueError:
+        raise PromptError(f"weighted prompt {prompt!r}: weight {raw!r} is not a number; write "
+                          f"{{phrase:1.3}} or {{phrase}} (= {DEFAULT_EMPHASIS}){_where(prompt, pos)}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise PromptError(f"weighted prompt {prompt!r}: weight {raw.strip()!r} must be a positive finite "
+                          f"number{_where(prompt, pos)}")
+    return value
+
+
+def parse_weighted_prompt(prompt: str) -> list[Segment]:
+    """Split a prompt into text segments and their weights.
+
+    Parameters
+    ----------
+    prompt : str
+        A prompt such as ``"sdss, in-between round galaxy, {dust lane:1.3}"``.
+
+    Returns
+    -------
+    list of Segment
+        Non-empty segments in order; neighbours with equal weights are merged.
+
+    Raises
+    ------
+    PromptError
+        On an unbalanced brace, an empty ``{}``, or a weight that is not a positive number; the
+        message shows the prompt with a caret under the offending character.
+
+    Examples
+    --------
+    >>> parse_weighted_prompt("sdss, {a {b:2}:1.5}")
+    [Segment(text='sdss, ', weight=1.0, start=0), Segment(text='a ', weight=1.5, start=7), \
+Segment(text='b', weight=3.0, start=10)]
+    """
+    if not isinstance(prompt, str):
+        raise PromptError(f"a prompt must be a string, got {type(prompt).__name__}")
+    # Each open group: its opening position and its items, either ("text", str, start) or
+    # ("group", [items], weight). A group's weight is read from the text after its last child.
+    stack: list[tuple[int, list]] = [(-1, [])]
+    buf: list[str] = []
+    buf_start = 0
+
+    def flush(pos: int) -> None:
+        nonlocal buf, buf_start
+        if buf:
+            stack[-1][1].append(("text", "".join(buf), buf_start))
+        buf = []
+        buf_start = pos
+
+    for pos, char in enumerate(prompt):
+        if char == "{":
+            flush(pos + 1)
+            stack.append((pos, []))
+        elif char == "}":
+            if len(stack) == 1:
+                raise PromptError(f"weighted prompt {prompt!r}: '}}' without a matching '{{'"
+                                  f"{_where(prompt, pos)}")
+            flush(pos + 1)
+            opened, items = stack.pop()
+            weight = DEFAULT_EMPHASIS
+            if items and items[-1][0] == "text" and ":" in items[-1][1]:
+                _, text, start = items.pop()
+                head, _, raw = text.rpartition(":")
+                weight = _parse_weight(prompt, raw, start + len(head) + 1)
+                if head:
+                    items.append(("text", head, start))
+            if not any(kind == "group" or text.strip() for kind, text, *_ in items):
+                raise PromptError(f"weighted prompt {prompt!r}: empty phrase in braces"
+                                  f"{_where(prompt, opened)}")
+            stack[-1][1].append(("group", items, weight))
+        else:
+            if not buf:
+                buf_start = pos
+            buf.append(char)
+    if len(stack) > 1:
+        raise PromptError(f"weighted prompt {prompt!r}: '{{' is never closed{_where(prompt, stack[-1][0])}")
+    flush(len(prompt))
+
+    segments: list[Segment] = []
+
+    def walk(items: list, weight: float) -> None:
+        for kind, value, extra in items:
+            if kind == "group":
+                walk(value, weight * extra)
+            elif value:
+                if segments and segments[-1].weight == weight:
+                    last = segments[-1]
+                    segments[-1] = Segment(last.text + value, weight, last.start)
+                else:
+                    segments.append(Segment(value, weight, extra))
+
+    walk(stack[0][1], 1.0)
+    return segments
+
+
+def plain_text(prompt: str) -> str:
+    """The prompt with its braces and weights removed (what a reader would say aloud).
+
+    Examples
+    --------
+    >>> plain_text("sdss, in-between round galaxy, {dust lane:1.3}")
+    'sdss, in-between round galaxy, dust lane'
+    """
+    return "".join(segment.text for segment in parse_weighted_prompt(prompt))
+
+
+def weights_summary(prompt: str) -> str:
+    """A compact record of a prompt's weighted phrases, e.g. ``"dust lane=1.3"`` ("" if none)."""
+    parts = [f"{s.text.strip()}={s.weight:g}" for s in parse_weighted_prompt(prompt) if s.weight != 1.0]
+    return "; ".join(parts)
+
+
+def tokenize_weighted(prompt: str, tokenizer) -> tuple[list[int], list[float]]:
+    """Token ids and per-token weights of a weighted prompt, padded to the tokenizer's length.
+
+    Each segment is tokenized on its own and the pieces are joined between the begin and end tokens,
+    then padded with the tokenizer's pad token, as the diffusers pipelines do for plain prompts.
+
+    Parameters
+    ----------
+    prompt : str
+        Weighted prompt.
+    tokenizer : transformers.CLIPTokenizer
+        The pipeline's tokenizer (its ``model_max_length`` is 77 for CLIP).
+
+    Returns
+    -------
+    ids : list of int
+        ``model_max_length`` token ids.
+    weights : list of float
+        One weight per id (1.0 for the begin, end and padding tokens).
+
+    Raises
+    ------
+    PromptError
+        If the prompt is malformed, or if its tokens do not fit: the message names the phrase that
+        would be cut off and where it starts.
+    """
+    max_length = int(tokenizer.model_max_length)
+    room = max_length - 2
+    ids: list[int] = []
+    weights: list[float] = []
+    for segment in parse_weighted_prompt(prompt):
+        pieces = tokenizer(segment.text, add_special_tokens=False, truncation=False)["input_ids"]
+        if len(ids) + len(pieces) > room:
+            raise PromptError(
+                f"weighted prompt {prompt!r}: the phrase {segment.text.strip()!r} would be truncated: "
+                f"the prompt needs {len(ids) + len(pieces)}+ tokens but the text encoder takes "
+                f"{max_length} ({room} plus begin and end); shorten the prompt"
+                f"{_where(prompt, segment.start)}")
+        ids.extend(pieces)
+        weights.extend([segment.weight] * len(pieces))
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    ids = [tokenizer.bos_token_id, *ids, tokenizer.eos_token_id]
+    weights = [1.0, *weights, 1.0]
+    ids += [pad] * (max_length - len(ids))
+    weights += [1.0] * (max_length - len(weights))
+    return ids, weights
+
+
+def apply_token_weights(hidden: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Scale token embeddings by their weights, then restore each prompt's mean.
+
+    Parameters
+    ----------
+    hidden : torch.Tensor
+        Text-encoder output, shape ``(batch, tokens, dim)``.
+    weights : torch.Tensor
+        Per-token weights, shape ``(batch, tokens)``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``hidden * weights`` multiplied, per prompt, by ``mean(hidden) / mean(hidden * weights)``
+        (means over tokens and channels), so the overall mean is unchanged. Prompts whose weights
+        are all 1 are returned unchanged.
+
+    Examples
+    --------
+    >>> apply_token_weights(torch.tensor([[[1., 2.], [3., 4.]]]), torch.tensor([[1., 2.]]))
+    tensor([[[0.5882, 1.1765],
+             [3.5294, 4.7059]]])
+    """
+    weights = weights.to(hidden.dtype).to(hidden.device)
+    scaled = hidden * weights[..., None]
+    original = hidden.float().mean(dim=(1, 2), keepdim=True)
+    new = scaled.float().mean(dim=(1, 2), keepdim=True)
+    factor = (original / new).to(hidden.dtype)
+    plain = (weights == 1).all(dim=1)[:, None, None]
+    return torch.where(plain, hidden, scaled * factor)
+
+
+@torch.no_grad()
+def encode_weighted_prompts(prompts: Sequence[str] | str, tokenizer, text_encoder,
+                            device: torch.device | str | None = None) -> torch.Tensor:
+    """Text embeddings of weighted prompts, ready to pass as ``prompt_embeds``.
+
+    Parameters
+    ----------
+    prompts : str or sequence of str
+        Weighted prompts (plain prompts are fine too).
+    tokenizer : transformers.CLIPTokenizer
+        The pipeline's tokenizer.
+    text_encoder : transformers.CLIPTextModel
+        The pipeline's text encoder.
+    device : torch.device or str, optional
+        Where to run the encoder; its own device by default.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape ``(len(prompts), 77, hidden_size)`` in the encoder's dtype.
+
+    Raises
+    ------
+    PromptError
+        If a prompt is malformed or too long.
+
+    Examples
+    --------
+    >>> embeds = encode_weighted_prompts(["sdss, {dust lane:1.3}"], pipe.tokenizer,
+    ...                                  pipe.text_encoder)  # doctest: +SKIP
+    """
+    if isinstance(prompts, str):
+        prompts = [prompts]
+    device = torch.device(device) if device is not None else text_encoder.device
+    rows = [tokenize_weighted(p, tokenizer) for p in prompts]
+    ids = torch.tensor([r[0] for r in rows], dtype=torch.long, device=device)
+    weights = torch.tensor([r[1] for r in rows], dtype=torch.float32, device=device)
+    mask = None
+    if getattr(text_encoder.config, "use_attention_mask", False):
+        mask = (torch.arange(ids.shape[1], device=device)[None, :]
+                <= (ids == tokenizer.eos_token_id).int().argmax(dim=1)[:, None]).long()
+    hidden = text_encoder(ids, attention_mask=mask)[0]
+    return apply_token_weights(hidden, weights)
