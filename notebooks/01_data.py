@@ -26,9 +26,9 @@
 
 # %% tags=["parameters"]
 profile = "demo"  # profile whose values the runner injected (smoke, demo or paper)
-run_dir = ""  # folder of this profile's stage outputs; "" = $GALAXYSD_RUNS/<profile>
-figures_dir = ""  # folder for figures (PNG and PDF); "" = $GALAXYSD_FIGURES/<profile>
-data_dir = ""  # folder of the real or simulated data; "" = $GALAXYSD_DATA
+run_dir = ""  # folder of stage outputs (empty: GALAXYSD_RUNS/profile)
+figures_dir = ""  # folder for PNG and PDF figures (empty: GALAXYSD_FIGURES/profile)
+data_dir = ""  # folder of the real or simulated data (empty: GALAXYSD_DATA)
 seed = 0  # random seed for every random choice in this notebook
 
 # %%

@@ -188,3 +188,13 @@ def test_table_of_contents_lists_every_notebook():
     toc = (root / "_toc.yml").read_text()
     for name in book.discover_notebooks(root / "notebooks"):
         assert f"book/notebooks/{name}" in toc, f"{name} is missing from _toc.yml"
+
+
+def test_plain_papermill_reads_the_same_parameters_as_the_runner(tmp_path):
+    """Readers may run notebooks with plain papermill, whose parser is stricter about comments."""
+    import papermill
+
+    for name, source in book.discover_notebooks(book.notebooks_dir()).items():
+        converted = tmp_path / f"{name}.ipynb"
+        nbformat.write(book.read_notebook(source), converted)
+        assert list(papermill.inspect_notebook(str(converted))) == list(book.declared_parameters(source)), name
