@@ -49,6 +49,43 @@ def save_figure(fig: "plt.Figure", figures_dir: str | os.PathLike, name: str, dp
     return written
 
 
+def publish(fig: "plt.Figure", figures_dir: str | os.PathLike, name: str, dpi: int = 150) -> list[Path]:
+    """Save a figure as PNG and PDF, hand it to the book under ``name``, and close it.
+
+    The book shows the figure where a ``{glue:figure} name`` directive asks for it, with its caption;
+    closing it keeps the notebook from also printing it as a bare cell output.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    figures_dir : str or path-like
+        The profile's figure folder.
+    name : str
+        File stem and glue key, e.g. ``"fig3_prompts"``.
+    dpi : int, optional
+        Resolution of the PNG.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+
+    Examples
+    --------
+    >>> publish(fig, paths.figures, "fig1_schematic")  # doctest: +SKIP
+    """
+    written = save_figure(fig, figures_dir, name, dpi)
+    try:
+        from myst_nb import glue
+    except ImportError:  # outside the book toolchain the files on disk are what matters
+        glue = None
+    if glue is not None:
+        glue(name, fig, display=False)
+    plt.close(fig)
+    return written
+
+
 def profile_label(profile: str) -> str:
     """A short caption tag that says which data a figure was made from."""
     if profile == "paper":

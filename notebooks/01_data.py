@@ -47,9 +47,7 @@ paths = run_paths(profile, run_dir, figures_dir, data_dir)
 # downstream tasks of the later chapters.
 
 # %%
-fig = plots.pipeline_schematic(profile)
-figure_files = plots.save_figure(fig, paths.figures, "fig1_schematic")
-glue("fig1_schematic", fig, display=False)
+plots.publish(plots.pipeline_schematic(profile), paths.figures, "fig1_schematic")
 
 # %% [markdown]
 # ```{glue:figure} fig1_schematic
