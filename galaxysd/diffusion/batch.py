@@ -202,7 +202,8 @@ def generate_to_disk(pipe, plan: pd.DataFrame, out_dir: str | os.PathLike, setti
                              reference_id=int(row.reference_id) if img2img else -1, mode=settings.mode,
                              scheduler=settings.scheduler, steps=settings.steps, guidance=settings.guidance,
                              strength=settings.strength if img2img else "", resolution=resolution, rank=rank))
-        manifest = pd.concat([manifest, pd.DataFrame(rows, columns=list(MANIFEST_COLUMNS))], ignore_index=True)
+        new = pd.DataFrame(rows, columns=list(MANIFEST_COLUMNS))
+        manifest = pd.concat([manifest, new], ignore_index=True) if len(manifest) else new
         atomic_write_text(own, manifest.to_csv(index=False))
         bar.update(len(batch))
     bar.close()

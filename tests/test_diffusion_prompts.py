@@ -1,0 +1,132 @@
+"""Weighted prompts: the {phrase:weight} syntax, its errors, and the mean-restoring scaling."""
+
+import pytest
+import torch
+
+from galaxysd.diffusion.prompts import (Segment, apply_token_weights, encode_weighted_prompts,
+                                        parse_weighted_prompt, plain_text, tokenize_weighted,
+                                        weights_summary)
+from galaxysd.errors import PromptError
+
+
+def weights_of(prompt):
+    return [(s.text, pytest.approx(s.weight)) for s in parse_weighted_prompt(prompt)]
+
+
+def test_plain_prompt_is_one_segment_of_weight_one():
+    assert parse_weighted_prompt("sdss, edge-on galaxy") == [Segment("sdss, edge-on galaxy", 1.0, 0)]
+
+
+def test_explicit_weight_applies_to_the_phrase_only():
+    assert weights_of("sdss, in-between round galaxy, {dust lane:1.3}") == [
+        ("sdss, in-between round galaxy, ", 1.0), ("dust lane", 1.3)]
+
+
+def test_braces_without_number_mean_1_1():
+    assert weights_of("sdss, {ring} galaxy") == [("sdss, ", 1.0), ("ring", 1.1), (" galaxy", 1.0)]
+
+
+def test_nested_braces_multiply():
+    assert weights_of("{a {b:2}:1.5} {{c}}") == [("a ", 1.5), ("b", 3.0), (" ", 1.0), ("c", 1.21)]
+
+
+def test_weight_tolerates_spaces_and_colons_outside_braces_are_text():
+    assert weights_of("ratio 1:2, {dust lane : 1.3 }") == [("ratio 1:2, ", 1.0), ("dust lane ", 1.3)]
+
+
+def test_segment_start_points_into_the_original_prompt():
+    prompt = "sdss, {completely round:1.2} galaxy, {dust lane:1.3}"
+    for segment in parse_weighted_prompt(prompt):
+        assert prompt[segment.start:segment.start + len(segment.text)] == segment.text
+
+
+def test_plain_text_and_weights_summary_drop_the_syntax():
+    prompt = "sdss, {completely round:1.2} galaxy, {dust lane:1.3}"
+    assert plain_text(prompt) == "sdss, completely round galaxy, dust lane"
+    assert weights_summary(prompt) == "completely round=1.2; dust lane=1.3"
+    assert weights_summary("sdss, ring galaxy") == ""
+
+
+@pytest.mark.parametrize("prompt, fragment, column", [
+    ("sdss, {dust lane:1.3", "never closed", 6),
+    ("sdss, dust lane:1.3}", "without a matching", 19),
+    ("sdss, {dust lane:heavy}", "not a number", 17),
+    ("sdss, {dust lane:}", "not a number", 17),
+    ("sdss, {dust lane:0}", "positive", 17),
+    ("sdss, {dust lane:-1.3}", "positive", 17),
+    ("sdss, {dust lane:nan}", "positive", 17),
+    ("sdss, {}", "empty phrase", 6),
+    ("sdss, {:1.3}", "empty phrase", 6),
+])
+def test_malformed_prompt_raises_prompt_error_pointing_at_the_character(prompt, fragment, column):
+    with pytest.raises(PromptError, match=fragment) as info:
+        parse_weighted_prompt(prompt)
+    message = str(info.value)
+    assert f"(character {column})" in message
+    caret_line = message.splitlines()[-1]
+    assert caret_line.index("^") - 4 == column
+
+
+def test_hand_computed_scaling_restores_the_mean():
+    hidden = torch.tensor([[[1.0, 2.0], [3.0, 4.0]]])
+    weights = torch.tensor([[1.0, 2.0]])
+    # scaled = [[1, 2], [6, 8]], mean 17/4; the original mean is 10/4, so the factor is 10/17
+    expected = torch.tensor([[[1.0, 2.0], [6.0, 8.0]]]) * (10.0 / 17.0)
+    out = apply_token_weights(hidden, weights)
+    assert torch.allclose(out, expected)
+    assert out.mean() == pytest.approx(hidden.mean())
+
+
+def test_scaling_is_per_prompt_and_leaves_unweighted_prompts_untouched():
+    hidden = torch.tensor([[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]])
+    weights = torch.tensor([[1.0, 1.0], [3.0, 1.0]])
+    out = apply_token_weights(hidden, weights)
+    assert torch.equal(out[0], hidden[0])
+    # second prompt: [[15, 18], [7, 8]] has mean 12; original mean 6.5
+    assert torch.allclose(out[1], torch.tensor([[15.0, 18.0], [7.0, 8.0]]) * (6.5 / 12.0))
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    from galaxysd.diffusion.model import build_tiny_components
+
+    return build_tiny_components(resolution=32, seed=0)
+
+
+def test_token_weights_follow_the_phrase_tokens(tiny):
+    tok = tiny["tokenizer"]
+    ids, weights = tokenize_weighted("sdss, in-between round galaxy, {dust lane:1.3}", tok)
+    assert len(ids) == len(weights) == 77
+    phrase = tok("dust lane", add_special_tokens=False)["input_ids"]
+    weighted = [i for i, w in zip(ids, weights) if w != 1.0]
+    assert weighted == phrase
+    assert ids[0] == tok.bos_token_id and weights[0] == 1.0
+
+
+def test_phrase_past_77_tokens_raises_naming_the_phrase(tiny):
+    long_prompt = "sdss, " + ", ".join(["spiral galaxy"] * 40) + ", {dust lane:1.3}"
+    with pytest.raises(PromptError, match="dust lane.*truncated|truncated"):
+        tokenize_weighted(long_prompt, tiny["tokenizer"])
+
+
+def test_plain_prompt_embedding_equals_the_pipelines_own(tiny):
+    from galaxysd.diffusion.model import pipeline_from_components
+
+    pipe = pipeline_from_components(tiny)
+    ours = encode_weighted_prompts(["sdss, edge-on galaxy", ""], pipe.tokenizer, pipe.text_encoder)
+    theirs, _ = pipe.encode_prompt(["sdss, edge-on galaxy", ""], "cpu", 1, False)
+    assert torch.equal(ours, theirs)
+
+
+def test_weighted_embedding_scales_phrase_tokens_and_keeps_the_mean(tiny):
+    tok, enc = tiny["tokenizer"], tiny["text_encoder"]
+    prompt = "sdss, in-between round galaxy, {dust lane:1.6}"
+    ids, weights = tokenize_weighted(prompt, tok)
+    with torch.no_grad():
+        raw = enc(torch.tensor([ids]))[0]
+    out = encode_weighted_prompts([prompt], tok, enc)
+    assert out.mean().item() == pytest.approx(raw.mean().item(), rel=1e-5, abs=1e-6)
+    heavy = torch.tensor(weights) == 1.6
+    ratio_heavy = out[0, heavy] / raw[0, heavy]
+    ratio_plain = out[0, ~heavy] / raw[0, ~heavy]
+    assert torch.allclose(ratio_heavy / ratio_plain.mean(), torch.tensor(1.6), rtol=1e-3)

@@ -1,0 +1,169 @@
+"""Sampling: schedulers by name, image-to-image from a reference, batch generation to disk."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from PIL import Image
+
+from galaxysd.diffusion import batch, sample
+from galaxysd.diffusion.sample import SamplerSettings
+from galaxysd.errors import GalaxySDError, ParameterError, PromptError
+
+FAST = SamplerSettings(steps=2, guidance=3.0)
+
+
+@pytest.fixture(scope="module")
+def pipe():
+    from galaxysd.diffusion.model import build_tiny_pipeline
+
+    return build_tiny_pipeline(resolution=32, seed=0)
+
+
+@pytest.fixture(scope="module")
+def references(tmp_path_factory):
+    """Four 'real' galaxies written as JPEGs, keyed by a made-up objid."""
+    folder = tmp_path_factory.mktemp("refs")
+    y, x = np.indices((48, 48)) - 23.5
+    paths = {}
+    for k in range(4):
+        blob = np.exp(-0.5 * ((x / (4 + 2 * k)) ** 2 + (y / 5) ** 2))
+        rgb = np.stack([blob * 0.9, blob * 0.7, blob * 0.5], axis=-1)
+        path = folder / f"{587722981736000000 + k}.jpg"
+        Image.fromarray((rgb * 255).astype(np.uint8)).save(path)
+        paths[587722981736000000 + k] = str(path)
+    return paths
+
+
+def test_schedulers_are_found_by_alias_or_class_name(pipe):
+    assert type(sample.make_scheduler("euler_a", pipe.scheduler.config)).__name__ == "EulerAncestralDiscreteScheduler"
+    assert type(sample.make_scheduler("DDIMScheduler", pipe.scheduler.config)).__name__ == "DDIMScheduler"
+    assert type(sample.make_scheduler("dpmpp_2m", pipe.scheduler.config)).__name__ == "DPMSolverMultistepScheduler"
+    with pytest.raises(ParameterError, match="euler_a"):
+        sample.make_scheduler("warp_drive", pipe.scheduler.config)
+
+
+def test_sampling_keeps_the_training_betas(pipe):
+    scheduler = sample.make_scheduler("euler_a", pipe.scheduler.config)
+    assert scheduler.config.beta_start == 0.00085 and scheduler.config.beta_end == 0.012
+    assert scheduler.config.beta_schedule == "scaled_linear"
+
+
+def test_paper_sampler_starts_at_t999_carrying_0_068_of_the_reference(pipe):
+    scheduler = sample.make_scheduler("euler_a", pipe.scheduler.config)
+    assert sample.first_timestep(scheduler, 40, strength=1.0) == 999
+    assert sample.reference_fraction(scheduler, 40) == pytest.approx(0.0683, abs=5e-4)
+
+
+@pytest.mark.slow
+def test_img2img_at_strength_1_keeps_0_068_of_the_reference_latent(pipe, references):
+    """Same seed, two references: the first UNet input differs by exactly 0.068 x their latents' difference."""
+    images = sample.load_images(list(references.values())[:2], 32)
+    seen = []
+    hook = pipe.unet.register_forward_pre_hook(lambda module, args: seen.append(args[0].detach().clone()))
+    try:
+        for image in images:
+            sample.generate(pipe, ["sdss, edge-on galaxy"], [7], SamplerSettings(steps=3, strength=1.0),
+                            image[None])
+    finally:
+        hook.remove()
+    first_a, first_b = seen[0], seen[3]  # first step of each call (3 steps per call)
+    latents = sample.encode_references(pipe, images)
+    difference = first_a[0] - first_b[0]   # conditional half of the guided batch
+    expected = 0.06826 * (latents[0] - latents[1])
+    assert torch.allclose(difference, expected, atol=1e-4 * float(expected.abs().max()) + 1e-6)
+    # the low-frequency signal survives: the difference is almost perfectly correlated with the reference's
+    corr = np.corrcoef(difference.flatten().numpy(), (latents[0] - latents[1]).flatten().numpy())[0, 1]
+    assert corr > 0.999
+
+
+def test_an_image_depends_on_its_seed_not_on_its_batch(pipe):
+    settings = SamplerSettings(steps=2, strength=None)
+    both = sample.generate(pipe, ["sdss, ring galaxy", "sdss, edge-on galaxy"], [3, 4], settings)
+    alone = sample.generate(pipe, ["sdss, edge-on galaxy"], [4], settings)
+    assert both.shape == (2, 32, 32, 3) and both.dtype == np.uint8
+    assert np.array_equal(both[1], alone[0])
+    again = sample.generate(pipe, ["sdss, edge-on galaxy"], [5], settings)
+    assert not np.array_equal(again[0], alone[0])
+
+
+def test_generate_rejects_bad_inputs(pipe):
+    with pytest.raises(ParameterError, match="seed"):
+        sample.generate(pipe, ["a", "b"], [1], FAST)
+    with pytest.raises(ParameterError, match="reference"):
+        sample.generate(pipe, ["a"], [1], FAST, references=None)
+    with pytest.raises(PromptError, match="never closed"):
+        sample.generate(pipe, ["sdss, {dust lane"], [1], SamplerSettings(steps=1, strength=None))
+
+
+def test_plan_is_reproducible_and_draws_references_from_the_pool():
+    prompts = {"A": "sdss, cigar-shaped galaxy", "K": "sdss, in-between round galaxy, {dust lane:1.3}"}
+    one = batch.plan_samples(prompts, 5, seed=3, references=[10, 11, 12])
+    two = batch.plan_samples(prompts, 5, seed=3, references=[10, 11, 12])
+    pd.testing.assert_frame_equal(one, two)
+    assert len(one) == 10 and one["sample_id"].is_unique and one["seed"].is_unique
+    assert set(one["reference_id"]) <= {10, 11, 12}
+    other = batch.plan_samples(prompts, 5, seed=4, references=[10, 11, 12])
+    assert not np.array_equal(one["seed"], other["seed"])
+    # adding a prompt does not change the other prompts' samples
+    more = batch.plan_samples({**prompts, "B": "sdss, completely round galaxy"}, 5, seed=3, references=[10, 11, 12])
+    pd.testing.assert_frame_equal(more.iloc[:10].reset_index(drop=True), one)
+    per_label = batch.plan_samples(prompts, 3, seed=0, references={"A": [1], "K": [2]})
+    assert list(per_label["reference_id"]) == [1, 1, 1, 2, 2, 2]
+    text_only = batch.plan_samples(prompts, 2, seed=0)
+    assert (text_only["reference_id"] == -1).all()
+
+
+def test_plan_rejects_malformed_prompts_before_any_work():
+    with pytest.raises(PromptError):
+        batch.plan_samples({"X": "sdss, {dust lane:abc}"}, 1, seed=0)
+
+
+@pytest.mark.slow
+def test_sharded_generation_covers_every_sample_exactly_once(pipe, references, tmp_path):
+    prompts = {"A": "sdss, cigar-shaped galaxy", "K": "sdss, in-between round galaxy, {dust lane:1.3}",
+               "C": "sdss, edge-on galaxy"}
+    plan = batch.plan_samples(prompts, 3, seed=1, references=list(references))
+    shards = [batch.generate_to_disk(pipe, plan, tmp_path, FAST, references, batch_size=2, rank=r,
+                                     world_size=3, progress=False) for r in range(3)]
+    assert sum(len(s) for s in shards) == len(plan)
+    assert not set(shards[0]["sample_id"]) & set(shards[1]["sample_id"])
+    merged = batch.merge_manifests(tmp_path, plan)
+    assert list(merged["sample_id"]) == list(plan["sample_id"])
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == sorted(f"{s}.png" for s in plan["sample_id"])
+    row = merged.set_index("sample_id").loc["K-0001"]
+    assert row["prompt"] == prompts["K"] and row["scheduler"] == "euler_a" and row["mode"] == "img2img"
+    assert int(row["steps"]) == 2 and float(row["guidance"]) == 3.0 and float(row["strength"]) == 1.0
+    assert int(row["reference_id"]) == int(plan.set_index("sample_id").loc["K-0001", "reference_id"])
+    assert json.loads(row["weights"])[-1] == ["dust lane", 1.3]
+    # sharding does not change the pictures: rank 1 alone makes the same image as in one process
+    solo = tmp_path / "solo"
+    batch.generate_to_disk(pipe, plan.iloc[[1]], solo, FAST, references, progress=False, rank=0, world_size=1)
+    assert np.array_equal(np.asarray(Image.open(solo / "A-0001.png")), np.asarray(Image.open(tmp_path / "A-0001.png")))
+
+
+def test_generation_resumes_without_redoing_or_duplicating(pipe, tmp_path):
+    plan = batch.plan_samples({"B": "sdss, completely round galaxy", "D": "sdss, in-between round galaxy"}, 3, seed=2)
+    txt = SamplerSettings(steps=2, strength=None)
+    batch.generate_to_disk(pipe, plan.iloc[:4], tmp_path, txt, batch_size=3, progress=False, rank=0, world_size=1)
+    stamps = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("*.png")}
+    assert len(stamps) == 4
+    with pytest.raises(GalaxySDError, match="2 missing"):
+        batch.merge_manifests(tmp_path, plan)
+    # the rerun uses two processes, as if the job were relaunched wider: it only makes what is missing
+    made = [batch.generate_to_disk(pipe, plan, tmp_path, txt, batch_size=3, progress=False, rank=r, world_size=2)
+            for r in range(2)]
+    assert {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("*.png") if p.name in stamps} == stamps
+    merged = batch.merge_manifests(tmp_path, plan)
+    assert list(merged["sample_id"]) == list(plan["sample_id"])
+    assert (merged["mode"] == "txt2img").all() and (merged["reference_id"] == -1).all()
+    assert sum(len(m) for m in made) == len(plan)
+    assert len(batch.read_generated(tmp_path)) == len(plan)
+
+
+def test_img2img_needs_a_path_for_every_reference(pipe, tmp_path):
+    plan = batch.plan_samples({"A": "sdss, cigar-shaped galaxy"}, 2, seed=0, references=[99])
+    with pytest.raises(ParameterError, match="99"):
+        batch.generate_to_disk(pipe, plan, tmp_path, FAST, {}, progress=False)
