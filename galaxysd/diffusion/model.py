@@ -68,6 +68,15 @@ TINY_DEFAULTS = dict(
 STAGE = "02_finetune"
 
 
+def _quiet() -> None:
+    """Silence the per-file loading/saving progress bars of diffusers and transformers."""
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as transformers_logging
+
+    diffusers_logging.disable_progress_bar()
+    transformers_logging.disable_progress_bar()
+
+
 def noise_scheduler_config() -> dict:
     """SD v1.5's training noise schedule as a scheduler config dict."""
     return dict(NOISE_SCHEDULE)
@@ -202,6 +211,7 @@ def save_pipeline(components_or_pipe, folder: str | os.PathLike) -> Path:
     """
     import shutil
 
+    _quiet()
     pipe = (pipeline_from_components(components_or_pipe)
             if isinstance(components_or_pipe, Mapping) else components_or_pipe)
     folder = Path(folder)
@@ -287,6 +297,7 @@ def load_pipeline(id_or_folder: str | os.PathLike, device: str | torch.device = 
     import diffusers
     from diffusers import StableDiffusionPipeline
 
+    _quiet()
     source = Path(id_or_folder)
     if source.exists():
         if not (source / "model_index.json").is_file():

@@ -37,6 +37,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Sequence
@@ -51,6 +52,7 @@ from galaxysd.diffusion import model as dmodel
 from galaxysd.errors import DataError, ParameterError
 
 LATENTS_FILE = "latents.safetensors"
+TIMING_FILE = "timing.json"
 
 
 # --------------------------------------------------------------------------------------------- images
@@ -437,8 +439,6 @@ def finetune(config: FinetuneConfig | dict) -> dict:
     >>> finetune(FinetuneConfig(base_model="base", manifest="manifest.csv", latents="latents.safetensors",
     ...                         output_dir="train", max_steps=10))  # doctest: +SKIP
     """
-    import time
-
     from accelerate import Accelerator
     from tqdm.auto import tqdm
 
@@ -651,6 +651,16 @@ TRAIN_KEYS = tuple(f.name for f in fields(FinetuneConfig)
                                      "stop_after", "progress", "num_threads"))
 
 
+def _write_timing(folder: Path, seconds: float, **extra: Any) -> None:
+    atomic_write_text(folder / TIMING_FILE, json.dumps({"seconds": round(seconds, 2), **extra}, indent=2))
+
+
+def stage_timing(stage_dir: str | os.PathLike) -> dict:
+    """What a stage recorded about its own run time (``seconds`` and more), or ``{}``."""
+    path = Path(stage_dir) / TIMING_FILE
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def run_finetune_stages(run_dir: str | os.PathLike, manifest_path: str | os.PathLike, params: dict,
                         num_processes: int = 1) -> dict:
     """The three cached stages of notebook ``02_finetune``.
@@ -690,6 +700,7 @@ def run_finetune_stages(run_dir: str | os.PathLike, manifest_path: str | os.Path
 
     if p.get("base_model", "tiny") == "tiny":
         def make_base(folder: Path) -> None:
+            t0 = time.perf_counter()
             manifest = pd.read_csv(manifest_path)
             parts = dmodel.build_tiny_components(p["resolution"], p["seed"], **(p.get("tiny_sizes") or {}))
             images = load_images(manifest["image_path"].tolist(), p["resolution"])
@@ -699,6 +710,7 @@ def run_finetune_stages(run_dir: str | os.PathLike, manifest_path: str | os.Path
             pd.DataFrame({"step": np.arange(1, len(losses) + 1), "mse": losses}).to_csv(
                 folder / "autoencoder_loss.csv", index=False)
             dmodel.save_pipeline(parts, folder / "model")
+            _write_timing(folder, time.perf_counter() - t0, steps=p["autoencoder_steps"])
 
         base_params = {k: p.get(k) for k in BASE_KEYS}
         res = run_stage(run_dir, f"{dmodel.STAGE}/base", base_params, make_base, inputs=[manifest_path])
@@ -710,11 +722,13 @@ def run_finetune_stages(run_dir: str | os.PathLike, manifest_path: str | os.Path
         base_inputs = [base] if Path(base).exists() else []
 
     def make_latents(folder: Path) -> None:
+        t0 = time.perf_counter()
         manifest = pd.read_csv(manifest_path)
         pipe = dmodel.load_pipeline(base, device=device)
         cache_latents(pipe.vae, manifest["image_path"].tolist(), p["resolution"], folder / LATENTS_FILE,
                       batch_size=p.get("latent_batch_size", 16), device=device,
                       objids=manifest["objid"].tolist())
+        _write_timing(folder, time.perf_counter() - t0, images=len(manifest))
 
     lat_params = {"base_model": p.get("base_model", "tiny"), "resolution": p["resolution"]}
     res = run_stage(run_dir, f"{dmodel.STAGE}/latents", lat_params, make_latents,
@@ -728,15 +742,18 @@ def run_finetune_stages(run_dir: str | os.PathLike, manifest_path: str | os.Path
         cfg = FinetuneConfig.from_dict({**train_params, "base_model": base, "manifest": str(manifest_path),
                                         "latents": str(latents_file), "output_dir": str(folder),
                                         "resume": True, "num_threads": threads or None})
+        t0 = time.perf_counter()
         launch_finetune(cfg, num_processes=num_processes)
+        _write_timing(folder, time.perf_counter() - t0, steps=cfg.max_steps, processes=num_processes,
+                      threads=torch.get_num_threads(), device=device)
         (folder / "launch_config.json").unlink(missing_ok=True)
         (folder / "config.json").unlink(missing_ok=True)  # holds this machine's paths
 
     res = run_stage(run_dir, f"{dmodel.STAGE}/train", train_params, make_train,
                     inputs=[manifest_path, res.path, *base_inputs])
     hits["train"] = res.hit
-    return {"base": base, "latents": latents_file, "train": res.path, "model": res.path / "model",
-            "hits": hits}
+    return {"base": base, "base_dir": Path(base).parent if p.get("base_model", "tiny") == "tiny" else None,
+            "latents": latents_file, "latents_dir": latents_file.parent, "train": res.path, "model": res.path / "model", "hits": hits}
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -1,0 +1,119 @@
+"""Figures of the fine-tuning chapter: the loss curve and sample grids across checkpoints."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+
+def read_loss(train_dir: str | os.PathLike) -> pd.DataFrame:
+    """The training loss per step (``step``, ``loss``, ``lr``) of a ``02_finetune/train`` folder."""
+    return pd.read_csv(Path(train_dir) / "loss.csv")
+
+
+def smoothed(values: Sequence[float], window: int) -> np.ndarray:
+    """Running mean over ``window`` steps (shorter at the start).
+
+    Examples
+    --------
+    >>> smoothed([1.0, 3.0, 5.0], 2).tolist()
+    [1.0, 2.0, 4.0]
+    """
+    series = pd.Series(np.asarray(values, dtype=float))
+    return series.rolling(max(1, int(window)), min_periods=1).mean().to_numpy()
+
+
+def loss_curve_figure(history: pd.DataFrame, profile_label: str = "", window: int = 50,
+                      checkpoints: Sequence[int] = ()):
+    """The noise-prediction loss per step, raw and smoothed, with the learning rate beside it.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        ``step``, ``loss``, ``lr`` (:func:`read_loss`).
+    profile_label : str, optional
+        Text naming the profile, put in the title.
+    window : int, optional
+        Steps of the running mean.
+    checkpoints : sequence of int, optional
+        Steps to mark with vertical lines.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, (ax, ax_lr) = plt.subplots(1, 2, figsize=(9, 3.2), gridspec_kw={"width_ratios": [3, 1.4]})
+    ax.plot(history["step"], history["loss"], color="0.75", lw=0.6, label="per step")
+    ax.plot(history["step"], smoothed(history["loss"], window), color="C0", lw=1.6,
+            label=f"running mean ({window} steps)")
+    for step in checkpoints:
+        ax.axvline(step, color="C3", lw=0.6, ls=":")
+    ax.set_xlabel("optimiser step")
+    ax.set_ylabel("MSE of the predicted noise")
+    ax.set_yscale("log")
+    ax.legend(frameon=False, fontsize=8)
+    ax.set_title(f"Fine-tuning loss{f' ({profile_label})' if profile_label else ''}", fontsize=10)
+    ax_lr.plot(history["step"], history["lr"], color="C1")
+    ax_lr.set_xlabel("optimiser step")
+    ax_lr.set_ylabel("learning rate")
+    ax_lr.ticklabel_format(axis="y", style="sci", scilimits=(0, 0))
+    fig.tight_layout()
+    return fig
+
+
+def pick_checkpoints(steps: Sequence[int], n: int) -> list[int]:
+    """About ``n`` checkpoint steps spread evenly over the run, always including the last.
+
+    Examples
+    --------
+    >>> pick_checkpoints([100, 200, 300, 400, 500, 600], 3)
+    [200, 400, 600]
+    """
+    steps = sorted(steps)
+    if n <= 0 or not steps:
+        return []
+    if n >= len(steps):
+        return steps
+    picks = [steps[int(round((i + 1) * len(steps) / n)) - 1] for i in range(n)]
+    return sorted(dict.fromkeys(picks))
+
+
+def sample_grid_figure(images: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[str],
+                       title: str = ""):
+    """A grid of generated images: one row per checkpoint, one column per prompt.
+
+    Parameters
+    ----------
+    images : numpy.ndarray
+        uint8 (rows, cols, H, W, 3).
+    row_labels, col_labels : sequence of str
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    rows, cols = images.shape[:2]
+    fig, axes = plt.subplots(rows, cols, figsize=(1.35 * cols + 0.9, 1.35 * rows + 0.6), squeeze=False)
+    for i in range(rows):
+        for j in range(cols):
+            ax = axes[i, j]
+            ax.imshow(images[i, j])
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(col_labels[j], fontsize=7)
+            if j == 0:
+                ax.set_ylabel(row_labels[i], fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,212 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Teaching a diffusion model the words of Galaxy Zoo
+#
+# **Overview.** This chapter reproduces the training half of Section 2 and Appendix C of Ma et al.
+# (2026): a text-conditioned latent diffusion model learns to draw galaxies from (image, morphology
+# caption) pairs. The paper fine-tunes all of Stable Diffusion v1.5 (UNet and CLIP text encoder) on
+# about 28,000 GZ2 images for 10,000 steps. Here you will see the recipe step by step: the latent
+# cache, the captions that are re-drawn from each galaxy's tags every time it is used, the
+# noise-prediction loss and its schedule, checkpoints, and what the model draws as training goes on.
+#
+# **Prerequisites.** Notebook `01_data` (the training manifest: images and their tags). The `paper`
+# profile needs a GPU and Stable Diffusion v1.5 (a Hugging Face Hub id or a local copy); `smoke` and
+# `demo` build a tiny model of the same architecture and train it from scratch on the CPU.
+#
+# **Time to run.** See the [reproducing page](../reproducing.md) for measured times per profile.
+
+# %% tags=["parameters"]
+profile = "demo"  # profile whose values the runner injected (smoke, demo or paper)
+run_dir = ""  # folder of stage outputs (empty: GALAXYSD_RUNS/profile)
+figures_dir = ""  # folder for PNG and PDF figures (empty: GALAXYSD_FIGURES/profile)
+data_dir = ""  # folder of the real or simulated data (empty: GALAXYSD_DATA)
+seed = 0  # random seed for weights, data order, captions and noise
+base_model = "tiny"  # tiny (built here) or a Hub id or folder of Stable Diffusion v1.5
+tiny_sizes = {}  # overrides of the tiny model sizes, see galaxysd.diffusion.model.TINY_DEFAULTS
+resolution = 64  # image side in pixels (the paper: 424)
+autoencoder_steps = 1500  # steps of training the tiny VAE from scratch (tiny model only)
+autoencoder_batch_size = 32  # images per VAE training step
+autoencoder_learning_rate = 0.001  # peak learning rate of the VAE
+max_steps = 3000  # optimiser steps of the diffusion model (the paper: 10000)
+batch_size = 32  # images per step and process (the paper: 16)
+learning_rate = 0.0003  # peak learning rate, or per image when scale_lr is set
+scale_lr = False  # multiply learning_rate by the total batch (the paper: 1e-7 x 16)
+warmup_steps = 100  # linear warm-up steps before the cosine decay (the paper: 400)
+weight_decay = 0.001  # AdamW weight decay
+max_grad_norm = 1.0  # gradient clipping norm
+train_text_encoder = True  # fine-tune the CLIP text encoder too (False freezes it)
+caption_keep_prob = 0.7  # probability of keeping each tag when a caption is redrawn
+caption_dropout = 0.1  # fraction of empty captions, for classifier-free guidance
+mixed_precision = "no"  # no, fp16 or bf16 (GPU only)
+gradient_checkpointing = False  # recompute activations to save GPU memory
+use_ema = False  # keep an exponential moving average of the UNet weights
+ema_decay = 0.9999  # decay of the moving average
+checkpoint_every = 500  # steps between checkpoints
+num_processes = 1  # training processes (GPUs); more than 1 starts torchrun
+num_threads = 2  # CPU threads (0: torch default)
+grid_checkpoints = 3  # checkpoints to draw sample grids from
+grid_steps = 30  # sampler steps for the sample grids
+grid_guidance = 4.0  # classifier-free guidance scale for the sample grids
+
+# %%
+import time
+
+import numpy as np
+import pandas as pd
+from myst_nb import glue
+
+from galaxysd import gz2, plots
+from galaxysd.diffusion import model as dmodel
+from galaxysd.diffusion import report, sample, train
+from galaxysd.paths import run_paths
+
+paths = run_paths(profile, run_dir, figures_dir, data_dir)
+label = plots.profile_label(profile)
+
+# %% [markdown]
+# ## The training set
+#
+# Each row of the training manifest written by `01_data` is one galaxy: its image and the tags its
+# volunteers agreed on. The caption the model sees is not fixed: every time a galaxy is drawn, a random
+# subset of its tags is shuffled behind the prefix `"sdss, "`, so the model learns each phrase alone as
+# well as in company.
+
+# %%
+manifest_path = gz2.training_manifest_path(paths.run)
+manifest = gz2.read_training_manifest(manifest_path)
+rng = np.random.default_rng(seed)
+example = manifest.iloc[int(rng.integers(len(manifest)))]
+example_captions = [gz2.caption_from_tags(example["tags"], rng, keep_prob=caption_keep_prob) for _ in range(4)]
+glue("n_train", len(manifest), display=False)
+pd.DataFrame({"tags of one galaxy": [example["tags"].replace("|", ", ")] + [""] * 3,
+              "four captions drawn from them": example_captions})
+
+# %% [markdown]
+# The training set holds {glue:text}`n_train` galaxies on this profile (the paper: 27,910).
+
+# %% [markdown]
+# ## The model and the training run
+#
+# On the `paper` profile the model is Stable Diffusion v1.5; on `smoke` and `demo` it is a tiny model
+# with the same parts (a KL autoencoder, a CLIP text encoder with the project's own tokenizer, a UNet
+# with cross-attention, and SD's noise schedule), whose autoencoder is first trained on the galaxy
+# images. Every image is then encoded once and its latent distribution cached, and the diffusion model
+# learns to predict the noise added to a latent at a uniformly drawn timestep (the epsilon objective),
+# with AdamW, a warm-up followed by a cosine one-cycle decay, and gradient clipping. A checkpoint is
+# written every `checkpoint_every` steps; an interrupted run resumes from the last one.
+
+# %%
+params = dict(base_model=base_model, resolution=resolution, tiny_sizes=tiny_sizes,
+              autoencoder_steps=autoencoder_steps, autoencoder_batch_size=autoencoder_batch_size,
+              autoencoder_learning_rate=autoencoder_learning_rate, seed=seed, max_steps=max_steps,
+              batch_size=batch_size, learning_rate=learning_rate, scale_lr=scale_lr,
+              warmup_steps=warmup_steps, weight_decay=weight_decay, max_grad_norm=max_grad_norm,
+              train_text_encoder=train_text_encoder, caption_keep_prob=caption_keep_prob,
+              caption_dropout=caption_dropout, mixed_precision=mixed_precision,
+              gradient_checkpointing=gradient_checkpointing, use_ema=use_ema, ema_decay=ema_decay,
+              checkpoint_every=checkpoint_every, num_threads=num_threads)
+stages = train.run_finetune_stages(paths.run, manifest_path, params, num_processes=num_processes)
+pipe = dmodel.load_pipeline(stages["model"])
+sizes = {name: dmodel.count_parameters(getattr(pipe, name)) for name in ("unet", "text_encoder", "vae")}
+timing = {name: train.stage_timing(stages[key]) for name, key in
+          (("autoencoder", "base_dir"), ("latents", "latents_dir"), ("diffusion", "train")) if stages.get(key)}
+glue("unet_params", f"{sizes['unet'] / 1e6:.2f} million", display=False)
+glue("text_params", f"{sizes['text_encoder'] / 1e6:.2f} million", display=False)
+glue("train_minutes", f"{timing.get('diffusion', {}).get('seconds', float('nan')) / 60:.1f}", display=False)
+pd.DataFrame({"parameters": sizes}).T
+
+# %% [markdown]
+# The UNet has {glue:text}`unet_params` parameters and the text encoder {glue:text}`text_params`
+# (Stable Diffusion v1.5: 859.5 and 123.1 million). Training the diffusion model took
+# {glue:text}`train_minutes` minutes on this profile's hardware (the paper: 3 h 14 min on one RTX 3090).
+
+# %%
+pd.DataFrame([{"stage": name, **values} for name, values in timing.items()])
+
+# %% [markdown]
+# ## The loss curve
+#
+# The loss is the mean squared error of the predicted noise. It falls quickly while the model learns
+# the overall look of a galaxy image and then slowly, as it learns how the captions change that
+# look; each step draws new timesteps, so single steps scatter widely around the trend.
+
+# %%
+history = report.read_loss(stages["train"])
+checkpoints = dmodel.checkpoint_paths(stages["train"])
+fig = report.loss_curve_figure(history, label, window=max(1, max_steps // 30),
+                               checkpoints=[dmodel.checkpoint_step(p) for p in checkpoints])
+plots.publish(fig, paths.figures, "fig_finetune_loss")
+first, last = history["loss"].head(max(1, len(history) // 20)).mean(), history["loss"].tail(max(1, len(history) // 20)).mean()
+glue("loss_first", f"{first:.3f}", display=False)
+glue("loss_last", f"{last:.3f}", display=False)
+
+# %% [markdown]
+# ```{glue:figure} fig_finetune_loss
+# :name: fig-finetune-loss
+#
+# Training loss per optimiser step (grey) and its running mean (blue); dotted lines mark the saved
+# checkpoints. Right: the learning-rate schedule (warm-up, then one cosine cycle).
+# ```
+#
+# Averaged over the first and the last 5% of the steps, the loss went from {glue:text}`loss_first` to
+# {glue:text}`loss_last`.
+
+# %% [markdown]
+# ## What the model draws as it learns
+#
+# The same noise seeds and the same prompts, sampled from a few checkpoints with the paper's sampler
+# (Euler ancestral, text to image): early checkpoints draw generic blobs, later ones the shapes the
+# prompts ask for.
+
+# %%
+grid_prompts = {key: gz2.TABLE1_PROMPTS[key] for key in ("B", "A", "C", "F", "M")}
+grid_steps_shown = report.pick_checkpoints([dmodel.checkpoint_step(p) for p in checkpoints], grid_checkpoints)
+settings = sample.SamplerSettings(scheduler="euler_a", steps=grid_steps, guidance=grid_guidance, strength=None)
+t0 = time.perf_counter()
+rows = []
+for step in grid_steps_shown:
+    ckpt = dmodel.load_pipeline(stages["train"] / "checkpoints" / f"step-{step:06d}")
+    rows.append(sample.generate(ckpt, list(grid_prompts.values()), [seed + i for i in range(len(grid_prompts))],
+                                settings))
+grid = np.stack(rows)
+fig = report.sample_grid_figure(grid, [f"step {s}" for s in grid_steps_shown],
+                                [f"{k}: {v.removeprefix('sdss, ')}" for k, v in grid_prompts.items()],
+                                title=label)
+plots.publish(fig, paths.figures, "fig_finetune_samples")
+glue("grid_seconds", f"{time.perf_counter() - t0:.0f}", display=False)
+
+# %% [markdown]
+# ```{glue:figure} fig_finetune_samples
+# :name: fig-finetune-samples
+#
+# Galaxies drawn from Table 1 prompts B (completely round), A (cigar-shaped), C (edge-on), F (four
+# spiral arms) and M (bar) at a few checkpoints, with the same seeds in every row.
+# ```
+
+# %% [markdown]
+# ## Summary
+#
+# The model in `02_finetune/train/model/` of the run folder (a diffusers pipeline folder that
+# `StableDiffusionPipeline.from_pretrained` loads) and its checkpoints are what the next chapters
+# sample from. On the `demo` profile it is a tiny model trained from scratch on the simulated survey,
+# so its galaxies are small and simple; the paper's model starts from Stable Diffusion v1.5, which
+# already knows how to draw, and learns the GZ2 vocabulary on top. The paper's run used batch 16 at
+# 424 pixels with a peak learning rate of 1.6e-6 for 10,000 steps; the tiny model, trained from
+# scratch, needs a much larger learning rate.
+#
+# **Several GPUs.** The same training function runs under `torchrun` or `accelerate launch`; set
+# `num_processes` to the number of GPUs, or start it yourself with
+# `torchrun --nproc_per_node 4 -m galaxysd.diffusion.train config.json` (the file holds a
+# `FinetuneConfig`; see the API page).
