@@ -1,0 +1,203 @@
+"""The ``01_data`` stages: survey -> labelled catalogue -> training manifest, and readers for later notebooks.
+
+Stages (folders of the run directory, made through :func:`galaxysd.cache.run_stage`):
+
+``01_data/survey``
+    The simulated survey (smoke and demo profiles; :func:`galaxysd.gz2.simulate.simulate_survey`).
+    On the paper profile the real files live in ``$GALAXYSD_DATA/gz2`` instead.
+``01_data/labels``
+    ``catalog.csv.gz``: every galaxy of the Hart16 table with its tags, caption, well-sampled flags
+    (``ws_<task>``), confident answers (``conf_<answer>``), ``asset_id`` / ``image_path`` (empty when
+    it has no image), ``known_detg``, and the side-table columns ``z, logmstar, logsfr, loghalo,
+    r_mag``; ``known_detg.csv`` (objIDs of the known D-ETG list); ``counts.json`` (the numbers of
+    every selection step); ``survey.json`` (where the survey files are).
+``01_data/training``
+    ``manifest.csv`` (see :mod:`galaxysd.gz2.manifest`) and ``counts.json``.
+
+Later notebooks call :func:`labelled_catalog`, :func:`known_detg`, :func:`true_detg` and
+:func:`truth_table` rather than reading these files themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from galaxysd.cache import atomic_write_text
+from galaxysd.errors import DataError
+from galaxysd.gz2.labels import BALANCE_CAP, MIN_DEBIASED, MIN_VOTES, balance, exclude_detg, label_catalog
+from galaxysd.gz2.loaders import (attach_images, open_images, read_dustlanes, read_filename_mapping,
+                                  read_gswlc, read_hart16, read_yang, side_table)
+from galaxysd.gz2.manifest import MANIFEST_NAME, write_manifest
+from galaxysd.gz2.simulate.survey import SurveyFiles
+
+SURVEY_STAGE = "01_data/survey"
+LABELS_STAGE = "01_data/labels"
+CATALOG_NAME = "catalog.csv.gz"
+
+#: The four Table 2 classification tasks: positive and negative confident answers.
+BINARY_TASKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "spiral": (("t04_spiral_a08_spiral",), ("t04_spiral_a09_no_spiral",)),
+    "disk": (("t02_edgeon_a04_yes",), ("t02_edgeon_a05_no",)),
+    "bar": (("t03_bar_a06_bar",), ("t03_bar_a07_no_bar",)),
+    "bulge": (("t05_bulge_prominence_a12_obvious", "t05_bulge_prominence_a13_dominant"),
+              ("t05_bulge_prominence_a10_no_bulge", "t05_bulge_prominence_a11_just_noticeable")),
+}
+
+
+def write_labels(files: SurveyFiles, out_dir: str | os.PathLike, min_debiased: float = MIN_DEBIASED,
+                 min_votes: int = MIN_VOTES, votes_inclusive: bool = False, threshold_inclusive: bool = False,
+                 fraction: str = "weighted_fraction", image_dir: str | os.PathLike | None = None,
+                 check_decode: bool = False) -> dict:
+    """Label every galaxy of a survey and write the ``01_data/labels`` stage files into ``out_dir``.
+
+    Parameters
+    ----------
+    files : SurveyFiles
+        The survey (simulated or real) to read.
+    out_dir : str or path-like
+        Stage folder.
+    min_debiased, min_votes, votes_inclusive, threshold_inclusive, fraction
+        See :func:`galaxysd.gz2.labels.label_catalog`.
+    image_dir : path-like, optional
+        Where to extract images when they come from a zip (real data).
+    check_decode : bool, optional
+        Decode every labelled galaxy's image and report those that fail.
+
+    Returns
+    -------
+    dict
+        The counts written to ``counts.json``.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    table = read_hart16(files.hart16)
+    labels = label_catalog(table, min_debiased=min_debiased, min_votes=min_votes,
+                           votes_inclusive=votes_inclusive, threshold_inclusive=threshold_inclusive,
+                           fraction=fraction)
+    mapping = read_filename_mapping(files.mapping)
+    images = open_images(files.images)
+    labelled = labels[labels.n_tags > 0]
+    matched, report = attach_images(labelled, mapping, images, extract_to=image_dir, check_decode=check_decode)
+    cat = labels.merge(matched[["objid", "asset_id", "image_path"]], on="objid", how="left")
+    cat["image_path"] = cat["image_path"].fillna("")
+    cat["asset_id"] = cat["asset_id"].fillna(-1).astype(np.int64)
+    known = read_dustlanes(files.dustlanes)
+    cat["known_detg"] = cat["objid"].isin(known["objid"])
+    sides = side_table(table, read_gswlc(files.gswlc),
+                       read_yang(files.yang_galaxies, files.yang_members, files.yang_groups))
+    cat = cat.merge(sides, on="objid", how="left")
+    cat.to_csv(out / CATALOG_NAME, index=False, compression="gzip")
+    known[["objid"]].to_csv(out / "known_detg.csv", index=False)
+    counts = {"n_table": int(len(table)), "n_labelled": int(len(labelled)),
+              "n_labelled_with_image": int(report.n_matched), "image_report": report.summary(),
+              "n_no_mapping": report.no_mapping, "n_missing_image": report.no_image,
+              "n_undecodable": len(report.undecodable),
+              "n_mapping_rows_without_image": report.mapping_rows_without_image,
+              "n_known_detg_listed": int(len(known)), "n_known_detg_matched": int(cat.known_detg.sum()),
+              "n_in_gswlc": int(sides.in_gswlc.sum()), "n_in_yang": int(sides.in_yang.sum())}
+    atomic_write_text(out / "counts.json", json.dumps(counts, indent=2))
+    atomic_write_text(out / "survey.json", json.dumps(files.as_dict(), indent=2))
+    return counts
+
+
+def write_training(labels_dir: str | os.PathLike, out_dir: str | os.PathLike, cap: int = BALANCE_CAP,
+                   seed: int = 0) -> dict:
+    """Build the training manifest from the labels stage: images only, D-ETGs excluded, balanced.
+
+    Returns
+    -------
+    dict
+        Counts (``n_candidates``, ``n_excluded_known_detg``, ``n_excluded_early_dust``,
+        ``n_after_exclusion``, ``n_training``, ``n_groups_capped``), also written to ``counts.json``.
+    """
+    cat = labelled_catalog(labels_dir)
+    known = pd.read_csv(Path(labels_dir) / "known_detg.csv")["objid"].to_numpy(np.int64)
+    cand = cat[(cat.n_tags > 0) & (cat.image_path != "")]
+    kept, excl = exclude_detg(cand, known)
+    bal = balance(kept, cap=cap, seed=seed)
+    write_manifest(bal[["objid", "image_path", "tags", "caption"]], Path(out_dir) / MANIFEST_NAME)
+    sizes = kept["tags"].value_counts()
+    counts = {"n_candidates": int(len(cand)), "n_excluded_known_detg": excl.known_detg,
+              "n_excluded_early_dust": excl.early_dust, "n_known_detg_not_labelled": excl.known_not_found,
+              "n_after_exclusion": int(len(kept)), "n_training": int(len(bal)),
+              "n_groups_capped": int((sizes > cap).sum()), "cap": cap,
+              "largest_group": str(sizes.index[0]) if len(sizes) else "",
+              "largest_group_size": int(sizes.iloc[0]) if len(sizes) else 0}
+    atomic_write_text(Path(out_dir) / "counts.json", json.dumps(counts, indent=2))
+    return counts
+
+
+def _labels_dir(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    if (path / CATALOG_NAME).is_file():
+        return path
+    if (path / LABELS_STAGE / CATALOG_NAME).is_file():
+        return path / LABELS_STAGE
+    raise DataError(f"no labelled catalogue under {path}; run notebook 01_data first "
+                    f"(it writes {LABELS_STAGE}/{CATALOG_NAME} in the run folder)")
+
+
+def labelled_catalog(run_dir: str | os.PathLike) -> pd.DataFrame:
+    """The labelled catalogue of a run: one row per GZ2 galaxy (see the module docstring for columns).
+
+    Parameters
+    ----------
+    run_dir : str or path-like
+        The run folder (``paths.run``) or the ``01_data/labels`` stage folder.
+
+    Examples
+    --------
+    >>> cat = labelled_catalog(paths.run)  # doctest: +SKIP
+    >>> cat[cat.image_path != ""].shape  # doctest: +SKIP
+    """
+    cat = pd.read_csv(_labels_dir(run_dir) / CATALOG_NAME,
+                      dtype={"tags": str, "caption": str, "image_path": str}, keep_default_na=False,
+                      na_values={c: [""] for c in ("z", "logmstar", "logsfr", "loghalo", "r_mag")})
+    cat["objid"] = cat["objid"].astype(np.int64)
+    return cat
+
+
+def binary_labels(catalog: pd.DataFrame, task: str) -> pd.Series:
+    """Label of a Table 2 task per galaxy: 1 (confident positive), 0 (confident negative), NaN otherwise."""
+    pos, neg = BINARY_TASKS[task]
+    p = catalog[[f"conf_{c}" for c in pos]].any(axis=1)
+    n = catalog[[f"conf_{c}" for c in neg]].any(axis=1)
+    return pd.Series(np.where(p, 1.0, np.where(n, 0.0, np.nan)), index=catalog.index, name=task)
+
+
+def survey_of(run_dir: str | os.PathLike) -> SurveyFiles:
+    """The survey files a run's labels were made from."""
+    info = json.loads((_labels_dir(run_dir) / "survey.json").read_text())
+    return SurveyFiles(**{k: Path(v) for k, v in info.items()})
+
+
+def known_detg(run_dir: str | os.PathLike) -> np.ndarray:
+    """DR7 objIDs of the known D-ETGs (Kaviraj et al. 2012 list, or its simulated counterpart)."""
+    return pd.read_csv(_labels_dir(run_dir) / "known_detg.csv")["objid"].to_numpy(np.int64)
+
+
+def truth_table(run_dir: str | os.PathLike) -> pd.DataFrame:
+    """Ground truth of a simulated survey (true morphology, ``is_detg``, ``known_detg``).
+
+    Raises
+    ------
+    DataError
+        On the paper profile: the real data have no ground truth.
+    """
+    files = survey_of(run_dir)
+    if not files.truth.is_file():
+        raise DataError(f"{files.truth} does not exist: ground truth exists only for a simulated survey")
+    truth = pd.read_csv(files.truth, keep_default_na=False, na_values={"inclination_deg": [""]})
+    truth["objid"] = truth["objid"].astype(np.int64)
+    return truth
+
+
+def true_detg(run_dir: str | os.PathLike) -> np.ndarray:
+    """DR7 objIDs of every true D-ETG of a simulated survey (known or not)."""
+    truth = truth_table(run_dir)
+    return truth.loc[truth["is_detg"].astype(str).str.lower() == "true", "objid"].to_numpy(np.int64)
