@@ -1,19 +1,32 @@
-"""Every notebook runs end to end on the smoke profile, through the same runner `make book` uses."""
+"""Every notebook runs end to end on the smoke profile through the runner `make book` uses, and the
+executed notebooks build into a book that shows the run settings but not papermill's cell."""
+
+import re
+import shutil
+from pathlib import Path
 
 import nbformat
 import pytest
 
 from galaxysd import book
 
+ROOT = Path(book.__file__).resolve().parents[1]
+
 
 @pytest.mark.slow
-def test_every_notebook_runs_on_the_smoke_profile(tmp_path):
-    out = tmp_path / "executed"
-    written = book.run_profile("smoke", output_dir=out, run_dir=str(tmp_path / "runs"),
+def test_every_notebook_runs_on_smoke_and_builds_into_a_book(tmp_path):
+    project = tmp_path / "project"
+    (project / "book").mkdir(parents=True)
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(ROOT / name, project / name)
+    for page in (ROOT / "book").glob("*.*"):
+        shutil.copy(page, project / "book" / page.name)
+    shutil.copytree(ROOT / "notebooks", project / "notebooks")
+
+    written = book.run_profile("smoke", root=project, run_dir=str(tmp_path / "runs"),
                                figures_dir=str(tmp_path / "figures"), data_dir=str(tmp_path / "data"),
                                progress=False)
-    names = [p.stem for p in written]
-    assert names == list(book.discover_notebooks(book.notebooks_dir()))
+    assert [p.stem for p in written] == list(book.discover_notebooks(ROOT / "notebooks"))
     for path in written:
         nb = nbformat.read(path, as_version=4)
         errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
@@ -21,3 +34,14 @@ def test_every_notebook_runs_on_the_smoke_profile(tmp_path):
         assert not errors, f"{path.name} has error outputs"
     assert (tmp_path / "figures" / "fig1_schematic.png").is_file()
     assert (tmp_path / "figures" / "fig1_schematic.pdf").is_file()
+
+    index = book.build_book(project)
+    assert index.is_file()
+    for path in written:
+        html = (project / "_build" / "html" / "book" / "notebooks" / f"{path.stem}.html").read_text()
+        assert "Run settings: profile <strong>smoke</strong>" in html, path.stem
+        assert "# Parameters" not in html, f"papermill's injected cell is visible in {path.stem}"
+    chapter1 = (project / "_build" / "html" / "book" / "notebooks" / "01_data.html").read_text()
+    assert len(re.findall(r"<img[^>]+_images/", chapter1)) >= 1
+    intro = (project / "_build" / "html" / "book" / "intro.html").read_text()
+    assert "smoke" in intro
