@@ -19,3 +19,16 @@ __all__ = ["ANSWERS", "TASKS", "THRESHOLDS", "TREE", "hart16_columns", "TABLE1_P
            "TAG_ORDER", "TAG_PHRASES", "caption", "caption_from_tags", "sort_tags", "split_tags",
            "MANIFEST_COLUMNS", "TRAINING_STAGE", "read_training_manifest", "training_manifest_path",
            "write_manifest"]
+
+from galaxysd.gz2.catalog import (BINARY_TASKS, LABELS_STAGE, SURVEY_STAGE, binary_labels,  # noqa: E402
+                                  known_detg, labelled_catalog, read_counts, selection_steps, survey_of,
+                                  tag_recovery, true_detg, truth_table, write_labels, write_training)
+from galaxysd.gz2.labels import (PAPER_COUNTS, balance, confident_answers, exclude_detg,  # noqa: E402
+                                 has_tag, label_catalog, tag_counts, well_sampled)
+from galaxysd.gz2.simulate import SIMULATOR_VERSION, SurveyFiles, simulate_survey, survey_files  # noqa: E402
+
+__all__ += ["LABELS_STAGE", "SURVEY_STAGE", "read_counts", "selection_steps", "tag_recovery",
+            "SIMULATOR_VERSION", "BINARY_TASKS", "binary_labels", "known_detg", "labelled_catalog", "survey_of", "true_detg",
+            "truth_table", "write_labels", "write_training", "PAPER_COUNTS", "balance", "confident_answers",
+            "exclude_detg", "has_tag", "label_catalog", "tag_counts", "well_sampled", "SurveyFiles",
+            "simulate_survey", "survey_files"]

@@ -201,3 +201,76 @@ def true_detg(run_dir: str | os.PathLike) -> np.ndarray:
     """DR7 objIDs of every true D-ETG of a simulated survey (known or not)."""
     truth = truth_table(run_dir)
     return truth.loc[truth["is_detg"].astype(str).str.lower() == "true", "objid"].to_numpy(np.int64)
+
+
+def read_counts(stage_dir: str | os.PathLike) -> dict:
+    """The ``counts.json`` a labels or training stage wrote."""
+    return json.loads((Path(stage_dir) / "counts.json").read_text())
+
+
+#: Selection steps shown in the book, with the paper's numbers where it gives them.
+_STEPS = (("n_table", "galaxies with GZ2 votes (Hart16 table)", "n_table"),
+          ("n_labelled", "with at least one confident tag", "n_labelled"),
+          ("n_labelled_with_image", "... and an image", None),
+          ("n_excluded_known_detg", "excluded: known D-ETGs", "n_known_detg"),
+          ("n_excluded_early_dust", "excluded: early type + dust lane", None),
+          ("largest_group_size", "largest tag combination before the cap", "largest_group_before"),
+          ("n_training", "training images after balancing", "n_training"))
+
+
+def selection_steps(label_counts: dict, training_counts: dict) -> pd.DataFrame:
+    """The count of every selection step of this run beside the paper's (Section 3).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: step key; columns ``step``, ``this run`` and ``paper`` (NaN where the paper gives none).
+    """
+    from galaxysd.gz2.labels import PAPER_COUNTS
+    both = {**label_counts, **training_counts}
+    rows = [{"key": key, "step": text, "this run": int(both[key]),
+             "paper": PAPER_COUNTS.get(pkey) if pkey else None} for key, text, pkey in _STEPS]
+    frame = pd.DataFrame(rows).set_index("key")
+    frame["paper"] = frame["paper"].astype("Int64")
+    return frame
+
+
+#: Tags checked against the simulated truth: tag phrase -> boolean expression on the truth table.
+RECOVERY_CHECKS = {
+    "spiral galaxy": "spiral",
+    "edge-on galaxy": "edge_on",
+    "bar-shaped structure in the center of galaxy": "bar",
+    "ring": "ring",
+    "merger": "merger",
+    "dust lane": "dust_lane",
+    "completely round galaxy": "roundness == 'round'",
+    "in-between round galaxy": "roundness == 'in_between'",
+    "cigar-shaped galaxy": "roundness == 'cigar'",
+    "2 spiral arms": "spiral and arms == 2",
+    "tightly wound spiral arms": "spiral and winding == 'tight'",
+    "with rounded edge-on bulge": "edge_on and bulge_shape == 'rounded'",
+}
+
+
+def tag_recovery(catalog: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """Purity and completeness of tags against a simulated survey's truth.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per tag: ``tagged`` (galaxies with the tag), ``true`` (galaxies with the feature),
+        ``purity`` (fraction of tagged that truly have it), ``completeness`` (fraction of true that
+        are tagged).
+    """
+    from galaxysd.gz2.labels import has_tag
+    t = truth.set_index("objid").loc[catalog["objid"]].reset_index()
+    for col in ("spiral", "edge_on", "bar", "ring", "merger", "dust_lane"):
+        t[col] = t[col].astype(str).str.lower().eq("true")
+    rows = []
+    for tag, expr in RECOVERY_CHECKS.items():
+        tagged = has_tag(catalog, tag).to_numpy()
+        true = t.eval(expr).to_numpy(bool)
+        rows.append({"tag": tag, "tagged": int(tagged.sum()), "true": int(true.sum()),
+                     "purity": (tagged & true).sum() / max(tagged.sum(), 1),
+                     "completeness": (tagged & true).sum() / max(true.sum(), 1)})
+    return pd.DataFrame(rows).set_index("tag").round(3)

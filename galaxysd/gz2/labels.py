@@ -26,6 +26,9 @@ from galaxysd.errors import DataError, ParameterError
 from galaxysd.gz2.schema import ANSWERS, TASKS, THRESHOLDS, task_count_columns
 from galaxysd.gz2.tags import CAPTION_PREFIX, EARLY_TYPE_TAGS, TAG_ORDER, TAG_PHRASES, TAG_SEPARATOR
 
+#: The paper's published counts (Section 3), shown beside every profile's own.
+PAPER_COUNTS = {"n_table": 239695, "n_labelled": 71455, "n_training": 27910, "n_known_detg": 352,
+                "largest_group_before": 14835}
 #: The paper's choices (Section 3).
 MIN_VOTES = 20
 MIN_DEBIASED = 0.8

@@ -9,6 +9,6 @@
 - :mod:`~galaxysd.gz2.simulate.survey` writes everything to disk in the real formats.
 """
 
-from galaxysd.gz2.simulate.survey import SurveyFiles, simulate_survey, survey_files
+from galaxysd.gz2.simulate.survey import SIMULATOR_VERSION, SurveyFiles, simulate_survey, survey_files
 
-__all__ = ["SurveyFiles", "simulate_survey", "survey_files"]
+__all__ = ["SIMULATOR_VERSION", "SurveyFiles", "simulate_survey", "survey_files"]

@@ -197,7 +197,7 @@ def render_batch(gal: pd.DataFrame, size: int, rng: np.random.Generator,
     lane_ang = lane_ang[:, None, None] + rng.normal(0, 0.05, B)[:, None, None]
     xl = xr * np.cos(lane_ang) + yr * np.sin(lane_ang)
     yl = -xr * np.sin(lane_ang) + yr * np.cos(lane_ang)
-    lane_w = np.where(edge, 0.035, 0.06)
+    lane_w = np.where(edge, 0.05, 0.06)
     offset = np.where(edge, rng.uniform(-0.01, 0.02, B)[:, None, None], rng.normal(0, 0.02, B)[:, None, None])
     curve = np.where(orient[:, None, None] == 4, 0.25 * xl ** 2, 0.0)
     lane = np.exp(-((yl - offset - curve) / lane_w) ** 2) * np.exp(-(xl / np.where(edge, 0.9, 0.5)) ** 2)

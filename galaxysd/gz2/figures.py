@@ -1,0 +1,188 @@
+"""Figures and tables of Section 3 and Appendix B: Figure 2 (UpSet), Table 1, Figure B3, galleries."""
+
+from __future__ import annotations
+
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from PIL import Image
+
+from galaxysd.gz2.labels import has_tag
+from galaxysd.gz2.prompts import TABLE1_PROMPTS, TABLE1_TAGS
+from galaxysd.gz2.schema import TASK_BY_STEM, TASKS
+from galaxysd.gz2.tags import PRIMARY_TAGS, SHORT_NAMES
+
+
+def tag_indicators(labels: pd.DataFrame, tags=PRIMARY_TAGS) -> pd.DataFrame:
+    """Boolean frame (galaxy x tag, short names) of the given tags, dropping tags nobody carries."""
+    ind = pd.DataFrame({SHORT_NAMES.get(t, t): has_tag(labels, t).to_numpy() for t in tags})
+    return ind.loc[:, ind.any(axis=0)]
+
+
+def upset_figure(labels: pd.DataFrame, title: str = "", tags=PRIMARY_TAGS, show_counts: bool = True,
+                 min_subset_size: int | None = None, max_subset_rank: int | None = 25) -> plt.Figure:
+    """Figure 2: an UpSet plot of how the primary tags co-occur (upsetplot).
+
+    Parameters
+    ----------
+    labels : pandas.DataFrame
+        Galaxies with a ``tags`` column (e.g. the training manifest).
+    title : str, optional
+        Figure title (say which profile made it).
+    tags : sequence of str, optional
+        The tag phrases to show (default: the primary tags, without bulge, arm number or winding).
+    show_counts : bool, optional
+        Print the size above each bar.
+    min_subset_size, max_subset_rank : int, optional
+        Hide the rarest combinations.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import upsetplot
+
+    ind = tag_indicators(labels, tags)
+    ind = ind[ind.any(axis=1)]
+    data = upsetplot.from_indicators(list(ind.columns), data=ind)
+    fig = plt.figure(figsize=(11, 5.5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        upsetplot.UpSet(data, subset_size="count", sort_by="cardinality", show_counts=show_counts,
+                        min_subset_size=min_subset_size, max_subset_rank=max_subset_rank,
+                        facecolor="0.25").plot(fig=fig)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def table1(manifest: pd.DataFrame, labelled: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Table 1: the prompts A-P and how many galaxies carry each prompt's tags.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        Training galaxies (needs ``tags``).
+    labelled : pandas.DataFrame, optional
+        All labelled galaxies, for a second count column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by letter: ``prompt``, ``training galaxies`` (and ``labelled galaxies``).
+    """
+    rows = []
+    for letter, prompt in TABLE1_PROMPTS.items():
+        row = {"prompt": prompt, "training galaxies": _carry(manifest, TABLE1_TAGS[letter])}
+        if labelled is not None:
+            row["labelled galaxies"] = _carry(labelled, TABLE1_TAGS[letter])
+        rows.append(row)
+    return pd.DataFrame(rows, index=pd.Index(list(TABLE1_PROMPTS), name="type"))
+
+
+def _carry(frame: pd.DataFrame, tags) -> int:
+    ok = np.ones(len(frame), bool)
+    for t in tags:
+        ok &= has_tag(frame, t).to_numpy()
+    return int(ok.sum())
+
+
+# positions of the tasks in Figure B3 (x, y in axes units)
+_POS = {"t01_smooth_or_features": (0.5, 0.93), "t07_rounded": (0.13, 0.72), "t02_edgeon": (0.55, 0.72),
+        "t09_bulge_shape": (0.36, 0.52), "t03_bar": (0.78, 0.56), "t04_spiral": (0.78, 0.40),
+        "t10_arms_winding": (0.93, 0.24), "t11_arms_number": (0.93, 0.08), "t05_bulge_prominence": (0.6, 0.17),
+        "t06_odd": (0.30, 0.26), "t08_odd_feature": (0.14, 0.07)}
+
+
+def question_tree_figure(title: str = "") -> plt.Figure:
+    """Figure B3: the GZ2 decision tree, drawn from :data:`galaxysd.gz2.schema.TASKS`.
+
+    Each box is a task (its number, short name and answers); each arrow is an answer leading to the
+    next task (Willett et al. 2013, Table 2). Grey answers end the classification.
+    """
+    fig, ax = plt.subplots(figsize=(12, 9))
+    ax.set_xlim(0, 1.06)
+    ax.set_ylim(-0.04, 1.0)
+    ax.axis("off")
+    w, h = 0.2, 0.1
+    for t in TASKS:
+        x, y = _POS[t.stem]
+        colour = "#fde9c9" if t.number in (1, 6) else "#dbe8f6"
+        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.01",
+                                    facecolor=colour, edgecolor="0.3"))
+        ax.text(x, y + 0.03, f"T{t.number:02d} {t.short}", ha="center", va="center", fontsize=9.5, weight="bold")
+        answers = ", ".join(a.label for a in t.answers)
+        ax.text(x, y - 0.015, _wrap(answers, 38), ha="center", va="center", fontsize=7.5, color="0.15")
+    # one arrow per (task -> next task) edge, labelled with the answers that take it
+    edges: dict[tuple[str, str], list[str]] = {}
+    for t in TASKS:
+        for a in t.answers:
+            if a.leads_to:
+                edges.setdefault((t.stem, a.leads_to), []).append(a.label)
+    for (src, dst), labels in edges.items():
+        (x0, y0), (x1, y1) = _POS[src], _POS[dst]
+        ax.add_patch(FancyArrowPatch((x0, y0 - h / 2 if y1 < y0 else y0), (x1, y1 + h / 2 if y1 < y0 else y1),
+                                     arrowstyle="-|>", mutation_scale=12, color="0.35",
+                                     connectionstyle="arc3,rad=0.08", shrinkA=4, shrinkB=4))
+        ax.text((x0 + x1) / 2, (y0 + y1) / 2, _wrap(" / ".join(labels), 20), fontsize=7, style="italic",
+                ha="center", va="center", color="#7a2e00",
+                bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.8))
+    ax.text(0.5, -0.03, "Orange: asked in every classification (T01, T06). 'star or artifact' and T06 'no' and "
+            "every T08 answer end the classification.", ha="center", fontsize=8, color="0.3")
+    if title:
+        ax.set_title(title, fontsize=11)
+    return fig
+
+
+def _wrap(text: str, width: int) -> str:
+    words, lines, cur = text.split(), [], ""
+    for word in words:
+        if cur and len(cur) + len(word) + 1 > width:
+            lines.append(cur)
+            cur = word
+        else:
+            cur = f"{cur} {word}".strip()
+    return "\n".join(lines + [cur])
+
+
+def gallery_figure(frame: pd.DataFrame, tags, n_per_tag: int = 6, seed: int = 0, title: str = "") -> plt.Figure:
+    """A grid of images: one row per tag, ``n_per_tag`` random galaxies carrying it.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Needs ``tags`` and ``image_path`` (e.g. the training manifest).
+    tags : sequence of str
+        One row per tag phrase; rows with no galaxy are left blank.
+    """
+    rng = np.random.default_rng(seed)
+    tags = list(tags)
+    fig, axes = plt.subplots(len(tags), n_per_tag, figsize=(1.3 * n_per_tag + 2.2, 1.3 * len(tags)),
+                             squeeze=False)
+    for i, tag in enumerate(tags):
+        pool = frame.loc[has_tag(frame, tag), "image_path"].to_numpy()
+        pick = rng.choice(pool, min(n_per_tag, len(pool)), replace=False) if len(pool) else []
+        for j in range(n_per_tag):
+            ax = axes[i, j]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for s in ax.spines.values():
+                s.set_visible(False)
+            if j < len(pick):
+                with Image.open(pick[j]) as img:
+                    ax.imshow(np.asarray(img.convert("RGB")))
+        axes[i, 0].set_ylabel(_wrap(SHORT_NAMES.get(tag, tag), 18), rotation=0, ha="right", va="center",
+                              fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.subplots_adjust(wspace=0.03, hspace=0.05)
+    return fig
+
+
+def task_name(stem: str) -> str:
+    """``"T03 bar"`` for ``"t03_bar"``."""
+    t = TASK_BY_STEM[stem]
+    return f"T{t.number:02d} {t.short}"
