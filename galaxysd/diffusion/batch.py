@@ -48,7 +48,8 @@ def _safe(label: str) -> str:
 
 
 def plan_samples(prompts: Mapping[str, str], n_per_prompt: int, seed: int,
-                 references: Sequence[int] | Mapping[str, Sequence[int]] | None = None) -> pd.DataFrame:
+                 references: Sequence[int] | Mapping[str, Sequence[int]] | None = None,
+                 same_draws_for_every_prompt: bool = False) -> pd.DataFrame:
     """Every sample to generate: id, prompt, seed and (for image-to-image) the reference drawn.
 
     Parameters
@@ -87,15 +88,16 @@ def plan_samples(prompts: Mapping[str, str], n_per_prompt: int, seed: int,
         pool = references.get(label) if isinstance(references, Mapping) else references
         if pool is not None and len(pool) == 0:
             raise ParameterError(f"plan_samples: the reference pool of prompt {label!r} is empty")
+        key = "" if same_draws_for_every_prompt else label
         for index in range(n_per_prompt):
             reference = -1
             if pool is not None:
-                rng = np.random.default_rng([int(seed), _label_key(label), index, 1])
+                rng = np.random.default_rng([int(seed), _label_key(key), index, 1])
                 reference = int(pool[int(rng.integers(len(pool)))])
             rows.append((f"{_safe(label)}-{index:04d}", str(label), prompt, index,
-                         sample_seed(seed, label, index), reference))
+                         sample_seed(seed, key, index), reference))
     plan = pd.DataFrame(rows, columns=list(PLAN_COLUMNS))
-    if plan["sample_id"].duplicated().any():
+    if plan["sample_id"].duplicated().any():  # labels that differ only in characters a file name drops
         raise ParameterError("plan_samples: two labels map to the same file name; use simpler labels")
     return plan
 
@@ -261,3 +263,58 @@ def read_generated(out_dir: str | os.PathLike) -> pd.DataFrame:
     frame = _read(path)
     frame["path"] = [str(out_dir / f) for f in frame["file"]]
     return frame
+
+
+def generation_stage(run_dir: str | os.PathLike, name: str, pipe, plan: pd.DataFrame, settings: SamplerSettings,
+                     reference_paths: Mapping[int, str] | None = None, batch_size: int = 8,
+                     inputs: Sequence[str | os.PathLike] = (), progress: bool = True):
+    """Generate a plan as a cached stage ``<run_dir>/<name>/`` (images, ``manifest.csv``, ``timing.json``).
+
+    The stage key covers the plan (prompts, seeds, references) and the settings, and ``inputs``
+    should name the model's folder and the training manifest, so a change of any of them regenerates.
+    An interrupted run leaves its images in the stage's partial folder and the next call resumes there.
+
+    Parameters
+    ----------
+    run_dir : str or path-like
+        The profile's run folder.
+    name : str
+        Stage name, e.g. ``"03_generate/img2img"``.
+    pipe, plan, settings, reference_paths, batch_size, progress
+        As for :func:`generate_to_disk` (one process).
+    inputs : sequence of path-like, optional
+        Files or stage folders the images depend on.
+
+    Returns
+    -------
+    galaxysd.cache.StageResult
+        The stage folder holds the images and the merged manifest.
+    """
+    import dataclasses
+    import time
+
+    from galaxysd.cache import run_stage
+
+    resolution = settings.resolution or native_resolution(pipe)
+    settings = dataclasses.replace(settings, resolution=resolution)
+
+    def compute(out: Path) -> None:
+        began = time.perf_counter()
+        before = len(done_samples(out))
+        generate_to_disk(pipe, plan, out, settings, reference_paths, batch_size, rank=0, world_size=1,
+                         progress=progress)
+        merge_manifests(out, plan)
+        made = len(plan) - before
+        seconds = time.perf_counter() - began
+        atomic_write_text(out / "timing.json", json.dumps(
+            {"seconds": seconds, "images": made, "seconds_per_image": seconds / max(made, 1),
+             "batch_size": batch_size, "device": str(pipe.device)}, indent=2))
+
+    params = {"plan": plan.loc[:, list(PLAN_COLUMNS)].to_dict("list"), "settings": dataclasses.asdict(settings)}
+    return run_stage(run_dir, name, params, compute, inputs=list(inputs))
+
+
+def stage_timing(stage_dir: str | os.PathLike) -> dict:
+    """The ``timing.json`` a :func:`generation_stage` wrote (seconds, images, seconds per image)."""
+    path = Path(stage_dir) / "timing.json"
+    return json.loads(path.read_text()) if path.is_file() else {}

@@ -1,0 +1,209 @@
+"""Figures and tables of the generation chapter: Figure 3, the brightness comparison, the weight
+sweep, and the table of simple image statistics of generated vs real galaxies per prompt."""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from galaxysd.errors import DataError
+from galaxysd.imstats import STAT_COLUMNS
+
+
+def real_examples(manifest: pd.DataFrame, tags: Sequence[str], n: int, seed: int) -> pd.DataFrame:
+    """Real galaxies that carry all of ``tags``, drawn at random (seeded).
+
+    If no galaxy carries all of them (e.g. early types with a dust lane, which are kept out of
+    training), the galaxies carrying the most of them are used instead; the ``exact`` column says
+    which case applied.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        The training manifest (``objid``, ``image_path``, ``tags`` joined by ``"|"``).
+    tags : sequence of str
+        Tag phrases, e.g. ``gz2.TABLE1_TAGS["F"]``.
+    n : int
+        How many to draw (fewer if fewer exist).
+    seed : int
+        Seed of the draw.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows of the manifest plus ``matched`` (number of the tags carried) and ``exact``.
+
+    Raises
+    ------
+    DataError
+        If the manifest is empty.
+    """
+    if len(manifest) == 0:
+        raise DataError("real_examples: the training manifest is empty")
+    wanted = set(tags)
+    matched = manifest["tags"].map(lambda t: len(wanted & set(str(t).split("|"))))
+    best = int(matched.max())
+    pool = manifest[matched == best].assign(matched=best, exact=best == len(wanted))
+    rng = np.random.default_rng(seed)
+    take = rng.permutation(len(pool))[:n]
+    return pool.iloc[np.sort(take)].reset_index(drop=True)
+
+
+def _show(ax, image, title=None, fontsize=7):
+    ax.imshow(image)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if title:
+        ax.set_title(title, fontsize=fontsize, pad=2)
+
+
+def figure3(prompts: Mapping[str, str], real: Mapping[str, np.ndarray | None],
+            generated: Mapping[str, Sequence[np.ndarray]], label: str = "", per_row: int = 2):
+    """Figure 3: for each prompt, one real galaxy with its tags and the generated ones beside it.
+
+    Parameters
+    ----------
+    prompts : mapping
+        Letter -> prompt (Table 1).
+    real : mapping
+        Letter -> one real image (or ``None`` when none carries the tags).
+    generated : mapping
+        Letter -> generated images (the first three are shown).
+    label : str, optional
+        Profile label, for the title.
+    per_row : int, optional
+        Prompts per row of the figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    letters = list(prompts)
+    shown = max(len(generated[k][:3]) for k in letters) if letters else 0
+    block = 1 + shown
+    rows = int(np.ceil(len(letters) / per_row))
+    fig, axes = plt.subplots(rows, per_row * block, figsize=(1.45 * per_row * block, 1.75 * rows),
+                             squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for i, letter in enumerate(letters):
+        r, c0 = divmod(i, per_row)
+        c0 *= block
+        text = prompts[letter].removeprefix("sdss, ")
+        ax = axes[r, c0]
+        ax.axis("on")
+        if real.get(letter) is not None:
+            _show(ax, real[letter], f"{letter} real")
+        else:
+            _show(ax, np.full((8, 8, 3), 255, np.uint8), f"{letter} (no real match)")
+        for j, image in enumerate(generated[letter][:3]):
+            axes[r, c0 + 1 + j].axis("on")
+            _show(axes[r, c0 + 1 + j], image, "generated" if j == 0 else None)
+        axes[r, c0].text(0, -0.32, f"{letter}: {text}", transform=axes[r, c0].transAxes, fontsize=6.5,
+                         va="top", ha="left", wrap=True)
+    fig.suptitle(f"Galaxies generated from the Table 1 prompts ({label})", fontsize=10)
+    fig.subplots_adjust(wspace=0.05, hspace=0.55, top=0.94)
+    return fig
+
+
+def brightness_figure(values: Mapping[str, Sequence[float]], label: str = ""):
+    """Distributions of mean image brightness, one histogram per kind of image (real, txt2img...).
+
+    Parameters
+    ----------
+    values : mapping
+        Name -> mean brightness per image (in [0, 1]).
+    label : str, optional
+        Profile label, for the title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    finite = [np.asarray(v, float) for v in values.values() if len(v)]
+    high = max(float(np.nanmax(v)) for v in finite) if finite else 1.0
+    bins = np.linspace(0, min(1.0, high * 1.1 + 1e-3), 30)
+    for (name, vals), colour in zip(values.items(), ("0.3", "C3", "C0", "C2")):
+        vals = np.asarray(vals, float)
+        ax.hist(vals, bins=bins, density=True, histtype="step", lw=1.8, color=colour,
+                label=f"{name} (median {np.nanmedian(vals):.3f}, n={len(vals)})")
+    ax.set_xlabel("mean pixel value of the image (0-1)")
+    ax.set_ylabel("density")
+    ax.legend(frameon=False, fontsize=8)
+    ax.set_title(f"Image brightness: real vs generated ({label})", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def sweep_figure(images: Mapping[float, Sequence[np.ndarray]], prompt_of: Mapping[float, str], label: str = ""):
+    """The same seeds and references sampled at several weights of one phrase, one row per weight.
+
+    Parameters
+    ----------
+    images : mapping
+        Weight -> generated images (same seeds in every row).
+    prompt_of : mapping
+        Weight -> the prompt used.
+    label : str, optional
+        Profile label, for the title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    weights = list(images)
+    n = max(len(v) for v in images.values())
+    fig, axes = plt.subplots(len(weights), n, figsize=(1.5 * n + 1.8, 1.6 * len(weights)), squeeze=False)
+    for r, weight in enumerate(weights):
+        for c in range(n):
+            ax = axes[r, c]
+            if c < len(images[weight]):
+                _show(ax, images[weight][c])
+            else:
+                ax.axis("off")
+        axes[r, 0].set_ylabel(f"weight {weight:g}", fontsize=8)
+        axes[r, n - 1].text(1.05, 0.5, prompt_of[weight].removeprefix("sdss, "), transform=axes[r, n - 1].transAxes,
+                            fontsize=6.5, va="center")
+    fig.suptitle(f"Emphasis sweep: same seeds and references, one phrase weighted ({label})", fontsize=9)
+    fig.subplots_adjust(wspace=0.05, hspace=0.08, right=0.8)
+    return fig
+
+
+def quality_table(generated: pd.DataFrame, real: pd.DataFrame, prompts: Mapping[str, str]) -> pd.DataFrame:
+    """Median image statistics of generated and real galaxies, per prompt.
+
+    Parameters
+    ----------
+    generated, real : pandas.DataFrame
+        One row per image with a ``label`` column (the prompt's letter) and the columns of
+        :func:`galaxysd.imstats.image_stats`.
+    prompts : mapping
+        Letter -> prompt, giving the row order and the prompt text.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: letter; columns: prompt, n generated, n real, then ``<stat> gen`` and ``<stat> real``
+        for axis ratio, colour and concentration.
+    """
+    rows = []
+    for letter, prompt in prompts.items():
+        gen = generated[generated["label"] == letter]
+        ref = real[real["label"] == letter]
+        row = {"prompt": prompt.removeprefix("sdss, "), "n gen": len(gen), "n real": len(ref)}
+        for stat in STAT_COLUMNS[:3]:
+            row[f"{stat} gen"] = float(np.nanmedian(gen[stat])) if len(gen) else np.nan
+            row[f"{stat} real"] = float(np.nanmedian(ref[stat])) if len(ref) else np.nan
+        rows.append(pd.Series(row, name=letter))
+    return pd.DataFrame(rows)
