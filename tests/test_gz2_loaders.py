@@ -207,6 +207,7 @@ def test_dustlanes_without_data_lines_is_an_error(tmp_path):
     path.write_text(DUST_HEADER)
     with pytest.raises(DataError, match="no data line"):
         loaders.read_dustlanes(path)
+    assert loaders.read_dustlanes(path, allow_empty=True).empty
 
 
 # -------------------------------------------------------------- GSWLC-2

@@ -86,7 +86,7 @@ def write_labels(files: SurveyFiles, out_dir: str | os.PathLike, min_debiased: f
     cat = labels.merge(matched[["objid", "asset_id", "image_path"]], on="objid", how="left")
     cat["image_path"] = cat["image_path"].fillna("")
     cat["asset_id"] = cat["asset_id"].fillna(-1).astype(np.int64)
-    known = read_dustlanes(files.dustlanes)
+    known = read_dustlanes(files.dustlanes, allow_empty=True)
     cat["known_detg"] = cat["objid"].isin(known["objid"])
     sides = side_table(table, read_gswlc(files.gswlc),
                        read_yang(files.yang_galaxies, files.yang_members, files.yang_groups))

@@ -344,7 +344,8 @@ DUSTLANE_BASIC_COLUMNS = ("objid", "ra", "dec", "z", "orientation", "morphology"
 DUSTLANE_MISSING = -999
 
 
-def read_dustlanes(path: str | os.PathLike, columns: Iterable[str] | None = None) -> pd.DataFrame:
+def read_dustlanes(path: str | os.PathLike, columns: Iterable[str] | None = None,
+                   allow_empty: bool = False) -> pd.DataFrame:
     """Read a Kaviraj et al. (2012) dust-lane file (free-text header, whitespace-separated data).
 
     Data lines are those whose first field is an 18-digit DR7 objID; -999 becomes NaN.
@@ -356,6 +357,9 @@ def read_dustlanes(path: str | os.PathLike, columns: Iterable[str] | None = None
     columns : iterable of str, optional
         Column names. Default: :data:`DUSTLANE_BASIC_COLUMNS` when the file has 8 columns, otherwise
         ``objid, col2, col3, ...``.
+    allow_empty : bool, optional
+        Return an empty table (Basic_Information columns) instead of raising when there is no data
+        line -- a small simulated survey may hold no known D-ETG.
 
     Returns
     -------
@@ -376,6 +380,10 @@ def read_dustlanes(path: str | os.PathLike, columns: Iterable[str] | None = None
         fields = line.split()
         if fields and re.fullmatch(r"\d{18}", fields[0]):
             rows.append((i, fields))
+    if not rows and allow_empty:
+        frame = pd.DataFrame({c: pd.Series(dtype=float) for c in (columns or DUSTLANE_BASIC_COLUMNS)})
+        frame["objid"] = frame["objid"].astype(np.int64)
+        return frame
     if not rows:
         raise DataError(f"dust-lane file {path} has no data line (a line starting with an 18-digit objID)")
     widths = {len(f) for _, f in rows}
