@@ -29,17 +29,17 @@
 
 # %% tags=["parameters"]
 profile = "demo"  # profile whose values the runner injected (smoke, demo or paper)
-run_dir = ""  # folder of this profile's stage outputs; "" = $GALAXYSD_RUNS/<profile>
-figures_dir = ""  # folder for figures (PNG and PDF); "" = $GALAXYSD_FIGURES/<profile>
-data_dir = ""  # folder of the real or simulated data; "" = $GALAXYSD_DATA
+run_dir = ""  # folder of stage outputs (empty: GALAXYSD_RUNS/profile)
+figures_dir = ""  # folder for PNG and PDF figures (empty: GALAXYSD_FIGURES/profile)
+data_dir = ""  # folder of the real or simulated data (empty: GALAXYSD_DATA)
 seed = 0  # random seed for every random choice in this notebook
 real_data = False  # True: read the real GZ2 files (paper profile); False: simulate a survey
 n_galaxies = 12000  # galaxies in the simulated survey (rows of its Hart16 table)
 image_size = 64  # side of the simulated images, pixels (real GZ2 images: 424)
-frame_r90 = 5.0  # simulated image width in units of the galaxy's R90 (GZ2 cutouts: 8.48)
+frame_r90 = 5.0  # simulated image width in units of the galaxy R90 (GZ2 cutouts: 8.48)
 min_votes = 20  # a task needs more than this many votes to be well sampled
-votes_inclusive = False  # True: ">= min_votes" instead of "> min_votes"
-threshold_inclusive = False  # True: ">=" (Willett's flags) instead of ">" (the paper) for Table 3 thresholds
+votes_inclusive = False  # True: at least min_votes votes suffice; False: more than min_votes needed
+threshold_inclusive = False  # True: Table 3 fractions may equal the threshold (as in Willett flags); False: must exceed it (paper)
 threshold_fraction = "weighted_fraction"  # vote fraction the Table 3 thresholds apply to
 min_debiased = 0.8  # an answer becomes a tag when its debiased fraction exceeds this
 balance_cap = 2000  # largest number of training galaxies per tag combination
@@ -69,9 +69,7 @@ paper = gz2.PAPER_COUNTS
 # downstream tasks of the later chapters.
 
 # %%
-fig = plots.pipeline_schematic(profile)
-figure_files = plots.save_figure(fig, paths.figures, "fig1_schematic")
-glue("fig1_schematic", fig, display=False)
+figure_files = plots.publish(plots.pipeline_schematic(profile), paths.figures, "fig1_schematic")
 
 # %% [markdown]
 # ```{glue:figure} fig1_schematic
@@ -185,13 +183,10 @@ glue("selection_table", steps, display=False)
 steps
 
 # %% [markdown]
-# On this profile ({glue:text}`profile_label`), {glue:text}`count_n_table:,` galaxies have votes;
+# On this profile, {glue:text}`count_n_table:,` galaxies have votes;
 # {glue:text}`count_n_labelled:,` of them carry at least one confident tag, and after the image match,
 # the D-ETG exclusion and the balancing {glue:text}`count_n_training:,` images remain for training.
 # The paper went from 239,695 to 71,455 to 27,910.
-
-# %%
-glue("profile_label", label, display=False)
 
 # %% [markdown]
 # ## Figure 2: how the tags combine
@@ -202,8 +197,7 @@ glue("profile_label", label, display=False)
 
 # %%
 fig2 = gz2fig.upset_figure(manifest, title=f"Figure 2 — training set tags ({label})")
-plots.save_figure(fig2, paths.figures, "fig2_upset")
-glue("fig2_upset", fig2, display=False)
+plots.publish(fig2, paths.figures, "fig2_upset")
 
 # %% [markdown]
 # ```{glue:figure} fig2_upset
@@ -232,12 +226,11 @@ table1
 # order its caption lists them in.
 
 # %%
-figb3 = gz2fig.question_tree_figure(title=f"Figure B3 — the GZ2 decision tree (Willett et al. 2013)")
-plots.save_figure(figb3, paths.figures, "figB3_question_tree")
-glue("figB3_tree", figb3, display=False)
+figb3 = gz2fig.question_tree_figure(title="Figure B3 — the GZ2 decision tree (Willett et al. 2013)")
+plots.publish(figb3, paths.figures, "figB3_question_tree")
 
 # %% [markdown]
-# ```{glue:figure} figB3_tree
+# ```{glue:figure} figB3_question_tree
 # :name: fig-tree
 #
 # **Figure B3.** The GZ2 questions (boxes) and the answers that lead from one to the next (arrows).
@@ -252,11 +245,10 @@ glue("figB3_tree", figb3, display=False)
 gallery_tags = [t for t in gz2.PRIMARY_TAGS if gz2.has_tag(manifest, t).any()]
 gallery = gz2fig.gallery_figure(manifest, gallery_tags, n_per_tag=gallery_per_tag, seed=seed,
                                 title=f"Training images per tag ({label})")
-plots.save_figure(gallery, paths.figures, "gallery_tags")
-glue("gallery", gallery, display=False)
+plots.publish(gallery, paths.figures, "gallery_tags")
 
 # %% [markdown]
-# ```{glue:figure} gallery
+# ```{glue:figure} gallery_tags
 # :name: fig-gallery
 #
 # Random training images of each primary tag.

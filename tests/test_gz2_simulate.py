@@ -113,3 +113,23 @@ def test_votes_are_deterministic_per_generator():
     a, _, _ = cast_votes(pop, np.random.default_rng(9))
     b, _, _ = cast_votes(pop, np.random.default_rng(9))
     assert all((a[k] == b[k]).all() for k in a)
+
+
+def test_labels_and_training_stages_on_a_simulated_survey(survey, tmp_path):
+    counts = gz2.write_labels(survey, tmp_path / "labels")
+    assert counts["n_table"] == 120 and 0 < counts["n_labelled"] < 120
+    assert counts["n_labelled_with_image"] + counts["n_missing_image"] == counts["n_labelled"]
+    train = gz2.write_training(tmp_path / "labels", tmp_path / "training", cap=5, seed=0)
+    manifest = gz2.read_training_manifest(tmp_path / "training" / "manifest.csv", check_images=True)
+    assert len(manifest) == train["n_training"] and manifest.tags.value_counts().max() <= 5
+    assert (manifest.caption == "sdss, " + manifest.tags.str.replace("|", ", ", regex=False)).all()
+    assert not set(manifest.objid) & set(gz2.known_detg(tmp_path / "labels"))
+    cat = gz2.labelled_catalog(tmp_path / "labels")
+    assert len(cat) == 120 and {"ws_t03_bar", "conf_t04_spiral_a08_spiral", "logsfr", "loghalo"} <= set(cat.columns)
+    assert set(gz2.binary_labels(cat, "spiral").dropna().unique()) <= {0.0, 1.0}
+    steps = gz2.selection_steps(counts, train)
+    assert steps.loc["n_table", "paper"] == 239695 and steps.loc["n_training", "this run"] == len(manifest)
+    truth = gz2.truth_table(tmp_path / "labels")
+    assert set(gz2.true_detg(tmp_path / "labels")) == set(truth.objid[truth.is_detg.astype(str) == "True"])
+    recovery = gz2.tag_recovery(cat, truth)
+    assert ((recovery.purity >= 0) & (recovery.purity <= 1)).all()
