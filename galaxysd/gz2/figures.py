@@ -176,9 +176,9 @@ def gallery_figure(frame: pd.DataFrame, tags, n_per_tag: int = 6, seed: int = 0,
                     ax.imshow(np.asarray(img.convert("RGB")))
         axes[i, 0].set_ylabel(_wrap(SHORT_NAMES.get(tag, tag), 18), rotation=0, ha="right", va="center",
                               fontsize=8)
+    fig.subplots_adjust(wspace=0.03, hspace=0.05, top=1 - 0.35 / fig.get_figheight())
     if title:
-        fig.suptitle(title, fontsize=10)
-    fig.subplots_adjust(wspace=0.03, hspace=0.05)
+        fig.suptitle(title, fontsize=10, y=1 - 0.1 / fig.get_figheight())
     return fig
 
 

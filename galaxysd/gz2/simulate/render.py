@@ -115,7 +115,7 @@ def render_batch(gal: pd.DataFrame, size: int, rng: np.random.Generator,
 
     # --- disk in its own plane ---
     h = 0.26  # scale length in R90 units (R90 ~ 3.9 h for a pure exponential)
-    cosi = np.where(edge, np.maximum(q, 0.2), np.clip(q, 0.1, 1.0))  # edge-on disks have thickness
+    cosi = np.where(edge, np.maximum(q, 0.24), np.clip(q, 0.1, 1.0))  # edge-on disks have thickness
     xd, yd = xr, yr / cosi
     R = np.hypot(xd, yd)
     theta = np.arctan2(yd, xd)
@@ -197,11 +197,12 @@ def render_batch(gal: pd.DataFrame, size: int, rng: np.random.Generator,
     lane_ang = lane_ang[:, None, None] + rng.normal(0, 0.05, B)[:, None, None]
     xl = xr * np.cos(lane_ang) + yr * np.sin(lane_ang)
     yl = -xr * np.sin(lane_ang) + yr * np.cos(lane_ang)
-    lane_w = np.where(edge, 0.05, 0.06)
+    lane_w = np.where(edge, 0.055, 0.085)
     offset = np.where(edge, rng.uniform(-0.01, 0.02, B)[:, None, None], rng.normal(0, 0.02, B)[:, None, None])
     curve = np.where(orient[:, None, None] == 4, 0.25 * xl ** 2, 0.0)
     lane = np.exp(-((yl - offset - curve) / lane_w) ** 2) * np.exp(-(xl / np.where(edge, 0.9, 0.5)) ** 2)
-    tau = np.where(dust, rng.uniform(2.0, 3.5, B)[:, None, None], 0.0) * lane
+    tau = np.where(dust, np.where(edge, rng.uniform(3.0, 5.0, B)[:, None, None],
+                                    rng.uniform(2.0, 3.5, B)[:, None, None]), 0.0) * lane
     img = img * np.exp(-tau[:, None] * DUST_TAU[None, :, None, None])
 
     # --- flux and surface brightness: image in flux per arcsec^2 ---

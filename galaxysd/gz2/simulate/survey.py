@@ -32,7 +32,7 @@ from galaxysd.gz2.simulate.render import render_batch
 from galaxysd.gz2.simulate.volunteers import hart16_table, visibility
 
 #: Bumped whenever the simulator's output changes, so cached surveys are remade.
-SIMULATOR_VERSION = "1"
+SIMULATOR_VERSION = "2"
 #: Shares of the three GZ2 samples in the Hart16 table (original, extra, stripe82).
 SAMPLE_SHARES = {"original": 209294, "extra": 21844, "stripe82": 8557}
 
