@@ -88,27 +88,30 @@ def figure3(prompts: Mapping[str, str], real: Mapping[str, np.ndarray | None],
     shown = max(len(generated[k][:3]) for k in letters) if letters else 0
     block = 1 + shown
     rows = int(np.ceil(len(letters) / per_row))
-    fig, axes = plt.subplots(rows, per_row * block, figsize=(1.45 * per_row * block, 1.75 * rows),
-                             squeeze=False)
+    height = 1.75 * rows + 0.4
+    fig, axes = plt.subplots(rows, per_row * block, figsize=(1.45 * per_row * block, height), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for i, letter in enumerate(letters):
         r, c0 = divmod(i, per_row)
         c0 *= block
-        text = prompts[letter].removeprefix("sdss, ")
         ax = axes[r, c0]
         ax.axis("on")
         if real.get(letter) is not None:
-            _show(ax, real[letter], f"{letter} real")
+            _show(ax, real[letter])
         else:
-            _show(ax, np.full((8, 8, 3), 255, np.uint8), f"{letter} (no real match)")
+            _show(ax, np.full((8, 8, 3), 240, np.uint8))
+            ax.text(0.5, 0.5, "no real galaxy\ncarries these tags", ha="center", va="center", fontsize=6,
+                    transform=ax.transAxes)
+        ax.set_title(f"{letter}: {prompts[letter].removeprefix('sdss, ')}", loc="left", fontsize=7, pad=3)
+        ax.set_xlabel("real", fontsize=6, labelpad=1)
         for j, image in enumerate(generated[letter][:3]):
-            axes[r, c0 + 1 + j].axis("on")
-            _show(axes[r, c0 + 1 + j], image, "generated" if j == 0 else None)
-        axes[r, c0].text(0, -0.32, f"{letter}: {text}", transform=axes[r, c0].transAxes, fontsize=6.5,
-                         va="top", ha="left", wrap=True)
-    fig.suptitle(f"Galaxies generated from the Table 1 prompts ({label})", fontsize=10)
-    fig.subplots_adjust(wspace=0.05, hspace=0.55, top=0.94)
+            gax = axes[r, c0 + 1 + j]
+            gax.axis("on")
+            _show(gax, image)
+            gax.set_xlabel("generated", fontsize=6, labelpad=1)
+    fig.suptitle(f"Galaxies generated from the Table 1 prompts ({label})", fontsize=10, y=1 - 0.08 / height)
+    fig.subplots_adjust(wspace=0.06, hspace=0.35, top=1 - 0.45 / height, bottom=0.03, left=0.01, right=0.99)
     return fig
 
 
@@ -203,7 +206,7 @@ def quality_table(generated: pd.DataFrame, real: pd.DataFrame, prompts: Mapping[
         ref = real[real["label"] == letter]
         row = {"prompt": prompt.removeprefix("sdss, "), "n gen": len(gen), "n real": len(ref)}
         for stat in STAT_COLUMNS[:3]:
-            row[f"{stat} gen"] = float(np.nanmedian(gen[stat])) if len(gen) else np.nan
-            row[f"{stat} real"] = float(np.nanmedian(ref[stat])) if len(ref) else np.nan
+            row[f"{stat} gen"] = float(gen[stat].astype(float).median()) if len(gen) else np.nan
+            row[f"{stat} real"] = float(ref[stat].astype(float).median()) if len(ref) else np.nan
         rows.append(pd.Series(row, name=letter))
     return pd.DataFrame(rows)
