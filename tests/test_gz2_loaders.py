@@ -123,7 +123,8 @@ def test_image_that_will_not_decode_is_named(tmp_path):
 def test_attach_images_counts_what_has_no_image(tmp_path):
     zpath = write_zenodo_zip(tmp_path / "images_gz2.zip", [11, 12, 13], broken=[13])
     mapping = loaders.read_filename_mapping(write_mapping(tmp_path / "gz2_filename_mapping.csv", [
-        (IDS[0], "original", 11), (IDS[1], "original", 13), (IDS[2], "extra", 99), (1, "extra", 12)]))
+        (IDS[0], "stripe82", 98), (IDS[0], "original", 11), (IDS[1], "original", 13), (IDS[2], "extra", 99),
+        (1, "extra", 12)]))
     labels = pd.DataFrame({"objid": IDS + [5]})
     matched, report = loaders.attach_images(labels, mapping, loaders.open_images(zpath),
                                             extract_to=tmp_path / "extracted", check_decode=True)
@@ -131,7 +132,7 @@ def test_attach_images_counts_what_has_no_image(tmp_path):
     assert (tmp_path / "extracted" / "11.jpg").is_file()
     assert matched.image_path.iloc[0] == str((tmp_path / "extracted" / "11.jpg").resolve())
     assert (report.n_matched, report.no_mapping, report.no_image, report.undecodable) == (1, 1, 1, [13])
-    assert report.mapping_rows_without_image == 1
+    assert report.mapping_rows_without_image == 2
     assert "1 of 4 galaxies have an image" in report.summary()
 
 
@@ -249,7 +250,7 @@ def write_yang(tmp_path, member_group=2):
     (tmp_path / "SDSS7").write_text("1 101 150.1 2.2 0.05 16.2 17.77 0.9 -21 0.7 -21 0.7 1\n"
                                     "2 102 151.0 2.3 0.07 16.8 17.77 0.9 -20 0.6 -20 0.6 1\n")
     (tmp_path / "imodelC_1").write_text(f"1 101 1 1 1\n2 102 {member_group} 1 1\n")
-    (tmp_path / "modelC_group").write_text("# header 1\n# header 2\n# header 3\n"
+    (tmp_path / "modelC_group").write_text("group catalogue\n  columns: id ra dec z\n# header 3\n"
                                            "1 150.1 2.2 0.05 10.5 10.8 12.9 13.0 1.0\n"
                                            "2 151.0 2.3 0.07 10.1 10.3 0.0 0.0 1.0\n")
     return tmp_path / "SDSS7", tmp_path / "imodelC_1", tmp_path / "modelC_group"

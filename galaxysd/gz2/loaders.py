@@ -310,9 +310,11 @@ def attach_images(labels: pd.DataFrame, mapping: pd.DataFrame, images: ImageFold
     report : ImageMatch
         Counts of everything that was not matched.
     """
-    mp = mapping.drop_duplicates("objid")
-    merged = labels.merge(mp[["objid", "asset_id"]], on="objid", how="left")
     have = images.asset_ids()
+    # an objID may appear in several samples: prefer the row whose asset has an image
+    mp = mapping.assign(_has=mapping["asset_id"].isin(list(have)))
+    mp = mp.sort_values("_has", ascending=False, kind="stable").drop_duplicates("objid")
+    merged = labels.merge(mp[["objid", "asset_id"]], on="objid", how="left")
     no_mapping = merged["asset_id"].isna()
     has_img = merged["asset_id"].fillna(-1).astype(np.int64).isin(list(have))
     matched = merged.loc[has_img].copy()
@@ -458,8 +460,18 @@ def read_gswlc(path: str | os.PathLike) -> pd.DataFrame:
 def _read_table(path: Path, names: list[str], what: str, skip_comments: bool = True) -> pd.DataFrame:
     if not path.is_file():
         raise DataError(f"{what} file {path} does not exist")
+    # skip a free-text header: leading lines whose first field is not a number
+    header = 0
+    with open(path, errors="replace") as handle:
+        for line in handle:
+            first = line.split()[0] if line.split() else ""
+            if first.startswith("#") or not re.fullmatch(r"[-+]?\d+(\.\d*)?([eE][-+]?\d+)?", first):
+                header += 1
+                continue
+            break
     try:
-        frame = pd.read_csv(path, sep=r"\s+", header=None, comment="#" if skip_comments else None)
+        frame = pd.read_csv(path, sep=r"\s+", header=None, skiprows=header,
+                            comment="#" if skip_comments else None)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as exc:
         raise DataError(f"{what} file {path} could not be parsed: {exc}") from exc
     if frame.shape[1] < len(names):
@@ -484,7 +496,7 @@ def read_yang(galaxies: str | os.PathLike, members: str | os.PathLike, groups: s
         ``imodelC_1``: galaxy id, NYU-VAGC id, group id, brightest flag, most-massive flag.
     groups : path-like
         ``modelC_group``: group id, RA, Dec, z, log L, log M*, log M_halo (luminosity ranking),
-        log M_halo (stellar-mass ranking), ... (header lines starting with ``#`` are skipped).
+        log M_halo (stellar-mass ranking), ... (leading header lines are skipped).
 
     Returns
     -------
