@@ -46,7 +46,7 @@ balance_cap = 2000  # largest number of training galaxies per tag combination
 check_images = False  # decode every labelled image and report those that fail (slow on real data)
 gallery_per_tag = 6  # example images per tag in the gallery
 
-# %%
+# %% tags=["remove-stderr"]
 import pandas as pd
 from IPython.display import display
 from myst_nb import glue
@@ -94,7 +94,7 @@ figure_files = plots.publish(plots.pipeline_schematic(profile), paths.figures, "
 # ones — call small, faint galaxies "smooth" too often. The files have the real formats, so everything
 # below runs unchanged on the real data.
 
-# %%
+# %% tags=["remove-stderr"]
 if real_data:
     survey = fetch_all(paths.data)
 else:
@@ -149,6 +149,15 @@ labelled = catalog[catalog.n_tags > 0]
 catalog.loc[catalog.n_tags > 0, ["objid", "caption"]].head(8)
 
 # %% [markdown]
+# Each confident answer becomes a short phrase, worded so that every prompt of Table 1 below is
+# written with words the model met in training. A galaxy's caption is "sdss, " followed by its
+# phrases in the order of the tree; during training the phrases are randomly subsampled and shuffled
+# each time a caption is used.
+
+# %%
+gz2.vocabulary_table().set_index(["task", "answer"])
+
+# %% [markdown]
 # Some galaxies have no image: on the real data only the GZ2 "original" sample has images on Zenodo,
 # and so does the simulated survey. The loader counts what it could not match rather than dropping
 # it silently:
@@ -197,7 +206,7 @@ steps
 
 # %%
 fig2 = gz2fig.upset_figure(manifest, title=f"Figure 2 — training set tags ({label})")
-plots.publish(fig2, paths.figures, "fig2_upset")
+_ = plots.publish(fig2, paths.figures, "fig2_upset")
 
 # %% [markdown]
 # ```{glue:figure} fig2_upset
@@ -227,7 +236,7 @@ table1
 
 # %%
 figb3 = gz2fig.question_tree_figure(title="Figure B3 — the GZ2 decision tree (Willett et al. 2013)")
-plots.publish(figb3, paths.figures, "figB3_question_tree")
+_ = plots.publish(figb3, paths.figures, "figB3_question_tree")
 
 # %% [markdown]
 # ```{glue:figure} figB3_question_tree
@@ -245,7 +254,7 @@ plots.publish(figb3, paths.figures, "figB3_question_tree")
 gallery_tags = [t for t in gz2.PRIMARY_TAGS if gz2.has_tag(manifest, t).any()]
 gallery = gz2fig.gallery_figure(manifest, gallery_tags, n_per_tag=gallery_per_tag, seed=seed,
                                 title=f"Training images per tag ({label})")
-plots.publish(gallery, paths.figures, "gallery_tags")
+_ = plots.publish(gallery, paths.figures, "gallery_tags")
 
 # %% [markdown]
 # ```{glue:figure} gallery_tags

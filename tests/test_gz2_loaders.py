@@ -306,3 +306,21 @@ def test_training_manifest_round_trip_and_missing_column(tmp_path):
         read_training_manifest(tmp_path / "bad.csv")
     with pytest.raises(DataError, match="image"):
         read_training_manifest(tmp_path / "manifest.csv", check_images=True)
+
+
+def test_a_file_that_is_not_a_zip_is_reported(tmp_path):
+    (tmp_path / "images_gz2.zip").write_bytes(b"truncated download")
+    with pytest.raises(DataError, match="not a valid zip"):
+        loaders.open_images(tmp_path / "images_gz2.zip")
+
+
+def test_missing_image_folder_is_reported(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        loaders.open_images(tmp_path / "nowhere")
+
+
+def test_yang_file_with_text_values_is_reported(tmp_path):
+    galaxies, members, groups = write_yang(tmp_path)
+    members.write_text("1 101 1 1 1\n2 102 two 1 1\n")
+    with pytest.raises(DataError, match="non-numeric"):
+        loaders.read_yang(galaxies, members, groups)

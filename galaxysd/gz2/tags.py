@@ -178,3 +178,20 @@ def caption_from_tags(tags: Sequence[str] | str, rng: np.random.Generator, keep_
     chosen = [t for t, k in zip(tags, keep) if k]
     order = rng.permutation(len(chosen))
     return CAPTION_PREFIX + ", ".join(chosen[i] for i in order)
+
+
+def vocabulary_table() -> "pd.DataFrame":
+    """Every GZ2 answer and the tag phrase it becomes (empty where it is never a tag), for the book."""
+    import pandas as pd
+
+    from galaxysd.gz2.schema import TASK_BY_STEM
+    rows = []
+    for a in ANSWERS:
+        t = TASK_BY_STEM[a.task]
+        phrase = TAG_PHRASES.get(a.column, "")
+        why = "" if phrase else ("dropped as uninformative" if a.column in DROPPED_ANSWERS else
+                                 "implied by deeper tags" if a.column.endswith("features_or_disk") else
+                                 "an absence, not a feature")
+        rows.append({"task": f"T{t.number:02d} {t.short}", "answer": a.label, "tag phrase": phrase,
+                     "why no tag": why})
+    return pd.DataFrame(rows)

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from galaxysd.gz2.simulate.population import draw_population
 from galaxysd.gz2.simulate.render import render_batch
@@ -234,7 +234,8 @@ def simulate_survey(out_dir: str | os.PathLike, n_galaxies: int = 5000, image_si
     with_image = np.nonzero(sample == "original")[0]
     files.images.mkdir(parents=True, exist_ok=True)
     batches = [with_image[i:i + batch] for i in range(0, len(with_image), batch)]
-    for b, rows in enumerate(tqdm(batches, desc="rendering galaxies", unit="batch", disable=not progress)):
+    for b, rows in enumerate(tqdm(batches, desc="rendering galaxies", unit="batch", disable=not progress,
+                                   mininterval=2.0)):
         targets = [files.images / f"{asset[i]}.jpg" for i in rows]
         if all(t.is_file() for t in targets):
             continue
