@@ -1,0 +1,230 @@
+"""GZ2 images and the filename mapping: read from the extracted folder or straight from the zip.
+
+Images are ``images/<asset_id>.jpg`` (Zenodo record 3565489); ``gz2_filename_mapping.csv`` maps DR7
+objIDs to asset ids. :func:`attach_images` matches labelled galaxies to images and reports -- never
+silently drops -- those it cannot match.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+from PIL import Image, UnidentifiedImageError
+
+from galaxysd.errors import DataError
+
+
+
+def read_filename_mapping(path: str | os.PathLike) -> pd.DataFrame:
+    """Read ``gz2_filename_mapping.csv`` (columns ``objid, sample, asset_id``).
+
+    Raises
+    ------
+    DataError
+        If the file is missing, lacks a column, or holds a non-integer objid or asset_id.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"filename mapping {path} does not exist")
+    frame = pd.read_csv(path)
+    missing = [c for c in ("objid", "sample", "asset_id") if c not in frame.columns]
+    if missing:
+        raise DataError(f"filename mapping {path} lacks column(s) {missing}; expected objid, sample, asset_id")
+    for col in ("objid", "asset_id"):
+        v = pd.to_numeric(frame[col], errors="coerce")
+        if v.isna().any():
+            raise DataError(f"filename mapping {path}: column {col} has {int(v.isna().sum())} non-integer value(s)")
+        frame[col] = v.astype(np.int64)
+    return frame
+
+
+_JPG = re.compile(r"(?:^|/)(\d+)\.jpe?g$", re.IGNORECASE)
+
+
+class ImageFolder:
+    """GZ2 images in a folder, ``<root>/<asset_id>.jpg`` (the extracted Zenodo zip's ``images/``)."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise DataError(f"image folder {self.root} does not exist")
+        self._index = {int(m.group(1)): p for p in self.root.iterdir()
+                       if not p.name.startswith(".") and (m := _JPG.search(p.name))}
+
+    def asset_ids(self) -> set[int]:
+        """Asset ids that have an image."""
+        return set(self._index)
+
+    def path(self, asset_id: int) -> Path:
+        """Absolute path of an image."""
+        return self._index[int(asset_id)].resolve()
+
+    def read(self, asset_id: int) -> np.ndarray:
+        """Decode one image into a (H, W, 3) uint8 array."""
+        return _decode(self._index[int(asset_id)].read_bytes(), self._index[int(asset_id)])
+
+
+class ImageZip:
+    """GZ2 images read straight from ``images_gz2.zip``, skipping macOS ``__MACOSX``/``._*`` entries."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path_zip = Path(path)
+        if not self.path_zip.is_file():
+            raise DataError(f"image zip {self.path_zip} does not exist")
+        try:
+            self._zip = zipfile.ZipFile(self.path_zip)
+        except zipfile.BadZipFile as exc:
+            raise DataError(f"image zip {self.path_zip} is not a valid zip file: {exc}") from exc
+        self._index = {}
+        for name in self._zip.namelist():
+            base = name.rsplit("/", 1)[-1]
+            if name.startswith("__MACOSX/") or "/__MACOSX/" in name or base.startswith("._"):
+                continue
+            m = _JPG.search(name)
+            if m:
+                self._index[int(m.group(1))] = name
+
+    def asset_ids(self) -> set[int]:
+        """Asset ids that have an image."""
+        return set(self._index)
+
+    def read(self, asset_id: int) -> np.ndarray:
+        """Decode one image into a (H, W, 3) uint8 array."""
+        name = self._index[int(asset_id)]
+        return _decode(self._zip.read(name), f"{self.path_zip}:{name}")
+
+    def extract(self, asset_ids: Iterable[int], dest: str | os.PathLike) -> dict[int, Path]:
+        """Write the given images to ``dest/<asset_id>.jpg`` (skipping those already there)."""
+        dest = Path(dest)
+        dest.mkdir(parents=True, exist_ok=True)
+        out = {}
+        for a in asset_ids:
+            target = dest / f"{int(a)}.jpg"
+            if not target.is_file():
+                tmp = dest / f".{int(a)}.jpg.tmp"
+                tmp.write_bytes(self._zip.read(self._index[int(a)]))
+                os.replace(tmp, target)
+            out[int(a)] = target.resolve()
+        return out
+
+
+def _decode(data: bytes, where) -> np.ndarray:
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            return np.asarray(img.convert("RGB"))
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise DataError(f"image {where} does not decode as an image: {exc}") from exc
+
+
+def open_images(path: str | os.PathLike) -> ImageFolder | ImageZip:
+    """Open the GZ2 images from a folder or a zip file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``images/`` folder, a folder holding ``images/``, or ``images_gz2.zip``.
+    """
+    path = Path(path)
+    if path.is_file() and path.suffix.lower() == ".zip":
+        return ImageZip(path)
+    if (path / "images").is_dir():
+        path = path / "images"
+    return ImageFolder(path)
+
+
+@dataclass
+class ImageMatch:
+    """What :func:`attach_images` found.
+
+    Attributes
+    ----------
+    n_galaxies : int
+        Galaxies asked for.
+    n_matched : int
+        Galaxies with an image.
+    no_mapping : int
+        Galaxies without a row in the filename mapping.
+    no_image : int
+        Galaxies whose mapping row names an asset with no image file.
+    undecodable : list of int
+        Asset ids whose image failed to decode (only with ``check_decode``).
+    mapping_rows_without_image : int
+        Rows of the whole mapping whose asset has no image (other samples, missing files).
+    """
+
+    n_galaxies: int
+    n_matched: int
+    no_mapping: int
+    no_image: int
+    mapping_rows_without_image: int
+    undecodable: list = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for the notebook."""
+        return (f"{self.n_matched:,} of {self.n_galaxies:,} galaxies have an image; "
+                f"{self.no_mapping:,} have no mapping row, {self.no_image:,} map to a missing image, "
+                f"{len(self.undecodable):,} images do not decode; {self.mapping_rows_without_image:,} "
+                "mapping rows in all have no image")
+
+
+def attach_images(labels: pd.DataFrame, mapping: pd.DataFrame, images: ImageFolder | ImageZip,
+                  extract_to: str | os.PathLike | None = None, check_decode: bool = False
+                  ) -> tuple[pd.DataFrame, ImageMatch]:
+    """Add ``asset_id`` and ``image_path`` to labelled galaxies and report those without an image.
+
+    Parameters
+    ----------
+    labels : pandas.DataFrame
+        Needs ``objid``.
+    mapping : pandas.DataFrame
+        From :func:`read_filename_mapping`.
+    images : ImageFolder or ImageZip
+        From :func:`open_images`.
+    extract_to : path-like, optional
+        For a zip: where to extract the matched images (their paths go into ``image_path``). Required
+        when ``images`` is a zip.
+    check_decode : bool, optional
+        Decode every matched image and report (and drop) those that fail.
+
+    Returns
+    -------
+    matched : pandas.DataFrame
+        The galaxies that have an image, with ``asset_id`` and absolute ``image_path``.
+    report : ImageMatch
+        Counts of everything that was not matched.
+    """
+    have = images.asset_ids()
+    # an objID may appear in several samples: prefer the row whose asset has an image
+    mp = mapping.assign(_has=mapping["asset_id"].isin(list(have)))
+    mp = mp.sort_values("_has", ascending=False, kind="stable").drop_duplicates("objid")
+    merged = labels.merge(mp[["objid", "asset_id"]], on="objid", how="left")
+    no_mapping = merged["asset_id"].isna()
+    has_img = merged["asset_id"].fillna(-1).astype(np.int64).isin(list(have))
+    matched = merged.loc[has_img].copy()
+    matched["asset_id"] = matched["asset_id"].astype(np.int64)
+    if isinstance(images, ImageZip):
+        if extract_to is None:
+            raise DataError("attach_images from a zip needs extract_to: a folder for the training images")
+        paths = images.extract(matched["asset_id"], extract_to)
+        matched["image_path"] = [str(paths[a]) for a in matched["asset_id"]]
+    else:
+        matched["image_path"] = [str(images.path(a)) for a in matched["asset_id"]]
+    bad = []
+    if check_decode:
+        for a in matched["asset_id"]:
+            try:
+                images.read(a)
+            except DataError:
+                bad.append(int(a))
+        matched = matched[~matched["asset_id"].isin(bad)]
+    report = ImageMatch(len(labels), len(matched), int(no_mapping.sum()), int((~no_mapping & ~has_img).sum()),
+                        int((~mapping["asset_id"].isin(list(have))).sum()), bad)
+    return matched.reset_index(drop=True), report
