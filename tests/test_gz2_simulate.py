@@ -133,3 +133,35 @@ def test_labels_and_training_stages_on_a_simulated_survey(survey, tmp_path):
     assert set(gz2.true_detg(tmp_path / "labels")) == set(truth.objid[truth.is_detg.astype(str) == "True"])
     recovery = gz2.tag_recovery(cat, truth)
     assert ((recovery.purity >= 0) & (recovery.purity <= 1)).all()
+
+
+def test_paper_layout_with_zipped_images_runs_without_network(survey, tmp_path):
+    """The paper profile's path: files already in $GALAXYSD_DATA/gz2, images inside the Zenodo zip."""
+    import shutil
+    import zipfile
+
+    from galaxysd.gz2 import fetch
+
+    root = fetch.data_root(tmp_path)
+    for name in ("gz2_hart16.csv.gz", "gz2_filename_mapping.csv"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(survey.root / name, root / name)
+    for src, dst in ((survey.dustlanes, "dustlanes/Basic_Information.txt"), (survey.gswlc, "gswlc/GSWLC-X2.dat.gz"),
+                     (survey.yang_galaxies, "yang/SDSS7"), (survey.yang_members, "yang/imodelC_1"),
+                     (survey.yang_groups, "yang/modelC_group")):
+        (root / dst).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(src, root / dst)
+    with zipfile.ZipFile(root / "images_gz2.zip", "w") as zf:
+        for p in sorted(survey.images.iterdir()):
+            zf.write(p, f"images/{p.name}")
+            zf.writestr(f"__MACOSX/images/._{p.name}", b"resource fork")
+    files = fetch.fetch_all(tmp_path, progress=False)
+    assert files.images.name == "images_gz2.zip"
+    counts = gz2.write_labels(files, tmp_path / "labels", image_dir=tmp_path / "extracted")
+    reference = gz2.write_labels(survey, tmp_path / "labels_ref")
+    assert counts["n_labelled_with_image"] == reference["n_labelled_with_image"]
+    cat = gz2.labelled_catalog(tmp_path / "labels")
+    with_image = cat[cat.image_path != ""]
+    assert all(p.startswith(str((tmp_path / "extracted").resolve())) for p in with_image.image_path)
+    sums = (root / "checksums.json").read_text()
+    assert "images_gz2.zip" in sums and "gz2_hart16.csv.gz" in sums
