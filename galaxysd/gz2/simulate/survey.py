@@ -31,6 +31,7 @@ from galaxysd.gz2.simulate.population import draw_population
 from galaxysd.gz2.simulate.render import render_batch
 from galaxysd.gz2.simulate.volunteers import hart16_table, visibility
 
+_GZIP = {"method": "gzip", "mtime": 0}  # no timestamp: the same seed gives byte-identical files
 #: Bumped whenever the simulator's output changes, so cached surveys are remade.
 SIMULATOR_VERSION = "2"
 #: Shares of the three GZ2 samples in the Hart16 table (original, extra, stripe82).
@@ -136,8 +137,8 @@ def _write_gswlc(path: Path, pop: pd.DataFrame, meta: pd.DataFrame, rng) -> np.n
     lines = "\n".join(" ".join(f % v for f, v in zip(fmt, row)) for row in zip(*cols)) + "\n"
 
     def write(p):
-        with gzip.open(p, "wt") as handle:
-            handle.write(lines)
+        with open(p, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
+            handle.write(lines.encode())
     _atomic(path, write)
     return covered
 
@@ -219,7 +220,7 @@ def simulate_survey(out_dir: str | os.PathLike, n_galaxies: int = 5000, image_si
     ra, dec = _sky(rng, n, sample)
     meta = pd.DataFrame({"dr7objid": objid, "ra": ra, "dec": dec, "sample": sample})
     table = hart16_table(pop, meta, seed)
-    _atomic(files.hart16, lambda p: table.to_csv(p, index=False, compression="gzip"))
+    _atomic(files.hart16, lambda p: table.to_csv(p, index=False, compression=_GZIP))
 
     # filename mapping: every table row plus rows for objects outside the table; images only for
     # the original sample (as in the Zenodo release)
@@ -271,7 +272,7 @@ def simulate_survey(out_dir: str | os.PathLike, n_galaxies: int = 5000, image_si
     truth["known_detg"] = known
     truth["in_gswlc"] = in_gswlc
     truth["in_yang"] = in_yang
-    _atomic(files.truth, lambda p: truth.to_csv(p, index=False, compression="gzip"))
+    _atomic(files.truth, lambda p: truth.to_csv(p, index=False, compression=_GZIP))
     info = {"n_galaxies": n, "image_size": image_size, "seed": seed, "frame_r90": frame_r90,
             "n_images": int(len(with_image)), "n_mapping_rows": int(len(mapping)),
             "n_true_detg": int(pop.is_detg.sum()), "n_known_detg": int(known.sum()),
