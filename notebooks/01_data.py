@@ -149,6 +149,25 @@ labelled = catalog[catalog.n_tags > 0]
 catalog.loc[catalog.n_tags > 0, ["objid", "caption"]].head(8)
 
 # %% [markdown]
+# Why the *debiased* fractions: volunteers see fewer features in distant, small galaxies, so the raw
+# share of "features or disk" votes falls with redshift. The debiasing of Hart et al. (2016) lifts
+# part of it back.
+
+# %%
+hart16 = gz2.read_hart16(survey.hart16)
+truth = None if real_data else gz2.truth_table(paths.run)
+fig_bias = gz2fig.redshift_bias_figure(hart16, catalog, truth, title=f"Smooth bias with redshift ({label})")
+_ = plots.publish(fig_bias, paths.figures, "fig_redshift_bias")
+
+# %% [markdown]
+# ```{glue:figure} fig_redshift_bias
+# :name: fig-redshift-bias
+#
+# Mean vote fraction for "features or disk" in bins of redshift: raw (weighted), debiased, and — on
+# the simulated profiles — the true share of disk galaxies.
+# ```
+
+# %% [markdown]
 # Each confident answer becomes a short phrase, worded so that every prompt of Table 1 below is
 # written with words the model met in training. A galaxy's caption is "sdss, " followed by its
 # phrases in the order of the tree; during training the phrases are randomly subsampled and shuffled
@@ -272,7 +291,6 @@ _ = plots.publish(gallery, paths.figures, "gallery_tags")
 
 # %%
 if not real_data:
-    truth = gz2.truth_table(paths.run)
     recovery = gz2.tag_recovery(catalog, truth)
     display(recovery)
     print(f"{len(gz2.true_detg(paths.run))} true D-ETGs, of which {len(gz2.known_detg(paths.run))} are "

@@ -26,9 +26,10 @@ from galaxysd.gz2.catalog import (BINARY_TASKS, LABELS_STAGE, SURVEY_STAGE, bina
                                   tag_recovery, true_detg, truth_table, write_labels, write_training)
 from galaxysd.gz2.labels import (PAPER_COUNTS, balance, confident_answers, exclude_detg,  # noqa: E402
                                  has_tag, label_catalog, tag_counts, well_sampled)
+from galaxysd.gz2.loaders import read_hart16  # noqa: E402
 from galaxysd.gz2.simulate import SIMULATOR_VERSION, SurveyFiles, simulate_survey, survey_files  # noqa: E402
 
-__all__ += ["LABELS_STAGE", "SURVEY_STAGE", "read_counts", "selection_steps", "tag_recovery",
+__all__ += ["read_hart16", "LABELS_STAGE", "SURVEY_STAGE", "read_counts", "selection_steps", "tag_recovery",
             "SIMULATOR_VERSION", "BINARY_TASKS", "binary_labels", "known_detg", "labelled_catalog", "survey_of", "true_detg",
             "truth_table", "write_labels", "write_training", "PAPER_COUNTS", "balance", "confident_answers",
             "exclude_detg", "has_tag", "label_catalog", "tag_counts", "well_sampled", "SurveyFiles",

@@ -186,3 +186,45 @@ def task_name(stem: str) -> str:
     """``"T03 bar"`` for ``"t03_bar"``."""
     t = TASK_BY_STEM[stem]
     return f"T{t.number:02d} {t.short}"
+
+
+def redshift_bias_figure(hart16: pd.DataFrame, catalog: pd.DataFrame, truth: pd.DataFrame | None = None,
+                         n_bins: int = 8, title: str = "") -> plt.Figure:
+    """Mean "features or disk" vote fraction against redshift, raw and debiased (and true, if known).
+
+    Volunteers call distant, small galaxies smooth too often; the debiased fractions of Hart et al.
+    (2016) correct part of that. On a simulated survey the true share of disk galaxies is drawn too.
+
+    Parameters
+    ----------
+    hart16 : pandas.DataFrame
+        The Hart16 table.
+    catalog : pandas.DataFrame
+        The labelled catalogue (for ``objid`` and ``z``).
+    truth : pandas.DataFrame, optional
+        Simulated truth (``objid``, ``kind``).
+    n_bins : int, optional
+        Redshift bins (equal numbers of galaxies).
+    """
+    col = "t01_smooth_or_features_a02_features_or_disk"
+    frame = pd.DataFrame({"objid": hart16["dr7objid"].to_numpy(), "weighted": hart16[f"{col}_weighted_fraction"],
+                          "debiased": hart16[f"{col}_debiased"]}).merge(catalog[["objid", "z"]], on="objid")
+    if truth is not None:
+        frame = frame.merge(truth[["objid", "kind"]], on="objid", how="left")
+        frame["true"] = (frame["kind"] != "elliptical").astype(float)
+    frame = frame.dropna(subset=["z"])
+    frame["bin"] = pd.qcut(frame["z"], n_bins, duplicates="drop")
+    grouped = frame.groupby("bin", observed=True)
+    z = grouped["z"].median()
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    ax.plot(z, grouped["weighted"].mean(), "o-", color="0.5", label="weighted vote fraction")
+    ax.plot(z, grouped["debiased"].mean(), "s-", color="C0", label="debiased fraction")
+    if truth is not None:
+        ax.plot(z, grouped["true"].mean(), "k--", label="true share of disk galaxies (simulation)")
+    ax.set_xlabel("redshift")
+    ax.set_ylabel('mean "features or disk" fraction')
+    ax.set_ylim(0, 1)
+    ax.legend(frameon=False, fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig

@@ -29,7 +29,7 @@ AMBIGUITY = (3.0, 4.0)
 
 def visibility(r90_arcsec: np.ndarray, r_mag: np.ndarray) -> np.ndarray:
     """How well a volunteer can see a galaxy's features, from its angular size and r magnitude."""
-    size = 1.0 / (1.0 + (4.0 / np.maximum(r90_arcsec, 0.1)) ** 3)
+    size = 1.0 / (1.0 + (6.0 / np.maximum(r90_arcsec, 0.1)) ** 2.5)
     bright = 1.0 / (1.0 + 10 ** (1.5 * (r_mag - 17.6)))
     return np.clip(size * bright, 0.02, 1.0)
 
