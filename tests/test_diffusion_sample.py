@@ -167,3 +167,29 @@ def test_img2img_needs_a_path_for_every_reference(pipe, tmp_path):
     plan = batch.plan_samples({"A": "sdss, cigar-shaped galaxy"}, 2, seed=0, references=[99])
     with pytest.raises(ParameterError, match="99"):
         batch.generate_to_disk(pipe, plan, tmp_path, FAST, {}, progress=False)
+
+
+@pytest.mark.slow
+def test_two_processes_under_torchrun_split_the_plan_without_duplicates(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from galaxysd.diffusion.model import build_tiny_pipeline, save_pipeline
+
+    model = save_pipeline(build_tiny_pipeline(resolution=32, seed=1), tmp_path / "model")
+    plan = batch.plan_samples({"A": "sdss, cigar-shaped galaxy", "C": "sdss, edge-on galaxy, {dust lane}"}, 3, seed=0)
+    plan.to_csv(tmp_path / "plan.csv", index=False)
+    out = tmp_path / "out"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                           "-m", "galaxysd.diffusion.batch", "--model", str(model), "--plan", str(tmp_path / "plan.csv"),
+                           "--out", str(out), "--steps", "2", "--batch-size", "2", "--threads", "1"],
+                          env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    ranks = [pd.read_csv(out / f"manifest-rank{r}.csv") for r in (0, 1)]
+    assert len(ranks[0]) == len(ranks[1]) == 3
+    assert not set(ranks[0]["sample_id"]) & set(ranks[1]["sample_id"])
+    merged = batch.read_generated(out)
+    assert list(merged["sample_id"]) == list(plan["sample_id"])
+    assert all(os.path.isfile(p) for p in merged["path"])

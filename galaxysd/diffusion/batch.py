@@ -318,3 +318,62 @@ def stage_timing(stage_dir: str | os.PathLike) -> dict:
     """The ``timing.json`` a :func:`generation_stage` wrote (seconds, images, seconds per image)."""
     path = Path(stage_dir) / "timing.json"
     return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Generate a plan with several processes: ``torchrun --nproc_per_node N -m galaxysd.diffusion.batch``.
+
+    Every process loads the model, takes its share of the plan (rank ``r`` of ``N``, from the
+    environment that ``torchrun`` or ``accelerate launch`` sets), and writes its images and
+    ``manifest-rank<r>.csv``; when all have finished, rank 0 writes the merged ``manifest.csv``.
+    """
+    import argparse
+
+    import torch
+
+    from galaxysd.diffusion.model import load_pipeline
+
+    parser = argparse.ArgumentParser(prog="python -m galaxysd.diffusion.batch", description=main.__doc__.split("\n")[0])
+    parser.add_argument("--model", required=True, help="diffusers model folder, run folder or Hub id")
+    parser.add_argument("--plan", required=True, help="CSV written from plan_samples()")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--references", default=None, help="CSV with objid and image_path (image-to-image)")
+    parser.add_argument("--scheduler", default="euler_a")
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--guidance", type=float, default=6.5)
+    parser.add_argument("--strength", type=float, default=None, help="image-to-image strength; omit for text-to-image")
+    parser.add_argument("--resolution", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads per process (0: torch default)")
+    args = parser.parse_args(argv)
+
+    rank, world = shard_from_env()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = "cpu"
+    if torch.cuda.is_available():
+        device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0)) % torch.cuda.device_count()}"
+    pipe = load_pipeline(args.model, device=device, dtype=torch.float16 if device != "cpu" else torch.float32)
+    plan = pd.read_csv(args.plan, dtype={"sample_id": str, "label": str, "prompt": str}, keep_default_na=False)
+    refs = None
+    if args.references:
+        table = pd.read_csv(args.references)
+        refs = dict(zip(table["objid"].astype(int), table["image_path"]))
+    settings = SamplerSettings(scheduler=args.scheduler, steps=args.steps, guidance=args.guidance,
+                               strength=args.strength, resolution=args.resolution)
+    generate_to_disk(pipe, plan, args.out, settings, refs, args.batch_size, rank=rank, world_size=world,
+                     progress=rank == 0)
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.init_process_group("gloo")
+        dist.barrier()
+        dist.destroy_process_group()
+    if rank == 0:
+        merged = merge_manifests(args.out, plan)
+        print(f"[galaxysd.diffusion.batch] {len(merged)} images in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
