@@ -46,6 +46,7 @@ sweep_weights = [1.0, 1.3, 1.6]  # weights of the phrase (1.0: no emphasis)
 n_sweep = 4  # samples per weight (same seeds and references in every row)
 n_real_stats = 64  # real galaxies per prompt measured for the quality table
 batch_size = 16  # images per sampler call
+dtype = "float32"  # weight dtype for sampling: float32, or float16/bfloat16 on a GPU
 num_threads = 2  # CPU threads (0: torch default)
 
 # %%
@@ -79,7 +80,8 @@ began = time.perf_counter()
 model_dir = dmodel.trained_model_path(paths.run)
 manifest_path = gz2.training_manifest_path(paths.run)
 manifest = gz2.read_training_manifest(manifest_path)
-pipe = dmodel.load_pipeline(model_dir, device="cuda" if torch.cuda.is_available() else "cpu")
+device = "cuda" if torch.cuda.is_available() else "cpu"
+pipe = dmodel.load_pipeline(model_dir, device=device, dtype=getattr(torch, dtype) if device == "cuda" else torch.float32)
 size = resolution or sample.native_resolution(pipe)
 stage_inputs = [model_dir.parent, manifest_path]
 unknown = sorted(set(letters) - set(gz2.TABLE1_PROMPTS))

@@ -310,7 +310,8 @@ def generation_stage(run_dir: str | os.PathLike, name: str, pipe, plan: pd.DataF
             {"seconds": seconds, "images": made, "seconds_per_image": seconds / max(made, 1),
              "batch_size": batch_size, "device": str(pipe.device)}, indent=2))
 
-    params = {"plan": plan.loc[:, list(PLAN_COLUMNS)].to_dict("list"), "settings": dataclasses.asdict(settings)}
+    params = {"plan": plan.loc[:, list(PLAN_COLUMNS)].to_dict("list"), "settings": dataclasses.asdict(settings),
+              "dtype": str(pipe.unet.dtype), "device": pipe.device.type}
     return run_stage(run_dir, name, params, compute, inputs=list(inputs))
 
 
