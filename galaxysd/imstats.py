@@ -28,15 +28,39 @@ def _as_float(image: np.ndarray) -> np.ndarray:
     return image.astype(np.float64)
 
 
+def _border(values: np.ndarray) -> np.ndarray:
+    return np.concatenate([values[0], values[-1], values[1:-1, 0], values[1:-1, -1]])
+
+
 def _light(image: np.ndarray, sky_sigma: float = 3.0) -> np.ndarray:
-    """Sky-subtracted luminance, zero below ``sky_sigma`` times the border noise."""
+    """Sky-subtracted luminance of the central galaxy; zero outside it.
+
+    The luminance (mean of the channels) minus the median of the border is smoothed with a Gaussian
+    of one pixel; the galaxy is the connected region where the smoothed light exceeds ``sky_sigma``
+    times the border's noise (robust, from the median absolute deviation) and that holds the
+    brightest smoothed pixel of the central half of the image. Noise peaks and neighbours that do
+    not touch it are dropped.
+    """
+    from scipy import ndimage
+
     lum = image.mean(axis=-1)
-    border = np.concatenate([lum[0], lum[-1], lum[1:-1, 0], lum[1:-1, -1]])
-    sky = np.median(border)
-    noise = 1.4826 * np.median(np.abs(border - sky))
-    light = lum - sky
-    light[light < sky_sigma * noise] = 0.0
-    return light
+    light = lum - np.median(_border(lum))
+    smooth = ndimage.gaussian_filter(light, 1.0)
+    edge = _border(smooth)
+    noise = 1.4826 * np.median(np.abs(edge - np.median(edge)))
+    mask = smooth > max(sky_sigma * noise, 0.0)
+    if not mask.any():
+        return np.zeros_like(light)
+    h, w = light.shape
+    centre = np.zeros_like(mask)
+    centre[h // 4: h - h // 4, w // 4: w - w // 4] = True
+    region = np.where(centre & mask, smooth, -np.inf)
+    if not np.isfinite(region).any():
+        return np.zeros_like(light)
+    peak = np.unravel_index(np.argmax(region), region.shape)
+    labels, _ = ndimage.label(mask)
+    galaxy = labels == labels[peak]
+    return np.where(galaxy, np.clip(light, 0.0, None), 0.0)
 
 
 def mean_brightness(image: np.ndarray) -> float:
@@ -58,11 +82,14 @@ def _centre(light: np.ndarray) -> tuple[float, float, float]:
     return float((light * y).sum() / total), float((light * x).sum() / total), float(total)
 
 
-def axis_ratio(image: np.ndarray) -> float:
+def axis_ratio(image: np.ndarray, isophote: float = 0.2) -> float:
     """Minor-to-major axis ratio from the light-weighted second moments (1 = round).
 
     Returns ``sqrt(l_min / l_max)`` of the eigenvalues of the intensity-weighted covariance of pixel
-    positions about the light-weighted centre; NaN for an image with no light above the sky.
+    positions about the light-weighted centre, using the pixels of the galaxy brighter than
+    ``isophote`` times its (smoothed) peak, so that faint outskirts and sky noise, which weigh with
+    the square of the radius, do not round the shape off. NaN for an image with no light above the
+    sky.
 
     Examples
     --------
@@ -72,6 +99,11 @@ def axis_ratio(image: np.ndarray) -> float:
     0.5
     """
     light = _light(_as_float(image))
+    if isophote > 0 and light.max() > 0:
+        from scipy import ndimage
+
+        smooth = ndimage.gaussian_filter(light, 1.0)
+        light = np.where(smooth >= isophote * smooth.max(), light, 0.0)
     cy, cx, total = _centre(light)
     if total <= 0:
         return np.nan
@@ -99,7 +131,7 @@ def colour(image: np.ndarray) -> float:
     mask = _light(img) > 0
     if not mask.any():
         return np.nan
-    sky = np.median(np.concatenate([img[0], img[-1], img[1:-1, 0], img[1:-1, -1]]), axis=0)
+    sky = np.median(_border(img), axis=0)
     green = (img[..., 1][mask] - sky[1]).sum()
     blue = (img[..., 2][mask] - sky[2]).sum()
     if green <= 0 or blue <= 0:
