@@ -157,7 +157,7 @@ gen_t2i = batch.read_generated(stage_t2i.path)
 timing = batch.stage_timing(stage_i2i.path)
 glue("n_generated", len(gen_i2i) + len(gen_t2i), display=False)
 glue("seconds_per_image", f"{timing.get('seconds_per_image', float('nan')):.2f}", display=False)
-gen_i2i.head()
+gen_i2i[["file", "prompt", "weights", "seed", "reference_id", "scheduler", "steps", "guidance", "strength"]].head()
 
 # %% [markdown]
 # ## Figure 3
@@ -236,7 +236,7 @@ gen_sweep = batch.read_generated(stage_sweep.path)
 sweep_images = {w: sample.load_images(gen_sweep.loc[gen_sweep["label"] == f"w{w:g}", "path"], size)
                 for w in sweep_weights}
 fig = gallery.sweep_figure(sweep_images, {w: sweep_prompts[f"w{w:g}"] for w in sweep_weights}, label)
-plots.publish(fig, paths.figures, "fig_dust_sweep")
+sweep_files = plots.publish(fig, paths.figures, "fig_dust_sweep")
 
 # %% [markdown]
 # ```{glue:figure} fig_dust_sweep
