@@ -272,15 +272,18 @@ for letter in "ABCD":
     glue(f"q_{letter}_real", f"{row.get('axis_ratio real', float('nan')):.2f}", display=False)
 glue("colour_early", f"{early:.2f}", display=False)
 glue("colour_late", f"{late:.2f}", display=False)
+verdicts = gallery.prompt_verdicts(quality, early_colour=early, late_colour=late)
+glue("shape_verdict", verdicts["shape"], display=False)
+glue("colour_verdict", verdicts["colour"], display=False)
 quality.round(2)
 
 # %% [markdown]
 # Median axis ratio of the generated galaxies (real ones in brackets): completely round (B)
 # {glue:text}`q_B` ({glue:text}`q_B_real`), in-between round (D) {glue:text}`q_D`
 # ({glue:text}`q_D_real`), cigar-shaped (A) {glue:text}`q_A` ({glue:text}`q_A_real`), edge-on (C)
-# {glue:text}`q_C` ({glue:text}`q_C_real`). Median colour of generated early types (B, D)
-# {glue:text}`colour_early` against {glue:text}`colour_late` for the spirals (F-J). Spiral arms are
-# not measured here; Figure 3 shows them.
+# {glue:text}`q_C` ({glue:text}`q_C_real`): {glue:text}`shape_verdict`. Median colour of the generated
+# early types (B, D) {glue:text}`colour_early` against {glue:text}`colour_late` for the spirals (F-J):
+# {glue:text}`colour_verdict`. Spiral arms are not measured here; Figure 3 shows them.
 
 # %% [markdown]
 # ## Summary
@@ -288,12 +291,13 @@ quality.round(2)
 # On this profile the model generated {glue:text}`n_generated` galaxies of {glue:text}`image_size`
 # pixels at {glue:text}`seconds_per_image` s per image (image-to-image, including the reference's
 # encoding). The paper's Figure 3 shows 424-pixel galaxies from Stable Diffusion v1.5 fine-tuned for
-# 10,000 steps, in which the shape words, arm counts and windings, bars, rings, mergers and dust lanes
-# are all visible; the tiny model of the `demo` profile, trained from scratch on a small simulated
-# survey in minutes, follows the coarse words (round, in-between, cigar-shaped, edge-on; early vs late
-# colours) and draws the finer ones poorly. The weighted-prompt syntax, the image-to-image brightness
-# fix and the batch generator with its manifest are the ones the later chapters use to build the
-# augmented training sets.
+# 10,000 steps, in which shapes, arm counts and windings, bars, rings, mergers and dust lanes are all
+# visible. The tiny model of the `demo` profile is trained from scratch on a small simulated survey in
+# minutes, so the coarse words (round, in-between, cigar-shaped, edge-on; early- vs late-type colours)
+# are what to look for, and the measurements above say how far it got; the finer words (arm counts,
+# windings, bars, dust lanes) need a larger model, more images and more steps. The weighted prompts,
+# the image-to-image brightness fix and the batch generator with its manifest are the pieces the
+# later chapters use to build augmented training sets.
 
 # %%
 glue("generate_minutes", f"{(time.perf_counter() - began) / 60:.1f}", display=False)

@@ -44,3 +44,14 @@ def test_quality_table_gives_medians_per_prompt_for_generated_and_real():
     assert table.loc["A", "axis_ratio real"] == pytest.approx(0.35)
     assert table.loc["B", "n real"] == 0 and np.isnan(table.loc["B", "colour real"])
     assert table.loc["A", "prompt"] == "cigar-shaped galaxy"
+
+
+def test_prompt_verdicts_say_whether_shapes_and_colours_follow_the_prompts():
+    ordered = pd.DataFrame({"axis_ratio gen": [0.3, 0.9, 0.25, 0.6]}, index=list("ABCD"))
+    assert "holds" in gallery.prompt_verdicts(ordered, 0.8, 0.1)["shape"]
+    assert "redder, as they should be" in gallery.prompt_verdicts(ordered, 0.8, 0.1)["colour"]
+    swapped = pd.DataFrame({"axis_ratio gen": [0.9, 0.3, 0.8, 0.6]}, index=list("ABCD"))
+    assert "do not yet follow" in gallery.prompt_verdicts(swapped, 0.1, 0.8)["shape"]
+    assert "not redder" in gallery.prompt_verdicts(swapped, 0.1, 0.8)["colour"]
+    partial = pd.DataFrame({"axis_ratio gen": [0.3, np.nan]}, index=list("AK"))
+    assert "not measurable" in gallery.prompt_verdicts(partial, np.nan, 0.1)["shape"]

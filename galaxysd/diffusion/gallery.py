@@ -210,3 +210,43 @@ def quality_table(generated: pd.DataFrame, real: pd.DataFrame, prompts: Mapping[
             row[f"{stat} real"] = float(ref[stat].astype(float).median()) if len(ref) else np.nan
         rows.append(pd.Series(row, name=letter))
     return pd.DataFrame(rows)
+
+
+def prompt_verdicts(quality: pd.DataFrame, early_colour: float, late_colour: float) -> dict[str, str]:
+    """Plain-language verdicts on whether generated galaxies follow the shape and colour words.
+
+    Parameters
+    ----------
+    quality : pandas.DataFrame
+        From :func:`quality_table`, indexed by Table 1 letter.
+    early_colour, late_colour : float
+        Median colour of the generated early types (B, D) and spirals (F-J).
+
+    Returns
+    -------
+    dict
+        ``shape``: whether the median axis ratios fall in the order round (B) > in-between (D) >
+        cigar-shaped (A) and edge-on (C); ``colour``: whether early types are redder than spirals.
+
+    Examples
+    --------
+    >>> q = pd.DataFrame({"axis_ratio gen": [0.3, 0.9, 0.25, 0.6]}, index=list("ABCD"))
+    >>> prompt_verdicts(q, 0.8, 0.1)["shape"]
+    'the order round > in-between > cigar-shaped, edge-on holds'
+    """
+    q = {k: quality["axis_ratio gen"].get(k, np.nan) for k in "ABCD"}
+    if any(not np.isfinite(v) for v in q.values()):
+        shape = "not measurable on this run (a prompt is missing or its images have no galaxy)"
+    elif q["B"] > q["D"] > max(q["A"], q["C"]):
+        shape = "the order round > in-between > cigar-shaped, edge-on holds"
+    elif q["B"] > max(q["A"], q["C"]) and q["D"] > max(q["A"], q["C"]):
+        shape = "round and in-between galaxies are rounder than cigar-shaped and edge-on ones, but B and D are not in order"
+    else:
+        shape = "the generated shapes do not yet follow the prompts"
+    if not (np.isfinite(early_colour) and np.isfinite(late_colour)):
+        colour = "not measurable on this run"
+    elif early_colour > late_colour:
+        colour = "early types are redder, as they should be"
+    else:
+        colour = "early types are not redder than spirals"
+    return {"shape": shape, "colour": colour}
