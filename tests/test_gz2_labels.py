@@ -100,6 +100,18 @@ def test_a_task_needs_more_than_20_votes():
     assert well_sampled(table(row))["t03_bar"].iloc[0]
 
 
+@pytest.mark.parametrize("task", list(TASK_BY_STEM))
+def test_every_task_needs_more_than_min_votes(task):
+    row = _row_for(task)
+    answers = TASK_BY_STEM[task].answers
+    for n, default, inclusive in ((20, False, True), (21, True, True), (19, False, False)):
+        for i, a in enumerate(answers):
+            row[a.col("count")] = n if i == 0 else 0
+        assert well_sampled(table(row))[task].iloc[0] == default, n
+        assert well_sampled(table(row), votes_inclusive=True)[task].iloc[0] == inclusive, n
+    assert well_sampled(table(row), min_votes=18)[task].iloc[0]
+
+
 def test_thresholds_can_apply_to_another_fraction():
     row = _row_for("t03_bar")
     row["t02_edgeon_a05_no_fraction"] = 0.5  # raw fraction fails, weighted passes

@@ -324,3 +324,89 @@ def test_yang_file_with_text_values_is_reported(tmp_path):
     members.write_text("1 101 1 1 1\n2 102 two 1 1\n")
     with pytest.raises(DataError, match="non-numeric"):
         loaders.read_yang(galaxies, members, groups)
+
+
+# -------------------------------------------------------------- broken downloads and pooch
+
+def _truncated_gzip(path, text):
+    data = gzip.compress(text.encode())
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def test_hart16_truncated_gzip_is_a_data_error_naming_the_file(tmp_path):
+    path = _truncated_gzip(tmp_path / "gz2_hart16.csv.gz", hart16_frame().to_csv(index=False) * 20)
+    with pytest.raises(DataError, match="gz2_hart16.csv.gz could not be read"):
+        loaders.read_hart16(path)
+
+
+def test_hart16_count_that_is_not_an_integer_is_reported(tmp_path):
+    frame = hart16_frame()
+    frame["t03_bar_a06_bar_count"] = frame["t03_bar_a06_bar_count"].astype(float)
+    frame.loc[1, "t03_bar_a06_bar_count"] = 2.5
+    frame.to_csv(tmp_path / "gz2_hart16.csv", index=False)
+    with pytest.raises(DataError, match="t03_bar_a06_bar_count: 1 value"):
+        loaders.read_hart16(tmp_path / "gz2_hart16.csv")
+
+
+def test_gswlc_truncated_gzip_is_a_data_error(tmp_path):
+    text = "\n".join(gswlc_line(1237645876861272165 + i, 150.1, 2.2) for i in range(400)) + "\n"
+    with pytest.raises(DataError, match="GSWLC-X2.dat.gz could not be parsed"):
+        loaders.read_gswlc(_truncated_gzip(tmp_path / "GSWLC-X2.dat.gz", text))
+
+
+def test_mapping_that_is_not_a_csv_is_reported(tmp_path):
+    (tmp_path / "gz2_filename_mapping.csv").write_bytes(b'"objid,sample\n\x00\x01')
+    with pytest.raises(DataError, match="gz2_filename_mapping.csv could not be read"):
+        loaders.read_filename_mapping(tmp_path / "gz2_filename_mapping.csv")
+
+
+def test_image_report_names_example_galaxies_without_an_image(tmp_path):
+    zpath = write_zenodo_zip(tmp_path / "images_gz2.zip", [11])
+    mapping = pd.DataFrame({"objid": [IDS[0], IDS[1]], "sample": ["original", "extra"], "asset_id": [11, 99]})
+    _, report = loaders.attach_images(pd.DataFrame({"objid": IDS}), mapping, loaders.open_images(zpath),
+                                      extract_to=tmp_path / "x")
+    assert report.examples_no_image == [IDS[1]] and report.examples_no_mapping == [IDS[2]]
+    assert f"e.g. objID {IDS[1]}" in report.summary() and f"e.g. objID {IDS[2]}" in report.summary()
+
+
+@pytest.fixture()
+def http_server(tmp_path):
+    """A local HTTP server (loopback only, no network) serving ``tmp_path / 'www'``."""
+    import functools
+    import http.server
+    import threading
+
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_pooch_download_records_sha256_then_a_changed_redownload_fails(http_server, tmp_path):
+    www, base = http_server
+    (www / "mapping.csv").write_text("objid,sample,asset_id\n1,original,1\n")
+    data = tmp_path / "data"
+    path = fetch.fetch("gz2_filename_mapping.csv", data, progress=False, url=f"{base}/mapping.csv")
+    assert path == data / "gz2" / "gz2_filename_mapping.csv"
+    assert loaders.read_filename_mapping(path).asset_id.tolist() == [1]
+    sums = json.loads((data / "gz2" / "checksums.json").read_text())
+    assert sums["gz2_filename_mapping.csv"] == fetch.sha256_file(path)
+    path.unlink()  # same content downloaded again: verified
+    fetch.fetch("gz2_filename_mapping.csv", data, progress=False, url=f"{base}/mapping.csv")
+    path.unlink()  # the provider changed the file: the recorded checksum catches it
+    (www / "mapping.csv").write_text("objid,sample,asset_id\n1,original,2\n")
+    with pytest.raises(DataError, match="differs from the one recorded"):
+        fetch.fetch("gz2_filename_mapping.csv", data, progress=False, url=f"{base}/mapping.csv")
+
+
+def test_failed_download_names_the_address(http_server, tmp_path):
+    _, base = http_server
+    with pytest.raises(DataError, match="nothing-here.csv"):
+        fetch.fetch("gz2_filename_mapping.csv", tmp_path, progress=False, url=f"{base}/nothing-here.csv")

@@ -64,8 +64,12 @@ def verify_or_record(path: Path, name: str, data_dir: Path) -> str:
     return digest
 
 
-def fetch(name: str, data_dir: str | os.PathLike, progress: bool = True) -> Path:
+def fetch(name: str, data_dir: str | os.PathLike, progress: bool = True, url: str | None = None) -> Path:
     """Download one remote file (if absent) into ``<data_dir>/gz2/<name>`` and verify its checksum.
+
+    The download goes through :func:`pooch.retrieve` (with its progress bar). The first time a file
+    is seen its sha256 is recorded in ``<data_dir>/gz2/checksums.json``; every later call -- a fresh
+    download after the file was deleted, or simply a file already there -- is checked against it.
 
     Parameters
     ----------
@@ -75,6 +79,13 @@ def fetch(name: str, data_dir: str | os.PathLike, progress: bool = True) -> Path
         ``$GALAXYSD_DATA`` (``RunPaths.data``).
     progress : bool, optional
         Show pooch's progress bar.
+    url : str, optional
+        Download from this address instead of ``REMOTE[name]`` (a mirror).
+
+    Returns
+    -------
+    pathlib.Path
+        The local file.
 
     Raises
     ------
@@ -89,14 +100,15 @@ def fetch(name: str, data_dir: str | os.PathLike, progress: bool = True) -> Path
         return target
     if name not in REMOTE:
         raise DataError(f"unknown data file {name!r}; known: {sorted(REMOTE)}")
+    url = url or REMOTE[name]
     target = data_root(data_dir) / name
     if not target.is_file():
         import pooch
         try:
-            pooch.retrieve(REMOTE[name], known_hash=None, fname=target.name, path=target.parent,
+            pooch.retrieve(url, known_hash=None, fname=target.name, path=target.parent,
                            progressbar=progress)
         except Exception as exc:  # network errors come in many types
-            raise DataError(f"download of {REMOTE[name]} into {target} failed: {exc}") from exc
+            raise DataError(f"download of {url} into {target} failed: {exc}") from exc
     verify_or_record(target, name, data_dir)
     return target
 

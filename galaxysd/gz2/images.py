@@ -11,6 +11,7 @@ import io
 import os
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -21,6 +22,9 @@ from PIL import Image, UnidentifiedImageError
 
 from galaxysd.errors import DataError
 
+#: What reading a truncated, corrupt or non-CSV file can raise (pandas, gzip, zlib).
+READ_ERRORS = (OSError, EOFError, ValueError, UnicodeDecodeError, zlib.error, pd.errors.ParserError,
+               pd.errors.EmptyDataError)
 
 
 def read_filename_mapping(path: str | os.PathLike) -> pd.DataFrame:
@@ -34,7 +38,10 @@ def read_filename_mapping(path: str | os.PathLike) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"filename mapping {path} does not exist")
-    frame = pd.read_csv(path)
+    try:
+        frame = pd.read_csv(path)
+    except READ_ERRORS as exc:
+        raise DataError(f"filename mapping {path} could not be read (truncated or not a CSV?): {exc}") from exc
     missing = [c for c in ("objid", "sample", "asset_id") if c not in frame.columns]
     if missing:
         raise DataError(f"filename mapping {path} lacks column(s) {missing}; expected objid, sample, asset_id")
@@ -158,6 +165,8 @@ class ImageMatch:
         Asset ids whose image failed to decode (only with ``check_decode``).
     mapping_rows_without_image : int
         Rows of the whole mapping whose asset has no image (other samples, missing files).
+    examples_no_mapping, examples_no_image : list of int
+        Up to five objIDs of each kind, so the summary names the galaxies, not only their number.
     """
 
     n_galaxies: int
@@ -166,13 +175,21 @@ class ImageMatch:
     no_image: int
     mapping_rows_without_image: int
     undecodable: list = field(default_factory=list)
+    examples_no_mapping: list = field(default_factory=list)
+    examples_no_image: list = field(default_factory=list)
 
     def summary(self) -> str:
-        """One line for the notebook."""
+        """One paragraph for the notebook: every count, with example objIDs and asset ids."""
+
+        def eg(ids, what):
+            return f" (e.g. {what} {', '.join(str(i) for i in ids[:3])})" if len(ids) else ""
+
         return (f"{self.n_matched:,} of {self.n_galaxies:,} galaxies have an image; "
-                f"{self.no_mapping:,} have no mapping row, {self.no_image:,} map to a missing image, "
-                f"{len(self.undecodable):,} images do not decode; {self.mapping_rows_without_image:,} "
-                "mapping rows in all have no image")
+                f"{self.no_mapping:,} have no row in the filename mapping"
+                f"{eg(self.examples_no_mapping, 'objID')}, "
+                f"{self.no_image:,} map to an asset with no image file{eg(self.examples_no_image, 'objID')}, "
+                f"{len(self.undecodable):,} images do not decode{eg(self.undecodable, 'asset')}; "
+                f"{self.mapping_rows_without_image:,} mapping rows in all have no image")
 
 
 def attach_images(labels: pd.DataFrame, mapping: pd.DataFrame, images: ImageFolder | ImageZip,
@@ -225,6 +242,9 @@ def attach_images(labels: pd.DataFrame, mapping: pd.DataFrame, images: ImageFold
             except DataError:
                 bad.append(int(a))
         matched = matched[~matched["asset_id"].isin(bad)]
-    report = ImageMatch(len(labels), len(matched), int(no_mapping.sum()), int((~no_mapping & ~has_img).sum()),
-                        int((~mapping["asset_id"].isin(list(have))).sum()), bad)
+    no_image = ~no_mapping & ~has_img
+    report = ImageMatch(len(labels), len(matched), int(no_mapping.sum()), int(no_image.sum()),
+                        int((~mapping["asset_id"].isin(list(have))).sum()), bad,
+                        merged.loc[no_mapping, "objid"].head(5).astype(np.int64).tolist(),
+                        merged.loc[no_image, "objid"].head(5).astype(np.int64).tolist())
     return matched.reset_index(drop=True), report

@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 from galaxysd.errors import DataError
-from galaxysd.gz2.images import (ImageFolder, ImageMatch, ImageZip, attach_images,  # noqa: F401 (re-export)
-                                 open_images, read_filename_mapping)
+from galaxysd.gz2.images import (READ_ERRORS, ImageFolder, ImageMatch, ImageZip,  # noqa: F401 (re-export)
+                                 attach_images, open_images, read_filename_mapping)
 from galaxysd.gz2.schema import ANSWERS, hart16_columns
 from galaxysd.gz2.sidetables import (DUSTLANE_BASIC_COLUMNS, DUSTLANE_MISSING, GSWLC_COLUMNS,  # noqa: F401
                                      GSWLC_MISSING, match_sky, read_dustlanes, read_gswlc, read_yang,
@@ -126,6 +126,7 @@ def read_hart16(path: str | os.PathLike) -> pd.DataFrame:
         else:
             table = pd.read_csv(path, dtype={"dr7objid": "Int64", "rastring": str, "decstring": str,
                                              "sample": str, "gz2_class": str, "gz2class": str})
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise DataError(f"Hart16 table {path} could not be read: {exc}") from exc
+    except READ_ERRORS as exc:
+        raise DataError(f"Hart16 table {path} could not be read (truncated download or wrong format?): "
+                        f"{exc}") from exc
     return check_hart16(table, path)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from galaxysd.errors import DataError
+from galaxysd.gz2.images import READ_ERRORS
 
 
 #: Column names of the Kaviraj et al. (2012) Basic_Information file.
@@ -112,8 +113,8 @@ def read_gswlc(path: str | os.PathLike) -> pd.DataFrame:
         raise DataError(f"GSWLC file {path} does not exist")
     try:
         frame = pd.read_csv(path, sep=r"\s+", header=None, dtype=str, comment="#")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as exc:
-        raise DataError(f"GSWLC file {path} could not be parsed: {exc}") from exc
+    except READ_ERRORS as exc:
+        raise DataError(f"GSWLC file {path} could not be parsed (truncated download?): {exc}") from exc
     if frame.shape[1] != len(GSWLC_COLUMNS):
         raise DataError(f"GSWLC file {path} has {frame.shape[1]} columns; expected {len(GSWLC_COLUMNS)} "
                         f"({', '.join(GSWLC_COLUMNS[:6])}, ...)")
@@ -149,7 +150,7 @@ def _read_table(path: Path, names: list[str], what: str, skip_comments: bool = T
     try:
         frame = pd.read_csv(path, sep=r"\s+", header=None, skiprows=header,
                             comment="#" if skip_comments else None)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as exc:
+    except READ_ERRORS as exc:
         raise DataError(f"{what} file {path} could not be parsed: {exc}") from exc
     if frame.shape[1] < len(names):
         raise DataError(f"{what} file {path} has {frame.shape[1]} columns; expected at least {len(names)} "
