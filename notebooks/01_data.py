@@ -47,14 +47,11 @@ check_images = False  # decode every labelled image and report those that fail (
 gallery_per_tag = 6  # example images per tag in the gallery
 
 # %% tags=["remove-stderr"]
-import pandas as pd
 from IPython.display import display
 from myst_nb import glue
 
-from galaxysd import cache, gz2, plots
+from galaxysd import gz2, plots
 from galaxysd.gz2 import figures as gz2fig
-from galaxysd.gz2.fetch import fetch_all
-from galaxysd.gz2.simulate.population import R_LIMIT
 from galaxysd.paths import run_paths
 
 paths = run_paths(profile, run_dir, figures_dir, data_dir)
@@ -95,16 +92,8 @@ figure_files = plots.publish(plots.pipeline_schematic(profile), paths.figures, "
 # below runs unchanged on the real data.
 
 # %% tags=["remove-stderr"]
-if real_data:
-    survey = fetch_all(paths.data)
-else:
-    survey_stage = cache.run_stage(
-        paths.run, gz2.SURVEY_STAGE,
-        {"n_galaxies": n_galaxies, "image_size": image_size, "seed": seed, "frame_r90": frame_r90,
-         "simulator": gz2.SIMULATOR_VERSION},
-        lambda out: gz2.simulate_survey(out, n_galaxies=n_galaxies, image_size=image_size, seed=seed,
-                                        frame_r90=frame_r90))
-    survey = gz2.survey_files(survey_stage.path)
+survey = gz2.survey_stage(paths, real_data, n_galaxies=n_galaxies, image_size=image_size, seed=seed,
+                          frame_r90=frame_r90)
 print(survey.hart16)
 
 # %% [markdown]
@@ -115,11 +104,7 @@ print(survey.hart16)
 # pass these vote-fraction thresholds (on weighted fractions) and it received more than 20 votes:
 
 # %%
-thresholds = pd.DataFrame(
-    [{"task": gz2fig.task_name(task), "preceding answers that must pass":
-      " and ".join(f"{col.split('_a')[-1].split('_', 1)[-1]} ({col[:3]}) > {thr:.3f}" for col, thr in conds) or "—"}
-     for task, conds in gz2.THRESHOLDS.items()]).set_index("task")
-thresholds
+gz2.thresholds_table(threshold_inclusive, min_votes, votes_inclusive, threshold_fraction)
 
 # %% [markdown]
 # The paper's text uses ">" for these thresholds, while Willett et al.'s flags use "≥"; this notebook
@@ -133,20 +118,12 @@ thresholds
 glue("threshold_inclusive", threshold_inclusive, display=False)
 glue("votes_inclusive", votes_inclusive, display=False)
 glue("min_debiased", min_debiased, display=False)
-labels_stage = cache.run_stage(
-    paths.run, gz2.LABELS_STAGE,
-    {"min_debiased": min_debiased, "min_votes": min_votes, "votes_inclusive": votes_inclusive,
-     "threshold_inclusive": threshold_inclusive, "fraction": threshold_fraction,
-     "check_images": check_images, "survey": survey.as_dict()},
-    lambda out: gz2.write_labels(survey, out, min_debiased=min_debiased, min_votes=min_votes,
-                                 votes_inclusive=votes_inclusive, threshold_inclusive=threshold_inclusive,
-                                 fraction=threshold_fraction, image_dir=paths.data / "gz2" / "images_extracted",
-                                 check_decode=check_images),
-    inputs=[survey.hart16, survey.mapping])
-catalog = gz2.labelled_catalog(paths.run)
-label_counts = gz2.read_counts(labels_stage.path)
-labelled = catalog[catalog.n_tags > 0]
-catalog.loc[catalog.n_tags > 0, ["objid", "caption"]].head(8)
+
+# %%
+labels = gz2.labels_stage(paths, survey, min_debiased=min_debiased, min_votes=min_votes,
+                          votes_inclusive=votes_inclusive, threshold_inclusive=threshold_inclusive,
+                          fraction=threshold_fraction, check_images=check_images)
+labels.captions(8)
 
 # %% [markdown]
 # Why the *debiased* fractions: volunteers see fewer features in distant, small galaxies, so the raw
@@ -154,9 +131,9 @@ catalog.loc[catalog.n_tags > 0, ["objid", "caption"]].head(8)
 # part of it back.
 
 # %%
-hart16 = gz2.read_hart16(survey.hart16)
 truth = None if real_data else gz2.truth_table(paths.run)
-fig_bias = gz2fig.redshift_bias_figure(hart16, catalog, truth, title=f"Smooth bias with redshift ({label})")
+fig_bias = gz2fig.redshift_bias_figure(gz2.read_hart16(survey.hart16), labels.catalog, truth,
+                                       title=f"Smooth bias with redshift ({label})")
 _ = plots.publish(fig_bias, paths.figures, "fig_redshift_bias")
 
 # %% [markdown]
@@ -182,7 +159,7 @@ gz2.vocabulary_table().set_index(["task", "answer"])
 # it silently:
 
 # %%
-print(label_counts["image_report"])
+print(labels.counts["image_report"])
 
 # %% [markdown]
 # ## Which galaxies the diffusion model may see
@@ -195,16 +172,14 @@ print(label_counts["image_report"])
 
 # %%
 glue("balance_cap", balance_cap, display=False)
-training_stage = cache.run_stage(
-    paths.run, gz2.TRAINING_STAGE, {"cap": balance_cap, "seed": seed},
-    lambda out: gz2.write_training(labels_stage.path, out, cap=balance_cap, seed=seed),
-    inputs=[labels_stage.path])
-training_counts = gz2.read_counts(training_stage.path)
-manifest = gz2.read_training_manifest(paths.run)
+
+# %%
+training = gz2.training_stage(paths, labels, cap=balance_cap, seed=seed)
+manifest = training.manifest
 manifest.head()
 
 # %%
-steps = gz2.selection_steps(label_counts, training_counts)
+steps = gz2.selection_steps(labels.counts, training.counts)
 for key, value in steps["this run"].items():
     glue(f"count_{key}", int(value), display=False)
 glue("selection_table", steps, display=False)
@@ -243,7 +218,7 @@ _ = plots.publish(fig2, paths.figures, "fig2_upset")
 # example at all, by construction: early types with a dust lane were excluded.
 
 # %%
-table1 = gz2fig.table1(manifest, labelled)
+table1 = gz2fig.table1(manifest, labels.labelled)
 glue("table1", table1, display=False)
 table1
 
@@ -270,8 +245,7 @@ _ = plots.publish(figb3, paths.figures, "figB3_question_tree")
 # Random training images for each primary tag.
 
 # %%
-gallery_tags = [t for t in gz2.PRIMARY_TAGS if gz2.has_tag(manifest, t).any()]
-gallery = gz2fig.gallery_figure(manifest, gallery_tags, n_per_tag=gallery_per_tag, seed=seed,
+gallery = gz2fig.gallery_figure(manifest, gz2.tags_present(manifest), n_per_tag=gallery_per_tag, seed=seed,
                                 title=f"Training images per tag ({label})")
 _ = plots.publish(gallery, paths.figures, "gallery_tags")
 
@@ -291,8 +265,7 @@ _ = plots.publish(gallery, paths.figures, "gallery_tags")
 
 # %%
 if not real_data:
-    recovery = gz2.tag_recovery(catalog, truth)
-    display(recovery)
+    display(gz2.tag_recovery(labels.catalog, truth))
     print(f"{len(gz2.true_detg(paths.run))} true D-ETGs, of which {len(gz2.known_detg(paths.run))} are "
           "on the 'known' list that volunteers flagged and experts confirmed.")
 

@@ -63,3 +63,20 @@ def test_gallery_has_one_row_per_tag(manifest):
     fig = figures.gallery_figure(manifest, ["smooth", "ring", "dust lane", "irregular"], n_per_tag=3)
     assert len(fig.axes) == 12
     assert len(fig.axes[3].images) == 1 and len(fig.axes[4].images) == 0  # ring: one image only
+
+
+def test_thresholds_table_lists_every_task_with_the_chosen_comparison():
+    strict = figures.thresholds_table()
+    assert len(strict) == 11 and strict.loc["T01 smooth or features"].iloc[0] == "—"
+    assert strict.loc["T03 bar"].iloc[0] == "T01 features or disk > 0.430 and T02 edge-on 'no' > 0.715"
+    assert strict.loc["T10 arms winding"].iloc[0].endswith("T04 spiral > 0.619")
+    inclusive = figures.thresholds_table(threshold_inclusive=True, min_votes=10, votes_inclusive=True)
+    assert "T06 odd 'yes' ≥ 0.420" == inclusive.loc["T08 odd feature"].iloc[0]
+    assert (inclusive["votes on the task"] == "≥ 10").all()
+
+
+def test_tags_present_keeps_order_and_drops_tags_nobody_carries(manifest):
+    assert figures.tags_present(manifest) == ["smooth", "completely round galaxy", "edge-on galaxy",
+                                              "spiral galaxy", "bar-shaped structure in the center of galaxy",
+                                              "ring", "merger", "dust lane"]
+    assert figures.tags_present(manifest, ["ring", "irregular", "smooth"]) == ["ring", "smooth"]

@@ -34,3 +34,9 @@ __all__ += ["read_hart16", "LABELS_STAGE", "SURVEY_STAGE", "read_counts", "selec
             "truth_table", "write_labels", "write_training", "PAPER_COUNTS", "balance", "confident_answers",
             "exclude_detg", "has_tag", "label_catalog", "tag_counts", "well_sampled", "SurveyFiles",
             "simulate_survey", "survey_files"]
+
+from galaxysd.gz2.figures import tags_present, thresholds_table  # noqa: E402
+from galaxysd.gz2.stages import LabelsStage, TrainingStage, labels_stage, survey_stage, training_stage  # noqa: E402
+
+__all__ += ["thresholds_table", "tags_present", "LabelsStage", "TrainingStage", "survey_stage", "labels_stage",
+            "training_stage"]

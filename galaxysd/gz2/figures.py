@@ -228,3 +228,53 @@ def redshift_bias_figure(hart16: pd.DataFrame, catalog: pd.DataFrame, truth: pd.
     if title:
         ax.set_title(title, fontsize=10)
     return fig
+
+
+def thresholds_table(threshold_inclusive: bool = False, min_votes: int = 20, votes_inclusive: bool = False,
+                     fraction: str = "weighted_fraction", thresholds=None) -> pd.DataFrame:
+    """The well-sampled conditions of every task (Willett et al. 2013, Table 3), as the notebook applies them.
+
+    Parameters
+    ----------
+    threshold_inclusive : bool, optional
+        Write ``≥`` instead of ``>`` for the preceding answers (see :func:`~galaxysd.gz2.labels.well_sampled`).
+    min_votes : int, optional
+        Votes a task needs (more than this, or at least this with ``votes_inclusive``).
+    votes_inclusive : bool, optional
+        Write ``≥`` instead of ``>`` for the votes.
+    fraction : str, optional
+        The vote fraction the thresholds apply to (named in the column header).
+    thresholds : mapping, optional
+        Default :data:`galaxysd.gz2.schema.THRESHOLDS`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by task (``"T03 bar"``): the preceding answers that must pass (``"—"`` for T01 and
+        T06, asked in every classification) and the votes the task needs.
+
+    Examples
+    --------
+    >>> thresholds_table().loc["T03 bar", "votes on the task"]
+    '> 20'
+    """
+    from galaxysd.gz2.schema import ANSWER_BY_COLUMN, THRESHOLDS
+
+    thresholds = THRESHOLDS if thresholds is None else thresholds
+    op = "≥" if threshold_inclusive else ">"
+    rows = []
+    for stem, conds in thresholds.items():
+        parts = []
+        for col, thr in conds:
+            a, task = ANSWER_BY_COLUMN[col], TASK_BY_STEM[ANSWER_BY_COLUMN[col].task]
+            label = f"{task.short} {a.label!r}" if a.label in ("yes", "no") else a.label
+            parts.append(f"T{task.number:02d} {label} {op} {thr:.3f}")
+        rows.append({"task": task_name(stem),
+                     f"preceding answers that must pass ({fraction.replace('_', ' ')})": " and ".join(parts) or "—",
+                     "votes on the task": f"{'≥' if votes_inclusive else '>'} {min_votes}"})
+    return pd.DataFrame(rows).set_index("task")
+
+
+def tags_present(frame: pd.DataFrame, tags=PRIMARY_TAGS) -> list[str]:
+    """The tags of ``tags`` that at least one galaxy of ``frame`` carries, in the given order."""
+    return [t for t in tags if has_tag(frame, t).any()]
