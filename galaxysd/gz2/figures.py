@@ -90,50 +90,78 @@ def _carry(frame: pd.DataFrame, tags) -> int:
     return int(ok.sum())
 
 
-# positions of the tasks in Figure B3 (x, y in axes units)
-_POS = {"t01_smooth_or_features": (0.5, 0.93), "t07_rounded": (0.13, 0.72), "t02_edgeon": (0.55, 0.72),
-        "t09_bulge_shape": (0.36, 0.52), "t03_bar": (0.78, 0.56), "t04_spiral": (0.78, 0.40),
-        "t10_arms_winding": (0.93, 0.24), "t11_arms_number": (0.93, 0.08), "t05_bulge_prominence": (0.6, 0.17),
-        "t06_odd": (0.30, 0.26), "t08_odd_feature": (0.14, 0.07)}
+# positions of the task boxes in Figure B3 (x, y in data units), laid out so that no arrow crosses a box
+_POS = {"t01_smooth_or_features": (0.50, 0.92), "t07_rounded": (0.13, 0.72), "t02_edgeon": (0.52, 0.72),
+        "t09_bulge_shape": (0.42, 0.51), "t03_bar": (0.85, 0.58), "t04_spiral": (0.85, 0.41),
+        "t10_arms_winding": (0.93, 0.23), "t11_arms_number": (0.93, 0.05), "t05_bulge_prominence": (0.60, 0.20),
+        "t06_odd": (0.20, 0.27), "t08_odd_feature": (0.20, 0.05)}
+_BOX_W, _BOX_H, _BOX_PAD = 0.22, 0.1, 0.012
+
+
+def _box_exit(centre, towards):
+    """Where the straight line from a box's centre towards a point leaves the box (with its padding)."""
+    (x0, y0), (x1, y1) = centre, towards
+    dx, dy = x1 - x0, y1 - y0
+    tx = (_BOX_W / 2 + _BOX_PAD) / abs(dx) if dx else np.inf
+    ty = (_BOX_H / 2 + _BOX_PAD) / abs(dy) if dy else np.inf
+    t = min(tx, ty)
+    return x0 + t * dx, y0 + t * dy
 
 
 def question_tree_figure(title: str = "") -> plt.Figure:
     """Figure B3: the GZ2 decision tree, drawn from :data:`galaxysd.gz2.schema.TASKS`.
 
     Each box is a task (its number, short name and answers); each arrow is an answer leading to the
-    next task (Willett et al. 2013, Table 2). Grey answers end the classification.
+    next task (Willett et al. 2013, Table 2), labelled with the answers that take it ("any answer"
+    when all of them do). T01 and T06 (orange) are asked in every classification.
+
+    Parameters
+    ----------
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = question_tree_figure("Figure B3")  # doctest: +SKIP
     """
-    fig, ax = plt.subplots(figsize=(12, 9))
+    fig, ax = plt.subplots(figsize=(12, 8.5))
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.95)
     ax.set_xlim(0, 1.06)
-    ax.set_ylim(-0.04, 1.0)
+    ax.set_ylim(-0.05, 1.0)
     ax.axis("off")
-    w, h = 0.2, 0.1
+    w, h = _BOX_W, _BOX_H
     for t in TASKS:
         x, y = _POS[t.stem]
         colour = "#fde9c9" if t.number in (1, 6) else "#dbe8f6"
         ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.01",
-                                    facecolor=colour, edgecolor="0.3"))
-        ax.text(x, y + 0.03, f"T{t.number:02d} {t.short}", ha="center", va="center", fontsize=9.5, weight="bold")
+                                    facecolor=colour, edgecolor="0.3", zorder=2))
+        ax.text(x, y + 0.025, f"T{t.number:02d} {t.short}", ha="center", va="center", fontsize=10,
+                weight="bold", zorder=3)
         answers = ", ".join(a.label for a in t.answers)
-        ax.text(x, y - 0.015, _wrap(answers, 38), ha="center", va="center", fontsize=7.5, color="0.15")
-    # one arrow per (task -> next task) edge, labelled with the answers that take it
+        ax.text(x, y - 0.02, _wrap(answers, 34), ha="center", va="center", fontsize=8.5, color="0.15", zorder=3)
+    # one arrow per (task -> next task) edge, from box edge to box edge, labelled with its answers
     edges: dict[tuple[str, str], list[str]] = {}
     for t in TASKS:
         for a in t.answers:
             if a.leads_to:
                 edges.setdefault((t.stem, a.leads_to), []).append(a.label)
     for (src, dst), labels in edges.items():
-        (x0, y0), (x1, y1) = _POS[src], _POS[dst]
-        ax.add_patch(FancyArrowPatch((x0, y0 - h / 2 if y1 < y0 else y0), (x1, y1 + h / 2 if y1 < y0 else y1),
-                                     arrowstyle="-|>", mutation_scale=12, color="0.35",
-                                     connectionstyle="arc3,rad=0.08", shrinkA=4, shrinkB=4))
-        ax.text((x0 + x1) / 2, (y0 + y1) / 2, _wrap(" / ".join(labels), 20), fontsize=7, style="italic",
-                ha="center", va="center", color="#7a2e00",
-                bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.8))
-    ax.text(0.5, -0.03, "Orange: asked in every classification (T01, T06). 'star or artifact' and T06 'no' and "
-            "every T08 answer end the classification.", ha="center", fontsize=8, color="0.3")
+        start = _box_exit(_POS[src], _POS[dst])
+        end = _box_exit(_POS[dst], _POS[src])
+        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, color="0.35", lw=1.2,
+                                     shrinkA=0, shrinkB=0, zorder=1))
+        text = "any answer" if len(labels) == len(TASK_BY_STEM[src].answers) else " / ".join(labels)
+        ax.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2, _wrap(text, 22), fontsize=8.5,
+                style="italic", ha="center", va="center", color="#7a2e00", zorder=4,
+                bbox=dict(boxstyle="round,pad=0.2", facecolor="white", edgecolor="none", alpha=0.9))
+    ax.text(0.53, -0.04, "Orange: asked in every classification. 'star or artifact', T06 'no' and every T08 "
+            "answer end the classification.", ha="center", fontsize=9, color="0.3")
     if title:
-        ax.set_title(title, fontsize=11)
+        ax.set_title(title, fontsize=12)
     return fig
 
 
@@ -226,7 +254,8 @@ def redshift_bias_figure(hart16: pd.DataFrame, catalog: pd.DataFrame, truth: pd.
     ax.set_ylim(0, 1)
     ax.legend(frameon=False, fontsize=8)
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(_wrap(title, 60), fontsize=10)
+    fig.tight_layout()
     return fig
 
 

@@ -102,14 +102,16 @@ def render_batch(gal: pd.DataFrame, size: int, rng: np.random.Generator,
     edge = col("edge_on").astype(bool)
 
     # --- spheroid (elliptical or bulge) ---
+    # edge-on bulges must stand out of the thin disk to be judged rounded or boxy at 64 px: at least
+    # 30% of the light, in a spheroid wider than the disk is thick (boxy: a flattened superellipse)
     bt = col("bulge_bt")
-    bt = np.where(edge & (bt > 0), np.maximum(bt, 0.2), bt)
+    bt = np.where(edge & (bt > 0), np.maximum(bt, 0.35), bt)
     is_ell = ell[:, None, None]
     boxy = (g["bulge_shape"] == "boxy")[:, None, None]
-    qb = np.where(is_ell, q, np.where(edge, np.where(boxy, 0.75, 0.85), np.clip(q + 0.3, 0, 1)))
+    qb = np.where(is_ell, q, np.where(edge, np.where(boxy, 0.62, 0.85), np.clip(q + 0.3, 0, 1)))
     c_exp = np.where(boxy, 4.0, 2.0)
     rb = (np.abs(xr) ** c_exp + np.abs(yr / qb) ** c_exp) ** (1.0 / c_exp)
-    re_sph = np.where(is_ell, 0.38, np.where(edge, 0.16, 0.12))
+    re_sph = np.where(is_ell, 0.38, np.where(edge, np.where(boxy, 0.3, 0.28), 0.12))
     n_sph = np.where(is_ell, 4.0, 2.0)
     sph = _norm(_sersic(np.maximum(rb, 1e-3), re_sph, n_sph))
 
@@ -140,7 +142,7 @@ def render_batch(gal: pd.DataFrame, size: int, rng: np.random.Generator,
         arms = arms * np.where(col("bar").astype(bool), np.clip((R - bar_len) / 0.08 + 1, 0, 1), 1.0)
     # ring
     r_ring = rng.uniform(0.35, 0.55, B)[:, None, None]
-    ring = np.where(col("ring").astype(bool), np.exp(-((R - r_ring) / 0.05) ** 2), 0.0)
+    ring = np.where(col("ring").astype(bool), np.exp(-((R - r_ring) / 0.06) ** 2), 0.0)
 
     disk_n = _norm(disk_img)
     arms_n = _norm(arms)
@@ -149,9 +151,10 @@ def render_batch(gal: pd.DataFrame, size: int, rng: np.random.Generator,
     has_disk = (disk | irr)[:, None, None]
     f_disk = np.where(has_disk, 1.0 - bt, 0.0)
     f_sph = np.where(is_ell, 1.0, bt)
-    arm_f = np.where(spiral, 0.45, 0.0) * f_disk
+    has_ring = col("ring").astype(bool)
+    arm_f = np.where(spiral, np.where(has_ring, 0.25, 0.45), 0.0) * f_disk  # a ring outshines its arms
     bar_f = np.where(col("bar").astype(bool), 0.28, 0.0)
-    ring_f = np.where(col("ring").astype(bool), 0.35, 0.0)
+    ring_f = np.where(has_ring, 0.6, 0.0)
 
     # --- irregular clumps ---
     clumps = np.zeros_like(disk_n)
@@ -182,7 +185,9 @@ def render_batch(gal: pd.DataFrame, size: int, rng: np.random.Generator,
 
     # --- assemble gri ---
     red_part = f_sph * sph
-    disk_part = f_disk * disk_n * (1 - np.where(spiral, 0.45, 0.0)) + bar_f * bar_n
+    # inside a ring the disk is emptied (the gas went into the ring)
+    inner_gap = np.where(has_ring, 1.0 - 0.6 * np.exp(-((R - 0.6 * r_ring) / (0.35 * r_ring)) ** 2), 1.0)
+    disk_part = f_disk * disk_n * (1 - np.where(spiral, 0.45, 0.0)) * inner_gap + bar_f * bar_n
     blue_part = arm_f * arms_n + ring_f * ring_n + np.where(irr[:, None, None], 0.6, 0.0) * clumps \
         + 0.15 * _norm(arc)
     img = (red_part[:, None] * RED[None, :, None, None] + disk_part[:, None] * DISK[None, :, None, None]
@@ -197,7 +202,7 @@ def render_batch(gal: pd.DataFrame, size: int, rng: np.random.Generator,
     lane_ang = lane_ang[:, None, None] + rng.normal(0, 0.05, B)[:, None, None]
     xl = xr * np.cos(lane_ang) + yr * np.sin(lane_ang)
     yl = -xr * np.sin(lane_ang) + yr * np.cos(lane_ang)
-    lane_w = np.where(edge, 0.055, 0.085)
+    lane_w = np.where(edge, 0.07, 0.085)
     offset = np.where(edge, rng.uniform(-0.01, 0.02, B)[:, None, None], rng.normal(0, 0.02, B)[:, None, None])
     curve = np.where(orient[:, None, None] == 4, 0.25 * xl ** 2, 0.0)
     lane = np.exp(-((yl - offset - curve) / lane_w) ** 2) * np.exp(-(xl / np.where(edge, 0.9, 0.5)) ** 2)

@@ -33,7 +33,7 @@ from galaxysd.gz2.simulate.volunteers import hart16_table, visibility
 
 _GZIP = {"method": "gzip", "mtime": 0}  # no timestamp: the same seed gives byte-identical files
 #: Bumped whenever the simulator's output changes, so cached surveys are remade.
-SIMULATOR_VERSION = "3"
+SIMULATOR_VERSION = "4"
 #: Shares of the three GZ2 samples in the Hart16 table (original, extra, stripe82).
 SAMPLE_SHARES = {"original": 209294, "extra": 21844, "stripe82": 8557}
 
