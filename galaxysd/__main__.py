@@ -65,7 +65,7 @@ def _simulate(args) -> None:
     from galaxysd.gz2 import simulate_survey
 
     result = simulate_survey(args.out, n_galaxies=args.n_galaxies, image_size=args.image_size,
-                             seed=args.seed)
+                             seed=args.seed, frame_r90=args.frame_r90)
     print(f"[galaxysd] simulated survey written to {args.out}")
     return result
 
@@ -89,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     simulate.add_argument("--n-galaxies", type=int, default=5000)
     simulate.add_argument("--image-size", type=int, default=128)
     simulate.add_argument("--seed", type=int, default=0)
+    simulate.add_argument("--frame-r90", type=float, default=5.0,
+                          help="image width in units of the galaxy's R90 (GZ2 cutouts: 8.48)")
     args = parser.parse_args(argv)
     try:
         if args.command in ("run", "book"):
