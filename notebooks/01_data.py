@@ -182,6 +182,8 @@ manifest.head()
 steps = gz2.selection_steps(labels.counts, training.counts)
 for key, value in steps["this run"].items():
     glue(f"count_{key}", int(value), display=False)
+for key, value in gz2.PAPER_COUNTS.items():
+    glue(f"paper_{key}", value, display=False)
 glue("selection_table", steps, display=False)
 steps
 
@@ -189,7 +191,8 @@ steps
 # On this profile, {glue:text}`count_n_table:,` galaxies have votes;
 # {glue:text}`count_n_labelled:,` of them carry at least one confident tag, and after the image match,
 # the D-ETG exclusion and the balancing {glue:text}`count_n_training:,` images remain for training.
-# The paper went from 239,695 to 71,455 to 27,910.
+# The paper went from {glue:text}`paper_n_table:,` to {glue:text}`paper_n_labelled:,` to
+# {glue:text}`paper_n_training:,`.
 
 # %% [markdown]
 # ## Figure 2: how the tags combine
