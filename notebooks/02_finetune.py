@@ -36,14 +36,15 @@ seed = 0  # random seed for weights, data order, captions and noise
 base_model = "tiny"  # tiny (built here) or a Hub id or folder of Stable Diffusion v1.5
 tiny_sizes = {}  # overrides of the tiny model sizes, see galaxysd.diffusion.model.TINY_DEFAULTS
 resolution = 64  # image side in pixels (the paper: 424)
-autoencoder_steps = 1500  # steps of training the tiny VAE from scratch (tiny model only)
-autoencoder_batch_size = 32  # images per VAE training step
-autoencoder_learning_rate = 0.001  # peak learning rate of the VAE
-max_steps = 3000  # optimiser steps of the diffusion model (the paper: 10000)
+autoencoder_steps = 400  # steps of training the tiny VAE from scratch (tiny model only)
+autoencoder_batch_size = 16  # images per VAE training step
+autoencoder_learning_rate = 0.003  # peak learning rate of the VAE
+autoencoder_crop = 32  # side in pixels of the random crops the VAE trains on (0: whole images)
+max_steps = 500  # optimiser steps of the diffusion model (the paper: 10000)
 batch_size = 32  # images per step and process (the paper: 16)
-learning_rate = 0.0003  # peak learning rate, or per image when scale_lr is set
+learning_rate = 0.001  # peak learning rate, or per image when scale_lr is set
 scale_lr = False  # multiply learning_rate by the total batch (the paper: 1e-7 x 16)
-warmup_steps = 100  # linear warm-up steps before the cosine decay (the paper: 400)
+warmup_steps = 40  # linear warm-up steps before the cosine decay (the paper: 400)
 weight_decay = 0.001  # AdamW weight decay
 max_grad_norm = 1.0  # gradient clipping norm
 train_text_encoder = True  # fine-tune the CLIP text encoder too (False freezes it)
@@ -53,11 +54,11 @@ mixed_precision = "no"  # no, fp16 or bf16 (GPU only)
 gradient_checkpointing = False  # recompute activations to save GPU memory
 use_ema = False  # keep an exponential moving average of the UNet weights
 ema_decay = 0.9999  # decay of the moving average
-checkpoint_every = 500  # steps between checkpoints
+checkpoint_every = 100  # steps between checkpoints
 num_processes = 1  # training processes (GPUs); more than 1 starts torchrun
 num_threads = 2  # CPU threads (0: torch default)
 grid_checkpoints = 3  # checkpoints to draw sample grids from
-grid_steps = 30  # sampler steps for the sample grids
+grid_steps = 20  # sampler steps for the sample grids
 grid_guidance = 4.0  # classifier-free guidance scale for the sample grids
 
 # %%
@@ -69,7 +70,7 @@ from myst_nb import glue
 
 from galaxysd import gz2, plots
 from galaxysd.diffusion import model as dmodel
-from galaxysd.diffusion import report, sample, train
+from galaxysd.diffusion import report, sample, stages
 from galaxysd.paths import run_paths
 
 paths = run_paths(profile, run_dir, figures_dir, data_dir)
@@ -110,18 +111,19 @@ pd.DataFrame({"tags of one galaxy": [example["tags"].replace("|", ", ")] + [""] 
 # %%
 params = dict(base_model=base_model, resolution=resolution, tiny_sizes=tiny_sizes,
               autoencoder_steps=autoencoder_steps, autoencoder_batch_size=autoencoder_batch_size,
-              autoencoder_learning_rate=autoencoder_learning_rate, seed=seed, max_steps=max_steps,
+              autoencoder_learning_rate=autoencoder_learning_rate, autoencoder_crop=autoencoder_crop,
+              seed=seed, max_steps=max_steps,
               batch_size=batch_size, learning_rate=learning_rate, scale_lr=scale_lr,
               warmup_steps=warmup_steps, weight_decay=weight_decay, max_grad_norm=max_grad_norm,
               train_text_encoder=train_text_encoder, caption_keep_prob=caption_keep_prob,
               caption_dropout=caption_dropout, mixed_precision=mixed_precision,
               gradient_checkpointing=gradient_checkpointing, use_ema=use_ema, ema_decay=ema_decay,
               checkpoint_every=checkpoint_every, num_threads=num_threads)
-stages = train.run_finetune_stages(paths.run, manifest_path, params, num_processes=num_processes)
-pipe = dmodel.load_pipeline(stages["model"])
+outputs = stages.run_finetune_stages(paths.run, manifest_path, params, num_processes=num_processes)
+pipe = dmodel.load_pipeline(outputs["model"])
 sizes = {name: dmodel.count_parameters(getattr(pipe, name)) for name in ("unet", "text_encoder", "vae")}
-timing = {name: train.stage_timing(stages[key]) for name, key in
-          (("autoencoder", "base_dir"), ("latents", "latents_dir"), ("diffusion", "train")) if stages.get(key)}
+timing = {name: stages.stage_timing(stages[key]) for name, key in
+          (("autoencoder", "base_dir"), ("latents", "latents_dir"), ("diffusion", "train")) if outputs.get(key)}
 glue("unet_params", f"{sizes['unet'] / 1e6:.2f} million", display=False)
 glue("text_params", f"{sizes['text_encoder'] / 1e6:.2f} million", display=False)
 glue("train_minutes", f"{timing.get('diffusion', {}).get('seconds', float('nan')) / 60:.1f}", display=False)
@@ -143,8 +145,8 @@ pd.DataFrame([{"stage": name, **values} for name, values in timing.items()])
 # look; each step draws new timesteps, so single steps scatter widely around the trend.
 
 # %%
-history = report.read_loss(stages["train"])
-checkpoints = dmodel.checkpoint_paths(stages["train"])
+history = report.read_loss(outputs["train"])
+checkpoints = dmodel.checkpoint_paths(outputs["train"])
 fig = report.loss_curve_figure(history, label, window=max(1, max_steps // 30),
                                checkpoints=[dmodel.checkpoint_step(p) for p in checkpoints])
 plots.publish(fig, paths.figures, "fig_finetune_loss")
@@ -177,7 +179,7 @@ settings = sample.SamplerSettings(scheduler="euler_a", steps=grid_steps, guidanc
 t0 = time.perf_counter()
 rows = []
 for step in grid_steps_shown:
-    ckpt = dmodel.load_pipeline(stages["train"] / "checkpoints" / f"step-{step:06d}")
+    ckpt = dmodel.load_pipeline(outputs["train"] / "checkpoints" / f"step-{step:06d}")
     rows.append(sample.generate(ckpt, list(grid_prompts.values()), [seed + i for i in range(len(grid_prompts))],
                                 settings))
 grid = np.stack(rows)

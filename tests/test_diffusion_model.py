@@ -102,3 +102,13 @@ def test_checkpoints_are_listed_by_step(tmp_path):
         (root / f"step-{step:06d}" / "model_index.json").write_text("{}")
     (root / ".step-000200.saving").mkdir()
     assert [dmodel.checkpoint_step(p) for p in dmodel.checkpoint_paths(tmp_path)] == [3, 20, 100]
+
+
+def test_block_types_and_vae_groups_can_be_chosen():
+    parts = dmodel.build_tiny_components(resolution=16, **{**SIZES, "vae_norm_num_groups": 2,
+                                                           "unet_down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D"]})
+    assert parts["unet"].config.down_block_types == ("DownBlock2D", "CrossAttnDownBlock2D")
+    assert parts["unet"].config.up_block_types == ("CrossAttnUpBlock2D", "UpBlock2D")
+    assert parts["vae"].config.norm_num_groups == 2
+    with pytest.raises(ParameterError, match="unet_down_block_types has 1"):
+        dmodel.build_tiny_components(resolution=16, **{**SIZES, "unet_down_block_types": ["DownBlock2D"]})

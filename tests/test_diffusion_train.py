@@ -15,6 +15,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from galaxysd.diffusion import model as dmodel
+from galaxysd.diffusion import latents as dlatents
 from galaxysd.diffusion import train
 
 RES = 16
@@ -56,7 +57,7 @@ def prepared(tmp_path_factory):
     parts = dmodel.build_tiny_components(resolution=RES, seed=0, **SIZES)
     base = dmodel.save_pipeline(parts, root / "base")
     frame = pd.read_csv(manifest)
-    latents = train.cache_latents(parts["vae"], frame["image_path"].tolist(), RES, root / "latents.safetensors",
+    latents = dlatents.cache_latents(parts["vae"], frame["image_path"].tolist(), RES, root / "latents.safetensors",
                                   objids=frame["objid"].tolist(), progress=False)
     return {"root": root, "manifest": manifest, "base": base, "latents": latents}
 
@@ -78,7 +79,7 @@ def _weights(folder: Path) -> dict[str, torch.Tensor]:
 
 
 def test_latent_cache_holds_one_distribution_per_image_in_manifest_order(prepared):
-    cache = train.load_latents(prepared["latents"])
+    cache = dlatents.load_latents(prepared["latents"])
     assert cache["mean"].shape == (8, 4, RES // 2, RES // 2)
     assert (cache["std"] > 0).all()
     assert cache["objid"].tolist() == pd.read_csv(prepared["manifest"])["objid"].tolist()
@@ -98,7 +99,7 @@ def test_one_cycle_schedule_warms_up_then_anneals_to_zero():
 
 @pytest.mark.slow
 def test_a_few_steps_reduce_the_loss_on_a_fixed_batch(prepared, tmp_path):
-    cache = train.load_latents(prepared["latents"])
+    cache = dlatents.load_latents(prepared["latents"])
     parts = dmodel.load_components(prepared["base"])
     scale = parts["vae"].config.scaling_factor
     z = cache["mean"] * scale
@@ -158,3 +159,17 @@ def test_two_cpu_processes_train_one_model(prepared, tmp_path):
     assert [p.name for p in dmodel.checkpoint_paths(tmp_path / "ddp")] == ["step-000002", "step-000004"]
     assert pd.read_csv(tmp_path / "ddp" / "loss.csv")["step"].tolist() == [1, 2, 3, 4]
     assert json.loads((tmp_path / "ddp" / "config.json").read_text())["batch_size"] == 2
+
+
+@pytest.mark.slow
+def test_autoencoder_training_lowers_reconstruction_error_and_scales_latents_to_unit_variance(tmp_path):
+    torch.set_num_threads(1)
+    manifest = write_shape_survey(tmp_path / "survey", n=8, resolution=RES)
+    images = dlatents.load_images(pd.read_csv(manifest)["image_path"].tolist(), RES, progress=False)
+    vae = dmodel.build_tiny_components(resolution=RES, seed=0, **SIZES)["vae"]
+    losses = dlatents.train_autoencoder(vae, images, steps=40, batch_size=4, learning_rate=3e-3, crop=8,
+                                        progress=False)
+    assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])
+    with torch.no_grad():
+        z = vae.encode(dlatents.to_model_range(images)).latent_dist.mean * vae.config.scaling_factor
+    assert 0.5 < float(z.std()) < 2.0

@@ -49,20 +49,24 @@ NOISE_SCHEDULE = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.0
                       beta_schedule="scaled_linear", prediction_type="epsilon", steps_offset=1,
                       timestep_spacing="leading")
 
-#: Sizes of the tiny model; any key can be overridden through ``build_tiny_components(**sizes)``.
+#: Sizes of the tiny model (tuned for the demo profile: 64 px images, 16x16x4 latents, a few minutes of
+#: training on 2 CPU cores); any key can be overridden through ``build_tiny_components(**sizes)``.
+#: ``vae_norm_num_groups`` is the VAE's GroupNorm group count (``None``: ``norm_num_groups``).
 TINY_DEFAULTS = dict(
-    vae_channels=(32, 64, 64),        # 3 blocks: latents are resolution / 4 on a side
+    vae_channels=(16, 32, 32),        # 3 blocks: latents are resolution / 4 on a side
     vae_layers_per_block=1,
+    vae_norm_num_groups=2,            # GroupNorm groups of the VAE
     latent_channels=4,
-    unet_channels=(64, 128, 128),
+    unet_channels=(48, 96, 96),
     unet_layers_per_block=1,
     unet_attention_head_dim=8,
     unet_cross_attention_blocks=2,    # CrossAttn blocks at the highest resolutions, as SD (3 of 4)
+    unet_down_block_types=None,       # explicit down-block types (overrides the line above)
     text_hidden=64,
     text_layers=2,
     text_heads=4,
     text_intermediate=256,
-    norm_num_groups=16,
+    norm_num_groups=8,
 )
 
 STAGE = "02_finetune"
@@ -130,7 +134,8 @@ def build_tiny_components(resolution: int = 64, seed: int = 0, **sizes: Any) -> 
         in_channels=3, out_channels=3,
         down_block_types=("DownEncoderBlock2D",) * n_vae, up_block_types=("UpDecoderBlock2D",) * n_vae,
         block_out_channels=tuple(cfg["vae_channels"]), layers_per_block=cfg["vae_layers_per_block"],
-        latent_channels=cfg["latent_channels"], norm_num_groups=groups, sample_size=resolution,
+        latent_channels=cfg["latent_channels"], norm_num_groups=cfg["vae_norm_num_groups"] or groups,
+        sample_size=resolution,
         scaling_factor=1.0)
     text_config = CLIPTextConfig(
         vocab_size=len(tokenizer), hidden_size=cfg["text_hidden"],
@@ -142,7 +147,11 @@ def build_tiny_components(resolution: int = 64, seed: int = 0, **sizes: Any) -> 
     n_unet = len(cfg["unet_channels"])
     n_cross = min(cfg["unet_cross_attention_blocks"], n_unet)
     down = ("CrossAttnDownBlock2D",) * n_cross + ("DownBlock2D",) * (n_unet - n_cross)
-    up = ("UpBlock2D",) * (n_unet - n_cross) + ("CrossAttnUpBlock2D",) * n_cross
+    if cfg["unet_down_block_types"]:
+        down = tuple(cfg["unet_down_block_types"])
+        if len(down) != n_unet:
+            raise ParameterError(f"unet_down_block_types has {len(down)} entries; unet_channels has {n_unet}")
+    up = tuple(b.replace("Down", "Up") for b in reversed(down))
     unet = UNet2DConditionModel(
         sample_size=resolution // vae_factor, in_channels=cfg["latent_channels"],
         out_channels=cfg["latent_channels"], down_block_types=down, up_block_types=up,

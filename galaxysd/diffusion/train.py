@@ -15,12 +15,10 @@ API
   config.json``); with ``resume=True`` it continues from the latest checkpoint.
 - :func:`launch_finetune` ``(config, num_processes=1)``: in-process for one process (what the
   notebook does), otherwise a ``torchrun`` subprocess.
-- :func:`cache_latents` ``(vae, image_paths, resolution, out_file)``: encode every image once.
-- :func:`train_autoencoder`: the tiny model's VAE is trained from scratch before the UNet (SD's VAE
-  cannot be downloaded for the offline profiles; the ``paper`` profile keeps SD v1.5's VAE).
-- :func:`run_finetune_stages` ``(run_dir, manifest, params)``: the three cached stages of notebook
-  ``02_finetune``: ``02_finetune/base`` (tiny model only), ``02_finetune/latents``,
-  ``02_finetune/train`` (``checkpoints/step-NNNNNN/``, ``model/``, ``loss.csv``).
+- :func:`denoising_loss`: the loss on one fixed batch (to compare models).
+
+The latent cache and the tiny VAE are in :mod:`galaxysd.diffusion.latents`; the notebook's cached
+stages in :mod:`galaxysd.diffusion.stages`.
 
 Determinism
 -----------
@@ -38,182 +36,20 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from galaxysd.cache import atomic_write_text, run_stage
+from galaxysd.cache import atomic_write_text
 from galaxysd.diffusion import model as dmodel
+from galaxysd.diffusion.latents import load_latents
 from galaxysd.errors import DataError, ParameterError
 
-LATENTS_FILE = "latents.safetensors"
-TIMING_FILE = "timing.json"
-
-
-# --------------------------------------------------------------------------------------------- images
-def load_image(path: str | os.PathLike, resolution: int) -> np.ndarray:
-    """One RGB image resized to ``resolution`` square, as a ``uint8`` array (3, H, W).
-
-    Raises
-    ------
-    DataError
-        If the file cannot be read as an image.
-    """
-    from PIL import Image
-
-    try:
-        with Image.open(path) as img:
-            img = img.convert("RGB")
-            if img.size != (resolution, resolution):
-                img = img.resize((resolution, resolution), Image.Resampling.LANCZOS)
-            return np.asarray(img, dtype=np.uint8).transpose(2, 0, 1).copy()
-    except (OSError, ValueError) as exc:
-        raise DataError(f"cannot read image {path}: {exc}") from exc
-
-
-def load_images(paths: Sequence[str], resolution: int, progress: bool = True) -> torch.Tensor:
-    """Images as a ``uint8`` tensor (N, 3, resolution, resolution)."""
-    from tqdm.auto import tqdm
-
-    out = np.empty((len(paths), 3, resolution, resolution), dtype=np.uint8)
-    for i, path in enumerate(tqdm(paths, desc="load images", disable=not progress)):
-        out[i] = load_image(path, resolution)
-    return torch.from_numpy(out)
-
-
-def to_model_range(images_uint8: torch.Tensor) -> torch.Tensor:
-    """``uint8`` images to float in [-1, 1], the VAE's input range."""
-    return images_uint8.float() / 127.5 - 1.0
-
-
-# -------------------------------------------------------------------------------------- autoencoder
-def train_autoencoder(vae, images_uint8: torch.Tensor, steps: int = 1000, batch_size: int = 32,
-                      learning_rate: float = 1e-3, kl_weight: float = 1e-6, seed: int = 0,
-                      progress: bool = True) -> list[float]:
-    """Train a (tiny) AutoencoderKL from scratch: reconstruction MSE plus a small KL term.
-
-    The images are randomly flipped and rotated by multiples of 90 degrees (a galaxy has no preferred
-    orientation). Afterwards the VAE's ``scaling_factor`` is set to one over the standard deviation
-    of the latents, as Stable Diffusion did, so the diffusion model sees unit-variance latents.
-
-    Parameters
-    ----------
-    vae : diffusers.AutoencoderKL
-        Trained in place (on CPU).
-    images_uint8 : torch.Tensor
-        (N, 3, H, W) training images.
-    steps, batch_size, learning_rate, kl_weight, seed
-        Optimisation settings (AdamW, cosine decay).
-    progress : bool, optional
-        Show a progress bar.
-
-    Returns
-    -------
-    list of float
-        Reconstruction loss per step.
-    """
-    from tqdm.auto import tqdm
-
-    gen = torch.Generator().manual_seed(seed)
-    vae.train()
-    opt = torch.optim.AdamW(vae.parameters(), lr=learning_rate, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / max(1, steps))))
-    losses = []
-    bar = tqdm(range(steps), desc="train autoencoder", disable=not progress)
-    for _ in bar:
-        idx = torch.randint(0, len(images_uint8), (batch_size,), generator=gen)
-        x = to_model_range(images_uint8[idx])
-        k = int(torch.randint(0, 4, (1,), generator=gen))
-        x = torch.rot90(x, k, dims=(2, 3))
-        if torch.rand(1, generator=gen).item() < 0.5:
-            x = torch.flip(x, dims=(3,))
-        posterior = vae.encode(x).latent_dist
-        z = posterior.mean + posterior.std * torch.randn(posterior.mean.shape, generator=gen)
-        recon = vae.decode(z).sample
-        rec = F.mse_loss(recon, x)
-        kl = posterior.kl().mean() / x[0].numel()
-        loss = rec + kl_weight * kl
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        losses.append(float(rec))
-        bar.set_postfix(mse=f"{rec.item():.4f}")
-    vae.eval()
-    with torch.no_grad():
-        sample = to_model_range(images_uint8[torch.randperm(len(images_uint8), generator=gen)[:256]])
-        std = float(vae.encode(sample).latent_dist.mean.std())
-    vae.register_to_config(scaling_factor=1.0 / max(std, 1e-6))
-    return losses
-
-
-# ------------------------------------------------------------------------------------------ latents
-@torch.no_grad()
-def cache_latents(vae, image_paths: Sequence[str], resolution: int, out_file: str | os.PathLike,
-                  batch_size: int = 16, device: str | torch.device = "cpu",
-                  dtype: torch.dtype = torch.float16, objids: Sequence[int] | None = None,
-                  progress: bool = True) -> Path:
-    """Encode every training image once and store its latent distribution (mean and std).
-
-    Training then draws ``mean + std * noise`` at every use, exactly what encoding the image again
-    would give, without running the VAE per epoch.
-
-    Parameters
-    ----------
-    vae : diffusers.AutoencoderKL
-    image_paths : sequence of str
-        Images, in manifest order.
-    resolution : int
-        Side in pixels the images are resized to (the paper: 424, latents 53x53).
-    out_file : str or path-like
-        safetensors file with ``mean``, ``std`` (N, C, h, w) and ``objid`` (N,).
-    batch_size : int, optional
-    device : optional
-        Device the VAE runs on.
-    dtype : torch.dtype, optional
-        Storage dtype (float16 halves the size: 28k images at 424 px take 1.3 GB).
-    objids : sequence of int, optional
-        Galaxy ids stored beside the latents, to check alignment with the manifest later.
-    progress : bool, optional
-
-    Returns
-    -------
-    pathlib.Path
-        ``out_file``.
-    """
-    from safetensors.torch import save_file
-    from tqdm.auto import tqdm
-
-    vae = vae.to(device).eval()
-    means, stds = [], []
-    for start in tqdm(range(0, len(image_paths), batch_size), desc="cache latents", disable=not progress):
-        batch = load_images(image_paths[start:start + batch_size], resolution, progress=False)
-        dist = vae.encode(to_model_range(batch).to(device, vae.dtype)).latent_dist
-        means.append(dist.mean.to("cpu", dtype))
-        stds.append(dist.std.to("cpu", dtype))
-    ids = torch.as_tensor(np.asarray(objids if objids is not None else np.arange(len(image_paths)),
-                                     dtype=np.int64))
-    out_file = Path(out_file)
-    out_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_file.with_name(f".{out_file.name}.tmp")
-    save_file({"mean": torch.cat(means).contiguous(), "std": torch.cat(stds).contiguous(), "objid": ids},
-              str(tmp))
-    os.replace(tmp, out_file)
-    return out_file
-
-
-def load_latents(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """The cached latents: ``mean``, ``std`` (float32) and ``objid``."""
-    from safetensors.torch import load_file
-
-    data = load_file(str(path))
-    return {"mean": data["mean"].float(), "std": data["std"].float(), "objid": data["objid"]}
 
 
 # --------------------------------------------------------------------------------------- the config
@@ -640,120 +476,6 @@ def launch_finetune(config: FinetuneConfig | dict, num_processes: int = 1) -> di
         raise GalaxySDError(f"fine-tuning with {num_processes} processes failed (exit {result.returncode}): "
                             f"{' '.join(cmd)}")
     return {"model_dir": out / "model", "loss_csv": out / "loss.csv"}
-
-
-# ----------------------------------------------------------------------------------- notebook stages
-#: Parameters of notebook 02_finetune that shape each stage.
-BASE_KEYS = ("base_model", "resolution", "tiny_sizes", "autoencoder_steps", "autoencoder_batch_size",
-             "autoencoder_learning_rate", "seed")
-TRAIN_KEYS = tuple(f.name for f in fields(FinetuneConfig)
-                   if f.name not in ("base_model", "manifest", "latents", "output_dir", "resume",
-                                     "stop_after", "progress", "num_threads"))
-
-
-def _write_timing(folder: Path, seconds: float, **extra: Any) -> None:
-    atomic_write_text(folder / TIMING_FILE, json.dumps({"seconds": round(seconds, 2), **extra}, indent=2))
-
-
-def stage_timing(stage_dir: str | os.PathLike) -> dict:
-    """What a stage recorded about its own run time (``seconds`` and more), or ``{}``."""
-    path = Path(stage_dir) / TIMING_FILE
-    return json.loads(path.read_text()) if path.is_file() else {}
-
-
-def run_finetune_stages(run_dir: str | os.PathLike, manifest_path: str | os.PathLike, params: dict,
-                        num_processes: int = 1) -> dict:
-    """The three cached stages of notebook ``02_finetune``.
-
-    1. ``02_finetune/base`` (``base_model="tiny"`` only): build the tiny model and train its VAE
-       on the training images.
-    2. ``02_finetune/latents``: :func:`cache_latents` of every training image.
-    3. ``02_finetune/train``: :func:`finetune`; an interrupted run resumes from its checkpoints.
-
-    Parameters
-    ----------
-    run_dir : str or path-like
-        The profile's run folder.
-    manifest_path : str or path-like
-        The training manifest of ``01_data``.
-    params : dict
-        ``base_model`` (``"tiny"``, a Hub id or a folder), ``resolution``, ``tiny_sizes`` (dict),
-        ``autoencoder_steps``, ``autoencoder_batch_size``, ``autoencoder_learning_rate``, ``seed``,
-        ``latent_batch_size`` and any :class:`FinetuneConfig` setting.
-    num_processes : int, optional
-        Processes for the training stage (see :func:`launch_finetune`).
-
-    Returns
-    -------
-    dict
-        ``base`` (model folder or id), ``latents`` (file), ``train`` (stage folder), ``model``
-        (trained pipeline folder), ``hits`` (which stages were loaded from cache).
-    """
-    run_dir = Path(run_dir)
-    manifest_path = Path(manifest_path)
-    p = dict(params)
-    threads = p.get("num_threads")
-    if threads:
-        torch.set_num_threads(int(threads))
-    hits = {}
-    device = "cuda" if torch.cuda.is_available() and not p.get("cpu") else "cpu"
-
-    if p.get("base_model", "tiny") == "tiny":
-        def make_base(folder: Path) -> None:
-            t0 = time.perf_counter()
-            manifest = pd.read_csv(manifest_path)
-            parts = dmodel.build_tiny_components(p["resolution"], p["seed"], **(p.get("tiny_sizes") or {}))
-            images = load_images(manifest["image_path"].tolist(), p["resolution"])
-            losses = train_autoencoder(parts["vae"], images, steps=p["autoencoder_steps"],
-                                       batch_size=p["autoencoder_batch_size"],
-                                       learning_rate=p["autoencoder_learning_rate"], seed=p["seed"])
-            pd.DataFrame({"step": np.arange(1, len(losses) + 1), "mse": losses}).to_csv(
-                folder / "autoencoder_loss.csv", index=False)
-            dmodel.save_pipeline(parts, folder / "model")
-            _write_timing(folder, time.perf_counter() - t0, steps=p["autoencoder_steps"])
-
-        base_params = {k: p.get(k) for k in BASE_KEYS}
-        res = run_stage(run_dir, f"{dmodel.STAGE}/base", base_params, make_base, inputs=[manifest_path])
-        base = str(res.path / "model")
-        hits["base"] = res.hit
-        base_inputs = [res.path]
-    else:
-        base = str(p["base_model"])
-        base_inputs = [base] if Path(base).exists() else []
-
-    def make_latents(folder: Path) -> None:
-        t0 = time.perf_counter()
-        manifest = pd.read_csv(manifest_path)
-        pipe = dmodel.load_pipeline(base, device=device)
-        cache_latents(pipe.vae, manifest["image_path"].tolist(), p["resolution"], folder / LATENTS_FILE,
-                      batch_size=p.get("latent_batch_size", 16), device=device,
-                      objids=manifest["objid"].tolist())
-        _write_timing(folder, time.perf_counter() - t0, images=len(manifest))
-
-    lat_params = {"base_model": p.get("base_model", "tiny"), "resolution": p["resolution"]}
-    res = run_stage(run_dir, f"{dmodel.STAGE}/latents", lat_params, make_latents,
-                    inputs=[manifest_path, *base_inputs])
-    latents_file = res.path / LATENTS_FILE
-    hits["latents"] = res.hit
-
-    train_params = {k: p[k] for k in TRAIN_KEYS if k in p}
-
-    def make_train(folder: Path) -> None:
-        cfg = FinetuneConfig.from_dict({**train_params, "base_model": base, "manifest": str(manifest_path),
-                                        "latents": str(latents_file), "output_dir": str(folder),
-                                        "resume": True, "num_threads": threads or None})
-        t0 = time.perf_counter()
-        launch_finetune(cfg, num_processes=num_processes)
-        _write_timing(folder, time.perf_counter() - t0, steps=cfg.max_steps, processes=num_processes,
-                      threads=torch.get_num_threads(), device=device)
-        (folder / "launch_config.json").unlink(missing_ok=True)
-        (folder / "config.json").unlink(missing_ok=True)  # holds this machine's paths
-
-    res = run_stage(run_dir, f"{dmodel.STAGE}/train", train_params, make_train,
-                    inputs=[manifest_path, res.path, *base_inputs])
-    hits["train"] = res.hit
-    return {"base": base, "base_dir": Path(base).parent if p.get("base_model", "tiny") == "tiny" else None,
-            "latents": latents_file, "latents_dir": latents_file.parent, "train": res.path, "model": res.path / "model", "hits": hits}
 
 
 def main(argv: Sequence[str] | None = None) -> None:

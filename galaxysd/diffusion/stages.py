@@ -1,0 +1,145 @@
+"""The cached stages of notebook ``02_finetune``: base model, latent cache, training run.
+
+- ``<run_dir>/02_finetune/base/`` (tiny model only): the tiny model with its VAE trained on the images
+  (``model/``, ``autoencoder_loss.csv``).
+- ``<run_dir>/02_finetune/latents/``: ``latents.safetensors`` (:func:`galaxysd.diffusion.latents.cache_latents`).
+- ``<run_dir>/02_finetune/train/``: ``checkpoints/step-NNNNNN/``, ``model/``, ``loss.csv`` (:func:`galaxysd.diffusion.train.finetune`).
+
+Each stage writes ``timing.json`` (wall seconds and what they bought), read by :func:`stage_timing`.
+A change of parameters recomputes only the stages it affects; an interrupted training stage resumes
+from its last checkpoint on the next call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from galaxysd.cache import atomic_write_text, run_stage
+from galaxysd.diffusion import model as dmodel
+from galaxysd.diffusion.latents import LATENTS_FILE, cache_latents, load_images, train_autoencoder
+from galaxysd.diffusion.train import FinetuneConfig, launch_finetune
+
+TIMING_FILE = "timing.json"
+
+#: Parameters of notebook 02_finetune that shape each stage.
+BASE_KEYS = ("base_model", "resolution", "tiny_sizes", "autoencoder_steps", "autoencoder_batch_size",
+             "autoencoder_learning_rate", "autoencoder_crop", "seed")
+TRAIN_KEYS = tuple(f.name for f in fields(FinetuneConfig)
+                   if f.name not in ("base_model", "manifest", "latents", "output_dir", "resume",
+                                     "stop_after", "progress", "num_threads"))
+
+
+def _write_timing(folder: Path, seconds: float, **extra: Any) -> None:
+    atomic_write_text(folder / TIMING_FILE, json.dumps({"seconds": round(seconds, 2), **extra}, indent=2))
+
+
+def stage_timing(stage_dir: str | os.PathLike) -> dict:
+    """What a stage recorded about its own run time (``seconds`` and more), or ``{}``."""
+    path = Path(stage_dir) / TIMING_FILE
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def run_finetune_stages(run_dir: str | os.PathLike, manifest_path: str | os.PathLike, params: dict,
+                        num_processes: int = 1) -> dict:
+    """The three cached stages of notebook ``02_finetune``.
+
+    1. ``02_finetune/base`` (``base_model="tiny"`` only): build the tiny model and train its VAE
+       on the training images.
+    2. ``02_finetune/latents``: :func:`cache_latents` of every training image.
+    3. ``02_finetune/train``: :func:`finetune`; an interrupted run resumes from its checkpoints.
+
+    Parameters
+    ----------
+    run_dir : str or path-like
+        The profile's run folder.
+    manifest_path : str or path-like
+        The training manifest of ``01_data``.
+    params : dict
+        ``base_model`` (``"tiny"``, a Hub id or a folder), ``resolution``, ``tiny_sizes`` (dict),
+        ``autoencoder_steps``, ``autoencoder_batch_size``, ``autoencoder_learning_rate``,
+        ``autoencoder_crop``, ``seed``,
+        ``latent_batch_size`` and any :class:`FinetuneConfig` setting.
+    num_processes : int, optional
+        Processes for the training stage (see :func:`launch_finetune`).
+
+    Returns
+    -------
+    dict
+        ``base`` (model folder or id), ``latents`` (file), ``train`` (stage folder), ``model``
+        (trained pipeline folder), ``hits`` (which stages were loaded from cache).
+    """
+    run_dir = Path(run_dir)
+    manifest_path = Path(manifest_path)
+    p = dict(params)
+    threads = p.get("num_threads")
+    if threads:
+        torch.set_num_threads(int(threads))
+    hits = {}
+    device = "cuda" if torch.cuda.is_available() and not p.get("cpu") else "cpu"
+
+    if p.get("base_model", "tiny") == "tiny":
+        def make_base(folder: Path) -> None:
+            t0 = time.perf_counter()
+            manifest = pd.read_csv(manifest_path)
+            parts = dmodel.build_tiny_components(p["resolution"], p["seed"], **(p.get("tiny_sizes") or {}))
+            images = load_images(manifest["image_path"].tolist(), p["resolution"])
+            losses = train_autoencoder(parts["vae"], images, steps=p["autoencoder_steps"],
+                                       batch_size=p["autoencoder_batch_size"],
+                                       learning_rate=p["autoencoder_learning_rate"], seed=p["seed"],
+                                       crop=p.get("autoencoder_crop") or None)
+            pd.DataFrame({"step": np.arange(1, len(losses) + 1), "mse": losses}).to_csv(
+                folder / "autoencoder_loss.csv", index=False)
+            dmodel.save_pipeline(parts, folder / "model")
+            _write_timing(folder, time.perf_counter() - t0, steps=p["autoencoder_steps"])
+
+        base_params = {k: p.get(k) for k in BASE_KEYS}
+        res = run_stage(run_dir, f"{dmodel.STAGE}/base", base_params, make_base, inputs=[manifest_path])
+        base = str(res.path / "model")
+        hits["base"] = res.hit
+        base_inputs = [res.path]
+    else:
+        base = str(p["base_model"])
+        base_inputs = [base] if Path(base).exists() else []
+
+    def make_latents(folder: Path) -> None:
+        t0 = time.perf_counter()
+        manifest = pd.read_csv(manifest_path)
+        pipe = dmodel.load_pipeline(base, device=device)
+        cache_latents(pipe.vae, manifest["image_path"].tolist(), p["resolution"], folder / LATENTS_FILE,
+                      batch_size=p.get("latent_batch_size", 16), device=device,
+                      objids=manifest["objid"].tolist())
+        _write_timing(folder, time.perf_counter() - t0, images=len(manifest))
+
+    lat_params = {"base_model": p.get("base_model", "tiny"), "resolution": p["resolution"]}
+    res = run_stage(run_dir, f"{dmodel.STAGE}/latents", lat_params, make_latents,
+                    inputs=[manifest_path, *base_inputs])
+    latents_file = res.path / LATENTS_FILE
+    hits["latents"] = res.hit
+
+    train_params = {k: p[k] for k in TRAIN_KEYS if k in p}
+
+    def make_train(folder: Path) -> None:
+        cfg = FinetuneConfig.from_dict({**train_params, "base_model": base, "manifest": str(manifest_path),
+                                        "latents": str(latents_file), "output_dir": str(folder),
+                                        "resume": True, "num_threads": threads or None})
+        t0 = time.perf_counter()
+        launch_finetune(cfg, num_processes=num_processes)
+        _write_timing(folder, time.perf_counter() - t0, steps=cfg.max_steps, processes=num_processes,
+                      threads=torch.get_num_threads(), device=device)
+        (folder / "launch_config.json").unlink(missing_ok=True)
+        (folder / "config.json").unlink(missing_ok=True)  # holds this machine's paths
+
+    res = run_stage(run_dir, f"{dmodel.STAGE}/train", train_params, make_train,
+                    inputs=[manifest_path, res.path, *base_inputs])
+    hits["train"] = res.hit
+    return {"base": base, "base_dir": Path(base).parent if p.get("base_model", "tiny") == "tiny" else None,
+            "latents": latents_file, "latents_dir": latents_file.parent, "train": res.path, "model": res.path / "model", "hits": hits}
