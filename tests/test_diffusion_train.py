@@ -167,9 +167,9 @@ def test_autoencoder_training_lowers_reconstruction_error_and_scales_latents_to_
     manifest = write_shape_survey(tmp_path / "survey", n=8, resolution=RES)
     images = dlatents.load_images(pd.read_csv(manifest)["image_path"].tolist(), RES, progress=False)
     vae = dmodel.build_tiny_components(resolution=RES, seed=0, **SIZES)["vae"]
-    losses = dlatents.train_autoencoder(vae, images, steps=40, batch_size=4, learning_rate=3e-3, crop=8,
+    losses = dlatents.train_autoencoder(vae, images, steps=120, batch_size=4, learning_rate=3e-3, crop=None,
                                         progress=False)
-    assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])
+    assert np.mean(losses[-10:]) < 0.7 * np.mean(losses[:10])
     with torch.no_grad():
         z = vae.encode(dlatents.to_model_range(images)).latent_dist.mean * vae.config.scaling_factor
     assert 0.5 < float(z.std()) < 2.0
