@@ -122,7 +122,7 @@ params = dict(base_model=base_model, resolution=resolution, tiny_sizes=tiny_size
 outputs = stages.run_finetune_stages(paths.run, manifest_path, params, num_processes=num_processes)
 pipe = dmodel.load_pipeline(outputs["model"])
 sizes = {name: dmodel.count_parameters(getattr(pipe, name)) for name in ("unet", "text_encoder", "vae")}
-timing = {name: stages.stage_timing(stages[key]) for name, key in
+timing = {name: stages.stage_timing(outputs[key]) for name, key in
           (("autoencoder", "base_dir"), ("latents", "latents_dir"), ("diffusion", "train")) if outputs.get(key)}
 glue("unet_params", f"{sizes['unet'] / 1e6:.2f} million", display=False)
 glue("text_params", f"{sizes['text_encoder'] / 1e6:.2f} million", display=False)
