@@ -173,3 +173,11 @@ def test_autoencoder_training_lowers_reconstruction_error_and_scales_latents_to_
     with torch.no_grad():
         z = vae.encode(dlatents.to_model_range(images)).latent_dist.mean * vae.config.scaling_factor
     assert 0.5 < float(z.std()) < 2.0
+
+
+def test_sample_grids_use_evenly_spread_checkpoints_ending_with_the_last():
+    from galaxysd.diffusion import report
+
+    assert report.pick_checkpoints([100, 200, 300, 400, 500], 2)[-1] == 500
+    assert report.pick_checkpoints([100, 200], 5) == [100, 200]
+    assert report.pick_checkpoints([], 3) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import textwrap
 from pathlib import Path
 from typing import Sequence
 
@@ -102,7 +103,7 @@ def sample_grid_figure(images: np.ndarray, row_labels: Sequence[str], col_labels
     import matplotlib.pyplot as plt
 
     rows, cols = images.shape[:2]
-    fig, axes = plt.subplots(rows, cols, figsize=(1.35 * cols + 0.9, 1.35 * rows + 0.6), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.45 * cols + 0.9, 1.45 * rows + 1.0), squeeze=False)
     for i in range(rows):
         for j in range(cols):
             ax = axes[i, j]
@@ -110,7 +111,7 @@ def sample_grid_figure(images: np.ndarray, row_labels: Sequence[str], col_labels
             ax.set_xticks([])
             ax.set_yticks([])
             if i == 0:
-                ax.set_title(col_labels[j], fontsize=7)
+                ax.set_title(textwrap.fill(col_labels[j], 18), fontsize=7)
             if j == 0:
                 ax.set_ylabel(row_labels[i], fontsize=8)
     if title:
