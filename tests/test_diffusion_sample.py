@@ -84,7 +84,8 @@ def test_an_image_depends_on_its_seed_not_on_its_batch(pipe):
     both = sample.generate(pipe, ["sdss, ring galaxy", "sdss, edge-on galaxy"], [3, 4], settings)
     alone = sample.generate(pipe, ["sdss, edge-on galaxy"], [4], settings)
     assert both.shape == (2, 32, 32, 3) and both.dtype == np.uint8
-    assert np.array_equal(both[1], alone[0])
+    # equal up to float rounding, which may differ between batch sizes (a level or two of 255)
+    assert np.abs(both[1].astype(int) - alone[0]).max() <= 2
     again = sample.generate(pipe, ["sdss, edge-on galaxy"], [5], settings)
     assert not np.array_equal(again[0], alone[0])
 
@@ -141,7 +142,8 @@ def test_sharded_generation_covers_every_sample_exactly_once(pipe, references, t
     # sharding does not change the pictures: rank 1 alone makes the same image as in one process
     solo = tmp_path / "solo"
     batch.generate_to_disk(pipe, plan.iloc[[1]], solo, FAST, references, progress=False, rank=0, world_size=1)
-    assert np.array_equal(np.asarray(Image.open(solo / "A-0001.png")), np.asarray(Image.open(tmp_path / "A-0001.png")))
+    solo_image = np.asarray(Image.open(solo / "A-0001.png")).astype(int)
+    assert np.abs(solo_image - np.asarray(Image.open(tmp_path / "A-0001.png"))).max() <= 2
 
 
 def test_generation_resumes_without_redoing_or_duplicating(pipe, tmp_path):
