@@ -5,11 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use(os.environ.get("MPLBACKEND", "Agg"))
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 FORMATS = ("png", "pdf")
 
@@ -81,7 +78,11 @@ def publish(fig: "plt.Figure", figures_dir: str | os.PathLike, name: str, dpi: i
     except ImportError:  # outside the book toolchain the files on disk are what matters
         glue = None
     if glue is not None:
-        glue(name, fig, display=False)
+        # Glue the saved PNG rather than the figure object: a figure's rich display depends on the
+        # kernel's matplotlib backend (none under MPLBACKEND=Agg), the file's does not.
+        from IPython.display import Image
+
+        glue(name, Image(data=written[0].read_bytes(), format="png"), display=False)
     plt.close(fig)
     return written
 

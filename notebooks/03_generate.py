@@ -172,7 +172,7 @@ real_images = {letter: sample.load_images(frame["image_path"], size)[0] if frame
 generated = {letter: sample.load_images(rows["path"].head(3), size)
              for letter, rows in gen_i2i.groupby("label", sort=False)}
 fig = gallery.figure3(table1, real_images, generated, label)
-plots.publish(fig, paths.figures, "fig3_generated")
+_ = plots.publish(fig, paths.figures, "fig3_generated")
 missing = [k for k, v in real_images.items() if v is None]
 glue("no_real_match", ", ".join(missing) if missing else "none", display=False)
 
@@ -203,7 +203,7 @@ brightness = {
     "image-to-image": imstats.read_image_stats(gen_i2i["path"])["brightness"],
 }
 fig = gallery.brightness_figure(brightness, label)
-plots.publish(fig, paths.figures, "fig_brightness")
+_ = plots.publish(fig, paths.figures, "fig_brightness")
 for key, values in brightness.items():
     glue(f"bright_{key.split('-')[0]}", f"{np.median(values):.3f}", display=False)
 

@@ -5,7 +5,6 @@ import os
 import pytest
 
 os.environ.setdefault("OMP_NUM_THREADS", "2")
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 @pytest.fixture(autouse=True, scope="session")
