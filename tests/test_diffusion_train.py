@@ -181,3 +181,11 @@ def test_sample_grids_use_evenly_spread_checkpoints_ending_with_the_last():
     assert report.pick_checkpoints([100, 200, 300, 400, 500], 2)[-1] == 500
     assert report.pick_checkpoints([100, 200], 5) == [100, 200]
     assert report.pick_checkpoints([], 3) == []
+
+
+@pytest.mark.slow
+def test_only_the_newest_checkpoint_keeps_the_optimiser_state(prepared, tmp_path):
+    train.finetune(_config(prepared, tmp_path / "run", max_steps=4, checkpoint_every=2))
+    older, newest = dmodel.checkpoint_paths(tmp_path / "run")
+    assert not (older / "training_state.pt").exists() and (newest / "training_state.pt").is_file()
+    assert (older / "unet" / "diffusion_pytorch_model.safetensors").is_file()

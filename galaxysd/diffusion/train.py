@@ -96,7 +96,8 @@ class FinetuneConfig:
         Keep an exponential moving average of the UNet and save it as the final model.
     ema_decay : float
     checkpoint_every : int
-        Save a checkpoint (a loadable pipeline plus optimiser state) every so many steps.
+        Save a checkpoint every so many steps: a loadable pipeline, plus the optimiser state
+        (``training_state.pt``) in the newest one only.
     keep_checkpoints : int or None
         Keep only the newest so many; ``None`` keeps all (notebook 05 compares them).
     seed : int
@@ -361,6 +362,10 @@ def finetune(config: FinetuneConfig | dict) -> dict:
                              unet=accelerator.unwrap_model(unet),
                              text_encoder=accelerator.unwrap_model(text_encoder))
             _save_checkpoint(ckpt_root / f"step-{step:06d}", parts_now, state, history)
+            # Only the newest checkpoint needs the optimiser state to resume (for SD v1.5 it is
+            # twice the size of the weights); older ones stay loadable pipelines.
+            for old in dmodel.checkpoint_paths(out)[:-1]:
+                (old / "training_state.pt").unlink(missing_ok=True)
             if config.keep_checkpoints:
                 for old in dmodel.checkpoint_paths(out)[:-config.keep_checkpoints]:
                     shutil.rmtree(old)
