@@ -169,8 +169,10 @@ glue("loss_last", f"{last:.3f}", display=False)
 # ## What the model draws as it learns
 #
 # The same noise seeds and the same prompts, sampled from a few checkpoints with the paper's sampler
-# (Euler ancestral, text to image): early checkpoints draw generic blobs, later ones the shapes the
-# prompts ask for.
+# (Euler ancestral, text to image). A model trained from scratch learns what a galaxy image looks
+# like (a bright centre on a dark sky) long before it learns what each phrase changes; with a short
+# run, as on the `demo` profile, the columns may still look alike. Text-to-image samples are also
+# too bright, the effect that `03_generate` fixes by starting from a real image.
 
 # %%
 grid_prompts = {key: gz2.TABLE1_PROMPTS[key] for key in ("B", "A", "C", "F", "M")}
