@@ -109,25 +109,13 @@ pd.DataFrame({"tags of one galaxy": [example["tags"].replace("|", ", ")] + [""] 
 # written every `checkpoint_every` steps; an interrupted run resumes from the last one.
 
 # %%
-params = dict(base_model=base_model, resolution=resolution, tiny_sizes=tiny_sizes,
-              autoencoder_steps=autoencoder_steps, autoencoder_batch_size=autoencoder_batch_size,
-              autoencoder_learning_rate=autoencoder_learning_rate, autoencoder_crop=autoencoder_crop,
-              seed=seed, max_steps=max_steps,
-              batch_size=batch_size, learning_rate=learning_rate, scale_lr=scale_lr,
-              warmup_steps=warmup_steps, weight_decay=weight_decay, max_grad_norm=max_grad_norm,
-              train_text_encoder=train_text_encoder, caption_keep_prob=caption_keep_prob,
-              caption_dropout=caption_dropout, mixed_precision=mixed_precision,
-              gradient_checkpointing=gradient_checkpointing, use_ema=use_ema, ema_decay=ema_decay,
-              checkpoint_every=checkpoint_every, num_threads=num_threads)
-outputs = stages.run_finetune_stages(paths.run, manifest_path, params, num_processes=num_processes)
-pipe = dmodel.load_pipeline(outputs["model"])
-sizes = {name: dmodel.count_parameters(getattr(pipe, name)) for name in ("unet", "text_encoder", "vae")}
-timing = {name: stages.stage_timing(outputs[key]) for name, key in
-          (("autoencoder", "base_dir"), ("latents", "latents_dir"), ("diffusion", "train")) if outputs.get(key)}
-glue("unet_params", f"{sizes['unet'] / 1e6:.2f} million", display=False)
-glue("text_params", f"{sizes['text_encoder'] / 1e6:.2f} million", display=False)
-glue("train_minutes", f"{timing.get('diffusion', {}).get('seconds', float('nan')) / 60:.1f}", display=False)
-pd.DataFrame({"parameters": sizes}).T
+outputs = stages.run_finetune_stages(paths.run, manifest_path, stages.finetune_params(globals()),
+                                     num_processes=num_processes)
+summary = report.finetune_summary(outputs)
+glue("unet_params", f"{summary['parameters']['unet'] / 1e6:.2f} million", display=False)
+glue("text_params", f"{summary['parameters']['text_encoder'] / 1e6:.2f} million", display=False)
+glue("train_minutes", f"{summary['train_minutes']:.1f}", display=False)
+pd.DataFrame({"parameters": summary["parameters"]}).T
 
 # %% [markdown]
 # The UNet has {glue:text}`unet_params` parameters and the text encoder {glue:text}`text_params`
@@ -135,7 +123,7 @@ pd.DataFrame({"parameters": sizes}).T
 # {glue:text}`train_minutes` minutes on this profile's hardware (the paper: 3 h 14 min on one RTX 3090).
 
 # %%
-pd.DataFrame([{"stage": name, **values} for name, values in timing.items()])
+summary["timing"]
 
 # %% [markdown]
 # ## The loss curve
@@ -146,11 +134,12 @@ pd.DataFrame([{"stage": name, **values} for name, values in timing.items()])
 
 # %%
 history = report.read_loss(outputs["train"])
-checkpoints = dmodel.checkpoint_paths(outputs["train"])
-fig = report.loss_curve_figure(history, label, window=max(1, max_steps // 30),
-                               checkpoints=[dmodel.checkpoint_step(p) for p in checkpoints])
-plots.publish(fig, paths.figures, "fig_finetune_loss")
-first, last = history["loss"].head(max(1, len(history) // 20)).mean(), history["loss"].tail(max(1, len(history) // 20)).mean()
+checkpoint_steps = [dmodel.checkpoint_step(p) for p in dmodel.checkpoint_paths(outputs["train"])]
+fig = report.loss_curve_figure(history, label, window=max(1, max_steps // 30), checkpoints=checkpoint_steps)
+_ = plots.publish(fig, paths.figures, "fig_finetune_loss")
+
+# %%
+first, last = report.loss_change(history, fraction=0.05)
 glue("loss_first", f"{first:.3f}", display=False)
 glue("loss_last", f"{last:.3f}", display=False)
 
@@ -176,19 +165,10 @@ glue("loss_last", f"{last:.3f}", display=False)
 
 # %%
 grid_prompts = {key: gz2.TABLE1_PROMPTS[key] for key in ("B", "A", "C", "F", "M")}
-grid_steps_shown = report.pick_checkpoints([dmodel.checkpoint_step(p) for p in checkpoints], grid_checkpoints)
 settings = sample.SamplerSettings(scheduler="euler_a", steps=grid_steps, guidance=grid_guidance, strength=None)
 t0 = time.perf_counter()
-rows = []
-for step in grid_steps_shown:
-    ckpt = dmodel.load_pipeline(outputs["train"] / "checkpoints" / f"step-{step:06d}")
-    rows.append(sample.generate(ckpt, list(grid_prompts.values()), [seed + i for i in range(len(grid_prompts))],
-                                settings))
-grid = np.stack(rows)
-fig = report.sample_grid_figure(grid, [f"step {s}" for s in grid_steps_shown],
-                                [f"{k}: {v.removeprefix('sdss, ')}" for k, v in grid_prompts.items()],
-                                title=label)
-plots.publish(fig, paths.figures, "fig_finetune_samples")
+fig = report.checkpoint_sample_grid(outputs["train"], grid_prompts, grid_checkpoints, settings, seed, title=label)
+_ = plots.publish(fig, paths.figures, "fig_finetune_samples")
 glue("grid_seconds", f"{time.perf_counter() - t0:.0f}", display=False)
 
 # %% [markdown]

@@ -118,3 +118,96 @@ def sample_grid_figure(images: np.ndarray, row_labels: Sequence[str], col_labels
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def loss_change(history: pd.DataFrame, fraction: float = 0.05) -> tuple[float, float]:
+    """Mean loss over the first and over the last ``fraction`` of the steps (at least one step each).
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        ``step``, ``loss`` (:func:`read_loss`).
+    fraction : float, optional
+        Share of the steps averaged at each end.
+
+    Returns
+    -------
+    (float, float)
+        Mean loss at the start and at the end of the run.
+
+    Examples
+    --------
+    >>> loss_change(pd.DataFrame({"step": [1, 2, 3, 4], "loss": [4.0, 2.0, 1.0, 0.5]}), 0.5)
+    (3.0, 0.75)
+    """
+    n = max(1, int(round(len(history) * fraction, 9)))
+    return float(history["loss"].head(n).mean()), float(history["loss"].tail(n).mean())
+
+
+def finetune_summary(outputs: dict) -> dict:
+    """Model sizes and stage times of a :func:`galaxysd.diffusion.stages.run_finetune_stages` result.
+
+    Parameters
+    ----------
+    outputs : dict
+        What ``run_finetune_stages`` returned (``model``, ``train``, and ``base_dir``/``latents_dir``).
+
+    Returns
+    -------
+    dict
+        ``parameters``: number of parameters of ``unet``, ``text_encoder`` and ``vae``;
+        ``timing``: table with one row per stage that recorded its time (``stage``, ``seconds``, ...);
+        ``train_minutes``: wall minutes of the diffusion training stage (NaN if not recorded).
+
+    Examples
+    --------
+    >>> summary = finetune_summary(run_finetune_stages(paths.run, manifest_path, params))  # doctest: +SKIP
+    """
+    from galaxysd.diffusion import model as dmodel
+    from galaxysd.diffusion.stages import stage_timing
+
+    pipe = dmodel.load_pipeline(outputs["model"])
+    sizes = {name: dmodel.count_parameters(getattr(pipe, name)) for name in ("unet", "text_encoder", "vae")}
+    timing = {name: stage_timing(outputs[key]) for name, key in
+              (("autoencoder", "base_dir"), ("latents", "latents_dir"), ("diffusion", "train")) if outputs.get(key)}
+    return {"parameters": sizes,
+            "timing": pd.DataFrame([{"stage": name, **values} for name, values in timing.items()]),
+            "train_minutes": timing.get("diffusion", {}).get("seconds", float("nan")) / 60}
+
+
+def checkpoint_sample_grid(train_dir: str | os.PathLike, prompts: dict[str, str], n_checkpoints: int, settings,
+                           seed: int = 0, title: str = ""):
+    """Sample the same prompts with the same seeds from a few checkpoints of a run, as a figure.
+
+    Parameters
+    ----------
+    train_dir : str or path-like
+        The ``02_finetune/train`` stage folder (with ``checkpoints/step-NNNNNN/``).
+    prompts : dict of str to str
+        Column label (e.g. a Table 1 letter) to prompt; one column each, seeds ``seed``, ``seed + 1``, ...
+    n_checkpoints : int
+        About how many checkpoints to show (:func:`pick_checkpoints`; the last one always).
+    settings : galaxysd.diffusion.sample.SamplerSettings
+        Sampler, steps and guidance.
+    seed : int, optional
+        Seed of the first column.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        :func:`sample_grid_figure` with one row per checkpoint.
+
+    Examples
+    --------
+    >>> fig = checkpoint_sample_grid(outputs["train"], {"B": TABLE1_PROMPTS["B"]}, 3, settings)  # doctest: +SKIP
+    """
+    from galaxysd.diffusion import model as dmodel
+    from galaxysd.diffusion import sample
+
+    steps = pick_checkpoints([dmodel.checkpoint_step(p) for p in dmodel.checkpoint_paths(train_dir)], n_checkpoints)
+    seeds = [seed + i for i in range(len(prompts))]
+    rows = [sample.generate(dmodel.load_pipeline(Path(train_dir) / "checkpoints" / f"step-{step:06d}"),
+                            list(prompts.values()), seeds, settings) for step in steps]
+    return sample_grid_figure(np.stack(rows), [f"step {s}" for s in steps],
+                              [f"{k}: {v.removeprefix('sdss, ')}" for k, v in prompts.items()], title=title)

@@ -17,7 +17,7 @@ import os
 import time
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,7 @@ from galaxysd.cache import atomic_write_text, run_stage
 from galaxysd.diffusion import model as dmodel
 from galaxysd.diffusion.latents import LATENTS_FILE, cache_latents, load_images, train_autoencoder
 from galaxysd.diffusion.train import FinetuneConfig, launch_finetune
+from galaxysd.errors import ParameterError
 
 TIMING_FILE = "timing.json"
 
@@ -36,6 +37,42 @@ BASE_KEYS = ("base_model", "resolution", "tiny_sizes", "autoencoder_steps", "aut
 TRAIN_KEYS = tuple(f.name for f in fields(FinetuneConfig)
                    if f.name not in ("base_model", "manifest", "latents", "output_dir", "resume",
                                      "stop_after", "progress", "num_threads"))
+
+
+#: The knobs of notebook 02_finetune that :func:`run_finetune_stages` reads, in the notebook's order.
+NOTEBOOK_KEYS = ("base_model", "resolution", "tiny_sizes", "autoencoder_steps", "autoencoder_batch_size",
+                 "autoencoder_learning_rate", "autoencoder_crop", "seed", "max_steps", "batch_size",
+                 "learning_rate", "scale_lr", "warmup_steps", "weight_decay", "max_grad_norm",
+                 "train_text_encoder", "caption_keep_prob", "caption_dropout", "mixed_precision",
+                 "gradient_checkpointing", "use_ema", "ema_decay", "checkpoint_every", "num_threads")
+
+
+def finetune_params(values: Mapping[str, Any]) -> dict:
+    """The settings of :func:`run_finetune_stages` picked out of the notebook's parameters.
+
+    Parameters
+    ----------
+    values : mapping
+        Names to values holding at least :data:`NOTEBOOK_KEYS` (e.g. the notebook's ``globals()``).
+
+    Returns
+    -------
+    dict
+        One entry per name of :data:`NOTEBOOK_KEYS`.
+
+    Raises
+    ------
+    ParameterError
+        If a name is missing.
+
+    Examples
+    --------
+    >>> params = finetune_params(globals())  # doctest: +SKIP
+    """
+    missing = [k for k in NOTEBOOK_KEYS if k not in values]
+    if missing:
+        raise ParameterError(f"finetune_params: missing parameters {missing}; expected all of {list(NOTEBOOK_KEYS)}")
+    return {k: values[k] for k in NOTEBOOK_KEYS}
 
 
 def _write_timing(folder: Path, seconds: float, **extra: Any) -> None:
