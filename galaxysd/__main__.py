@@ -30,15 +30,22 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--figures-dir", default="", help="figures (default figures/<profile>)")
     parser.add_argument("--data-dir", default="", help="data (default $GALAXYSD_DATA)")
     parser.add_argument("--root", help="project root holding notebooks/ (default: this checkout)")
+    parser.add_argument("--profiles-dir", help="folder of your own profile YAML files "
+                        "(default: the profiles shipped in galaxysd/profiles)")
     parser.add_argument("--no-progress", action="store_true", help="hide papermill's progress bar")
 
 
 def _run(args) -> None:
     from galaxysd.book import run_profile
 
+    from pathlib import Path
+
+    from galaxysd.book import PROFILES_DIR
+
     run_profile(args.profile, args.only, args.overrides, root=args.root, output_dir=args.output_dir,
                 run_dir=args.run_dir, figures_dir=args.figures_dir, data_dir=args.data_dir,
-                progress=not args.no_progress)
+                progress=not args.no_progress,
+                profiles_dir=Path(args.profiles_dir) if args.profiles_dir else PROFILES_DIR)
 
 
 def _build(args) -> None:

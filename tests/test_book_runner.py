@@ -198,3 +198,16 @@ def test_plain_papermill_reads_the_same_parameters_as_the_runner(tmp_path):
         converted = tmp_path / f"{name}.ipynb"
         nbformat.write(book.read_notebook(source), converted)
         assert list(papermill.inspect_notebook(str(converted))) == list(book.declared_parameters(source)), name
+
+
+@pytest.mark.slow
+def test_command_line_exits_nonzero_on_a_failing_cell_and_names_it(tmp_path):
+    root = tmp_path / "project"
+    profiles = write_project(root, failing=True)
+    result = subprocess.run([sys.executable, "-m", "galaxysd", "run", "--profile", "tiny", "--root", str(root),
+                             "--profiles-dir", str(profiles), "--output-dir", str(tmp_path / "out"),
+                             "--run-dir", str(tmp_path / "runs"), "--no-progress"],
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "notebook 02_second failed in code cell" in result.stderr and "ZeroDivisionError" in result.stderr
+    assert (tmp_path / "out" / "02_second.failed.ipynb").is_file()
