@@ -53,14 +53,11 @@ num_threads = 2  # CPU threads (0: torch default)
 import time
 
 import numpy as np
-import pandas as pd
 import torch
 from myst_nb import glue
 
-from galaxysd import gz2, imstats, plots
+from galaxysd import gz2, plots
 from galaxysd.diffusion import batch, gallery, prompts, sample
-from galaxysd.diffusion import model as dmodel
-from galaxysd.errors import ParameterError
 from galaxysd.paths import run_paths
 
 paths = run_paths(profile, run_dir, figures_dir, data_dir)
@@ -77,18 +74,8 @@ began = time.perf_counter()
 # examples each prompt is compared with.
 
 # %%
-model_dir = dmodel.trained_model_path(paths.run)
-manifest_path = gz2.training_manifest_path(paths.run)
-manifest = gz2.read_training_manifest(manifest_path)
-device = "cuda" if torch.cuda.is_available() else "cpu"
-pipe = dmodel.load_pipeline(model_dir, device=device, dtype=getattr(torch, dtype) if device == "cuda" else torch.float32)
-size = resolution or sample.native_resolution(pipe)
-stage_inputs = [model_dir.parent, manifest_path]
-unknown = sorted(set(letters) - set(gz2.TABLE1_PROMPTS))
-if unknown:
-    raise ParameterError(f"letters={letters!r}: {unknown} are not Table 1 prompts (A-P)")
-table1 = {letter: gz2.TABLE1_PROMPTS[letter] for letter in letters}
-reference_paths = dict(zip(manifest["objid"].astype(int), manifest["image_path"]))
+inputs = batch.generation_inputs(paths.run, letters, resolution, dtype)
+pipe, manifest, size = inputs.pipe, inputs.manifest, inputs.size
 glue("n_pool", len(manifest), display=False)
 glue("image_size", size, display=False)
 
@@ -127,10 +114,7 @@ glue("strength", strength, display=False)
 # are split.
 
 # %%
-weighted = {**{k: v for k, v in gz2.TABLE1_PROMPTS.items() if "{" in v},
-            **{f"D-ETG {i + 1}": p for i, p in enumerate(gz2.DETG_PROMPTS)}}
-pd.DataFrame([{"prompt": name, "phrase": seg.text, "weight": seg.weight}
-              for name, text in weighted.items() for seg in prompts.parse_weighted_prompt(text)])
+prompts.weights_table({**gz2.TABLE1_PROMPTS, **{f"D-ETG {i + 1}": p for i, p in enumerate(gz2.DETG_PROMPTS)}})
 
 # %% [markdown]
 # ## Generating the Table 1 galaxies
@@ -144,20 +128,13 @@ pd.DataFrame([{"prompt": name, "phrase": seg.text, "weight": seg.weight}
 # %%
 img2img = sample.SamplerSettings(scheduler=scheduler, steps=steps, guidance=guidance, strength=strength,
                                  resolution=size)
-txt2img = sample.SamplerSettings(scheduler=scheduler, steps=steps, guidance=guidance, strength=None,
-                                 resolution=size)
-plan_i2i = batch.plan_samples(table1, n_per_prompt, seed, references=list(reference_paths))
-plan_t2i = batch.plan_samples(table1, n_txt2img, seed)
-stage_i2i = batch.generation_stage(paths.run, "03_generate/img2img", pipe, plan_i2i, img2img, reference_paths,
-                                   batch_size, inputs=stage_inputs)
-stage_t2i = batch.generation_stage(paths.run, "03_generate/txt2img", pipe, plan_t2i, txt2img,
-                                   batch_size=batch_size, inputs=stage_inputs)
-gen_i2i = batch.read_generated(stage_i2i.path)
-gen_t2i = batch.read_generated(stage_t2i.path)
-timing = batch.stage_timing(stage_i2i.path)
-glue("n_generated", len(gen_i2i) + len(gen_t2i), display=False)
-glue("seconds_per_image", f"{timing.get('seconds_per_image', float('nan')):.2f}", display=False)
+gen_i2i, gen_t2i = batch.generate_table1(paths.run, inputs, img2img, n_per_prompt, n_txt2img, seed, batch_size)
 gen_i2i[["file", "prompt", "weights", "seed", "reference_id", "scheduler", "steps", "guidance", "strength"]].head()
+
+# %%
+seconds_per_image = batch.stage_timing(paths.run / "03_generate" / "img2img").get("seconds_per_image", float("nan"))
+glue("n_generated", len(gen_i2i) + len(gen_t2i), display=False)
+glue("seconds_per_image", f"{seconds_per_image:.2f}", display=False)
 
 # %% [markdown]
 # ## Figure 3
@@ -165,15 +142,8 @@ gen_i2i[["file", "prompt", "weights", "seed", "reference_id", "scheduler", "step
 # For each Table 1 prompt, a real galaxy carrying the prompt's tags and three generated ones.
 
 # %%
-real_of = {letter: gallery.real_examples(manifest, gz2.TABLE1_TAGS[letter], 1, seed)
-           for letter in table1}
-real_images = {letter: sample.load_images(frame["image_path"], size)[0] if frame["exact"].all() else None
-               for letter, frame in real_of.items()}
-generated = {letter: sample.load_images(rows["path"].head(3), size)
-             for letter, rows in gen_i2i.groupby("label", sort=False)}
-fig = gallery.figure3(table1, real_images, generated, label)
-_ = plots.publish(fig, paths.figures, "fig3_generated")
-missing = [k for k, v in real_images.items() if v is None]
+real_images, generated, missing = gallery.figure3_inputs(manifest, inputs.prompts, gen_i2i, size, seed)
+_ = plots.publish(gallery.figure3(inputs.prompts, real_images, generated, label), paths.figures, "fig3_generated")
 glue("no_real_match", ", ".join(missing) if missing else "none", display=False)
 
 # %% [markdown]
@@ -196,14 +166,8 @@ glue("no_real_match", ", ".join(missing) if missing else "none", display=False)
 # same prompts.
 
 # %%
-real_sample = manifest.sample(n=min(len(manifest), len(gen_i2i)), random_state=seed)
-brightness = {
-    "real": imstats.image_stats(sample.load_images(real_sample["image_path"], size))["brightness"],
-    "text-to-image": imstats.read_image_stats(gen_t2i["path"])["brightness"],
-    "image-to-image": imstats.read_image_stats(gen_i2i["path"])["brightness"],
-}
-fig = gallery.brightness_figure(brightness, label)
-_ = plots.publish(fig, paths.figures, "fig_brightness")
+brightness = gallery.brightness_samples(manifest, gen_t2i, gen_i2i, size, seed)
+_ = plots.publish(gallery.brightness_figure(brightness, label), paths.figures, "fig_brightness")
 for key, values in brightness.items():
     glue(f"bright_{key.split('-')[0]}", f"{np.median(values):.3f}", display=False)
 
@@ -226,17 +190,9 @@ for key, values in brightness.items():
 # weighted 1.0, 1.3 and 1.6.
 
 # %%
-sweep_prompts = {f"w{w:g}": (f"{sweep_base}, {{{sweep_phrase}:{w:g}}}" if w != 1.0 else f"{sweep_base}, {sweep_phrase}")
-                 for w in sweep_weights}
-plan_sweep = batch.plan_samples(sweep_prompts, n_sweep, seed, references=list(reference_paths),
-                                same_draws_for_every_prompt=True)
-stage_sweep = batch.generation_stage(paths.run, "03_generate/sweep", pipe, plan_sweep, img2img, reference_paths,
-                                     batch_size, inputs=stage_inputs)
-gen_sweep = batch.read_generated(stage_sweep.path)
-sweep_images = {w: sample.load_images(gen_sweep.loc[gen_sweep["label"] == f"w{w:g}", "path"], size)
-                for w in sweep_weights}
-fig = gallery.sweep_figure(sweep_images, {w: sweep_prompts[f"w{w:g}"] for w in sweep_weights}, label)
-sweep_files = plots.publish(fig, paths.figures, "fig_dust_sweep")
+sweep_images, sweep_prompts = batch.weight_sweep(paths.run, inputs, img2img, sweep_base, sweep_phrase,
+                                                 sweep_weights, n_sweep, seed, batch_size)
+_ = plots.publish(gallery.sweep_figure(sweep_images, sweep_prompts, label), paths.figures, "fig_dust_sweep")
 
 # %% [markdown]
 # ```{glue:figure} fig_dust_sweep
@@ -255,26 +211,9 @@ sweep_files = plots.publish(fig, paths.figures, "fig_dust_sweep")
 # redder), and the concentration R90/R50. The table gives medians.
 
 # %%
-stats_gen = pd.concat([imstats.read_image_stats(gen_i2i["path"]), gen_i2i[["label"]]], axis=1)
-real_rows = []
-for letter in table1:
-    frame = gallery.real_examples(manifest, gz2.TABLE1_TAGS[letter], n_real_stats, seed)
-    if frame["exact"].all():
-        real_rows.append(imstats.image_stats(sample.load_images(frame["image_path"], size)).assign(label=letter))
-stats_real = (pd.concat(real_rows, ignore_index=True) if real_rows
-              else pd.DataFrame(columns=[*imstats.STAT_COLUMNS, "label"]))
-quality = gallery.quality_table(stats_gen, stats_real, table1)
-early = stats_gen[stats_gen["label"].isin(["B", "D"])]["colour"].median()
-late = stats_gen[stats_gen["label"].isin(["F", "G", "H", "I", "J"])]["colour"].median()
-for letter in "ABCD":
-    row = quality.loc[letter] if letter in quality.index else {}
-    glue(f"q_{letter}", f"{row.get('axis_ratio gen', float('nan')):.2f}", display=False)
-    glue(f"q_{letter}_real", f"{row.get('axis_ratio real', float('nan')):.2f}", display=False)
-glue("colour_early", f"{early:.2f}", display=False)
-glue("colour_late", f"{late:.2f}", display=False)
-verdicts = gallery.prompt_verdicts(quality, early_colour=early, late_colour=late)
-glue("shape_verdict", verdicts["shape"], display=False)
-glue("colour_verdict", verdicts["colour"], display=False)
+quality, texts = gallery.prompt_following(manifest, gen_i2i, inputs.prompts, n_real_stats, size, seed)
+for name, text in texts.items():
+    glue(name, text, display=False)
 quality.round(2)
 
 # %% [markdown]

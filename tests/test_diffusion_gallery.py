@@ -55,3 +55,55 @@ def test_prompt_verdicts_say_whether_shapes_and_colours_follow_the_prompts():
     assert "not redder" in gallery.prompt_verdicts(swapped, 0.1, 0.8)["colour"]
     partial = pd.DataFrame({"axis_ratio gen": [0.3, np.nan]}, index=list("AK"))
     assert "not measurable" in gallery.prompt_verdicts(partial, np.nan, 0.1)["shape"]
+
+
+def _galaxy(path, axis_ratio, rgb):
+    """A Gaussian galaxy of the given axis ratio and colour, written as a PNG."""
+    from PIL import Image
+
+    y, x = np.indices((32, 32)) - 15.5
+    blob = np.exp(-0.5 * ((x / 6.0) ** 2 + (y / (6.0 * axis_ratio)) ** 2))
+    Image.fromarray((blob[..., None] * np.asarray(rgb) * 255).astype(np.uint8)).save(path)
+    return str(path)
+
+
+@pytest.fixture
+def drawn(tmp_path):
+    """A manifest of real galaxies (round red ones, thin edge-on ones) and generated images of B and C."""
+    real = pd.DataFrame({
+        "objid": [1, 2, 3, 4],
+        "image_path": [_galaxy(tmp_path / f"r{i}.png", q, rgb) for i, (q, rgb) in
+                       enumerate([(1.0, (1, .8, .6)), (1.0, (1, .8, .6)), (0.2, (.6, .8, 1)), (0.2, (.6, .8, 1))])],
+        "tags": ["smooth|completely round galaxy"] * 2 + ["features or disk|edge-on galaxy"] * 2,
+        "caption": ["sdss, x"] * 4})
+    gen = pd.DataFrame({"label": ["B", "B", "C", "C"],
+                        "path": [_galaxy(tmp_path / f"g{i}.png", q, (1, 1, 1)) for i, q in
+                                 enumerate([0.9, 0.95, 0.3, 0.25])]})
+    return real, gen
+
+
+def test_figure3_inputs_pair_a_real_galaxy_with_the_first_generated_ones(drawn):
+    real, gen = drawn
+    prompts = {"B": "sdss, completely round galaxy", "C": "sdss, edge-on galaxy", "F": "sdss, 4 spiral arms"}
+    real_images, generated, missing = gallery.figure3_inputs(real, prompts, gen, 16, seed=0, n_generated=1)
+    assert real_images["B"].shape == (16, 16, 3) and real_images["F"] is None
+    assert missing == ["F"]
+    assert {k: v.shape for k, v in generated.items()} == {"B": (1, 16, 16, 3), "C": (1, 16, 16, 3)}
+
+
+def test_brightness_samples_draw_as_many_real_galaxies_as_img2img_samples(drawn):
+    real, gen = drawn
+    values = gallery.brightness_samples(real, gen.head(1), gen.head(3), 16, seed=0)
+    assert {k: len(v) for k, v in values.items()} == {"real": 3, "text-to-image": 1, "image-to-image": 3}
+
+
+def test_prompt_following_measures_generated_and_real_and_words_the_verdicts(drawn):
+    real, gen = drawn
+    prompts = {"B": "sdss, completely round galaxy", "C": "sdss, edge-on galaxy"}
+    quality, texts = gallery.prompt_following(real, gen, prompts, n_real=2, size=32, seed=0)
+    assert list(quality.index) == ["B", "C"] and list(quality["n real"]) == [2, 2]
+    assert quality.loc["B", "axis_ratio gen"] > quality.loc["C", "axis_ratio gen"]
+    assert quality.loc["B", "axis_ratio real"] > quality.loc["C", "axis_ratio real"]
+    assert float(texts["q_B"]) > float(texts["q_C"]) and texts["q_A"] == "nan"
+    assert set(texts) >= {"colour_early", "colour_late", "shape_verdict", "colour_verdict"}
+    assert texts["shape_verdict"].startswith("not measurable")

@@ -6,6 +6,7 @@ import torch
 from galaxysd.diffusion.prompts import (Segment, apply_token_weights, encode_weighted_prompts,
                                         parse_weighted_prompt, plain_text, tokenize_weighted,
                                         weights_summary)
+from galaxysd.diffusion import prompts
 from galaxysd.errors import PromptError
 
 
@@ -130,3 +131,19 @@ def test_weighted_embedding_scales_phrase_tokens_and_keeps_the_mean(tiny):
     ratio_heavy = out[0, heavy] / raw[0, heavy]
     ratio_plain = out[0, ~heavy] / raw[0, ~heavy]
     assert torch.allclose(ratio_heavy / ratio_plain.mean(), torch.tensor(1.6), rtol=1e-3)
+
+
+def test_weighted_prompt_writes_weight_one_without_braces():
+    assert prompts.weighted_prompt("sdss, smooth", "dust lane", 1.3) == "sdss, smooth, {dust lane:1.3}"
+    assert prompts.weighted_prompt("sdss, smooth", "dust lane", 1.0) == "sdss, smooth, dust lane"
+    assert prompts.parse_weighted_prompt(prompts.weighted_prompt("sdss, smooth", "dust lane", 1.6))[-1].weight == 1.6
+
+
+def test_weights_table_lists_the_segments_of_weighted_prompts_only():
+    table = prompts.weights_table({"B": "sdss, completely round galaxy",
+                                   "K": "sdss, {in-between round galaxy}, {dust lane:1.3}"})
+    assert list(table.columns) == ["prompt", "phrase", "weight"]
+    assert set(table["prompt"]) == {"K"}
+    assert list(zip(table["phrase"], table["weight"].round(6))) == [
+        ("sdss, ", 1.0), ("in-between round galaxy", 1.1), (", ", 1.0), ("dust lane", 1.3)]
+    assert set(prompts.weights_table({"B": "sdss, round"}, only_weighted=False)["prompt"]) == {"B"}

@@ -195,3 +195,41 @@ def test_two_processes_under_torchrun_split_the_plan_without_duplicates(tmp_path
     merged = batch.read_generated(out)
     assert list(merged["sample_id"]) == list(plan["sample_id"])
     assert all(os.path.isfile(p) for p in merged["path"])
+
+
+def test_generation_inputs_name_letters_that_are_not_table1_prompts(tmp_path):
+    with pytest.raises(ParameterError, match=r"\['Z'\]"):
+        batch.generation_inputs(tmp_path, "ABZ")
+
+
+def _inputs(pipe, references, prompts):
+    return batch.GenerationInputs(pipe=pipe, manifest=pd.DataFrame(), size=32, prompts=prompts,
+                                  reference_paths=references, stage_inputs=[])
+
+
+@pytest.mark.slow
+def test_table1_stages_make_img2img_and_txt2img_with_the_same_settings(pipe, references, tmp_path):
+    prompts = {"B": "sdss, completely round galaxy", "C": "sdss, edge-on galaxy"}
+    settings = SamplerSettings(steps=2, guidance=3.0, strength=1.0, resolution=32)
+    gen_i2i, gen_t2i = batch.generate_table1(tmp_path, _inputs(pipe, references, prompts), settings,
+                                             n_img2img=2, n_txt2img=1, seed=0, batch_size=4)
+    assert sorted(gen_i2i["sample_id"]) == ["B-0000", "B-0001", "C-0000", "C-0001"]
+    assert set(gen_i2i["mode"]) == {"img2img"} and set(gen_t2i["mode"]) == {"txt2img"}
+    assert set(gen_i2i["reference_id"].astype(int)) <= set(references)
+    assert (tmp_path / "03_generate" / "img2img" / "manifest.csv").is_file()
+    assert (tmp_path / "03_generate" / "txt2img" / "manifest.csv").is_file()
+
+
+@pytest.mark.slow
+def test_weight_sweep_shares_seeds_and_references_across_weights(pipe, references, tmp_path):
+    settings = SamplerSettings(steps=2, guidance=3.0, strength=1.0, resolution=32)
+    images, prompt_of = batch.weight_sweep(tmp_path, _inputs(pipe, references, {}), settings,
+                                           "sdss, in-between round galaxy", "dust lane", [1.0, 1.6], 2, seed=0,
+                                           batch_size=4)
+    assert prompt_of == {1.0: "sdss, in-between round galaxy, dust lane",
+                         1.6: "sdss, in-between round galaxy, {dust lane:1.6}"}
+    assert {w: imgs.shape for w, imgs in images.items()} == {1.0: (2, 32, 32, 3), 1.6: (2, 32, 32, 3)}
+    made = batch.read_generated(tmp_path / "03_generate" / "sweep")
+    by_weight = [made[made["label"] == label][["seed", "reference_id"]].to_numpy().tolist()
+                 for label in ("w1", "w1.6")]
+    assert by_weight[0] == by_weight[1]

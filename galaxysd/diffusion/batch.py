@@ -16,7 +16,8 @@ import os
 import re
 import zlib
 from pathlib import Path
-from typing import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -319,6 +320,169 @@ def stage_timing(stage_dir: str | os.PathLike) -> dict:
     """The ``timing.json`` a :func:`generation_stage` wrote (seconds, images, seconds per image)."""
     path = Path(stage_dir) / "timing.json"
     return json.loads(path.read_text()) if path.is_file() else {}
+
+
+@dataclass
+class GenerationInputs:
+    """What notebook ``03_generate`` samples with: the trained model and the pool of real galaxies.
+
+    Attributes
+    ----------
+    pipe : diffusers.StableDiffusionPipeline
+        The model ``02_finetune`` saved, on the GPU when there is one.
+    manifest : pandas.DataFrame
+        The training manifest of ``01_data`` (real examples and image-to-image references).
+    size : int
+        Image side in pixels.
+    prompts : dict of str to str
+        The chosen Table 1 prompts by letter.
+    reference_paths : dict of int to str
+        objID to image file of every real galaxy a reference can be drawn from.
+    stage_inputs : list of pathlib.Path
+        The model's stage folder and the training manifest (what generated images depend on).
+    """
+
+    pipe: Any
+    manifest: pd.DataFrame
+    size: int
+    prompts: dict
+    reference_paths: dict
+    stage_inputs: list
+
+
+def generation_inputs(run_dir: str | os.PathLike, letters: str = "ABCDEFGHIJKLMNOP", resolution: int = 0,
+                      dtype: str = "float32") -> GenerationInputs:
+    """Load the trained model of a run and its real galaxies for generation.
+
+    Parameters
+    ----------
+    run_dir : str or path-like
+        The profile's run folder (``02_finetune/train/model`` and the ``01_data`` training manifest).
+    letters : str, optional
+        Table 1 prompts to generate (letters A-P).
+    resolution : int, optional
+        Image side in pixels; 0 = the model's own size.
+    dtype : str, optional
+        Weight dtype on a GPU (``float32``, ``float16``, ``bfloat16``); always float32 on the CPU.
+
+    Returns
+    -------
+    GenerationInputs
+
+    Raises
+    ------
+    ParameterError
+        If a letter is not one of Table 1's.
+
+    Examples
+    --------
+    >>> inputs = generation_inputs(paths.run, "ABCD")  # doctest: +SKIP
+    """
+    import torch
+
+    from galaxysd import gz2
+    from galaxysd.diffusion import model as dmodel
+
+    unknown = sorted(set(letters) - set(gz2.TABLE1_PROMPTS))
+    if unknown:
+        raise ParameterError(f"letters={letters!r}: {unknown} are not Table 1 prompts (A-P)")
+    model_dir = dmodel.trained_model_path(run_dir)
+    manifest_path = gz2.training_manifest_path(run_dir)
+    manifest = gz2.read_training_manifest(manifest_path)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    pipe = dmodel.load_pipeline(model_dir, device=device,
+                                dtype=getattr(torch, dtype) if device == "cuda" else torch.float32)
+    return GenerationInputs(pipe=pipe, manifest=manifest, size=resolution or native_resolution(pipe),
+                            prompts={letter: gz2.TABLE1_PROMPTS[letter] for letter in letters},
+                            reference_paths=dict(zip(manifest["objid"].astype(int), manifest["image_path"])),
+                            stage_inputs=[model_dir.parent, manifest_path])
+
+
+def generate_table1(run_dir: str | os.PathLike, inputs: GenerationInputs, settings: SamplerSettings,
+                    n_img2img: int, n_txt2img: int, seed: int = 0,
+                    batch_size: int = 16) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The Table 1 prompts sampled image-to-image and text-to-image, as two cached stages.
+
+    ``03_generate/img2img`` draws a real reference per image (seeded, recorded); ``03_generate/txt2img``
+    uses the same settings without a reference (``strength=None``).
+
+    Parameters
+    ----------
+    run_dir : str or path-like
+        The profile's run folder.
+    inputs : GenerationInputs
+        From :func:`generation_inputs`.
+    settings : SamplerSettings
+        Image-to-image settings (scheduler, steps, guidance, strength, resolution).
+    n_img2img, n_txt2img : int
+        Images per prompt of each kind.
+    seed : int, optional
+    batch_size : int, optional
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        :func:`read_generated` of the image-to-image and of the text-to-image stage.
+
+    Examples
+    --------
+    >>> gen_i2i, gen_t2i = generate_table1(paths.run, inputs, settings, 8, 8)  # doctest: +SKIP
+    """
+    import dataclasses
+
+    plan_i2i = plan_samples(inputs.prompts, n_img2img, seed, references=list(inputs.reference_paths))
+    plan_t2i = plan_samples(inputs.prompts, n_txt2img, seed)
+    stage_i2i = generation_stage(run_dir, "03_generate/img2img", inputs.pipe, plan_i2i, settings,
+                                 inputs.reference_paths, batch_size, inputs=inputs.stage_inputs)
+    stage_t2i = generation_stage(run_dir, "03_generate/txt2img", inputs.pipe, plan_t2i,
+                                 dataclasses.replace(settings, strength=None), batch_size=batch_size,
+                                 inputs=inputs.stage_inputs)
+    return read_generated(stage_i2i.path), read_generated(stage_t2i.path)
+
+
+def weight_sweep(run_dir: str | os.PathLike, inputs: GenerationInputs, settings: SamplerSettings, base: str,
+                 phrase: str, weights: Sequence[float], n: int, seed: int = 0,
+                 batch_size: int = 16) -> tuple[dict, dict]:
+    """One phrase of a prompt sampled at several weights, with the same seeds and references in every row.
+
+    Cached as the stage ``03_generate/sweep`` (labels ``w1``, ``w1.3``, ...).
+
+    Parameters
+    ----------
+    run_dir : str or path-like
+    inputs : GenerationInputs
+    settings : SamplerSettings
+        Image-to-image settings.
+    base : str
+        The prompt without the phrase, e.g. ``"sdss, in-between round galaxy"``.
+    phrase : str
+        The phrase appended with each weight (:func:`galaxysd.diffusion.prompts.weighted_prompt`).
+    weights : sequence of float
+    n : int
+        Images per weight.
+    seed : int, optional
+    batch_size : int, optional
+
+    Returns
+    -------
+    (dict, dict)
+        Weight to its images (uint8, ``inputs.size`` pixels), and weight to its prompt; the arguments
+        of :func:`galaxysd.diffusion.gallery.sweep_figure`.
+
+    Examples
+    --------
+    >>> images, prompt_of = weight_sweep(paths.run, inputs, settings, "sdss, round", "dust lane", [1, 1.3], 4)  # doctest: +SKIP
+    """
+    from galaxysd.diffusion.prompts import weighted_prompt
+
+    prompt_of = {w: weighted_prompt(base, phrase, w) for w in weights}
+    plan = plan_samples({f"w{w:g}": prompt_of[w] for w in weights}, n, seed,
+                        references=list(inputs.reference_paths), same_draws_for_every_prompt=True)
+    stage = generation_stage(run_dir, "03_generate/sweep", inputs.pipe, plan, settings, inputs.reference_paths,
+                             batch_size, inputs=inputs.stage_inputs)
+    generated = read_generated(stage.path)
+    images = {w: load_images(generated.loc[generated["label"] == f"w{w:g}", "path"], inputs.size) for w in weights}
+    return images, prompt_of
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -250,3 +250,140 @@ def prompt_verdicts(quality: pd.DataFrame, early_colour: float, late_colour: flo
     else:
         colour = "early types are not redder than spirals"
     return {"shape": shape, "colour": colour}
+
+
+def figure3_inputs(manifest: pd.DataFrame, prompts: Mapping[str, str], generated: pd.DataFrame, size: int,
+                   seed: int = 0, n_generated: int = 3) -> tuple[dict, dict, list[str]]:
+    """The images of Figure 3: per prompt, one real galaxy carrying its tags and the first generated ones.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        The training manifest (``objid``, ``image_path``, ``tags``).
+    prompts : mapping of str to str
+        Table 1 letter to prompt; the letters give the tags (``gz2.TABLE1_TAGS``).
+    generated : pandas.DataFrame
+        Generated images (``label`` = letter, ``path``), e.g. :func:`galaxysd.diffusion.batch.read_generated`.
+    size : int
+        Image side in pixels.
+    seed : int, optional
+        Seed of the real galaxy's draw (:func:`real_examples`).
+    n_generated : int, optional
+        Generated images per prompt.
+
+    Returns
+    -------
+    (dict, dict, list of str)
+        Letter to real image (``None`` where no galaxy carries all the tags), letter to generated
+        images, and the letters without a real example; the first two are :func:`figure3`'s arguments.
+
+    Examples
+    --------
+    >>> real, gen, missing = figure3_inputs(manifest, {"B": TABLE1_PROMPTS["B"]}, gen_i2i, 64)  # doctest: +SKIP
+    """
+    from galaxysd import gz2
+    from galaxysd.diffusion.sample import load_images
+
+    real_of = {letter: real_examples(manifest, gz2.TABLE1_TAGS[letter], 1, seed) for letter in prompts}
+    real = {letter: load_images(frame["image_path"], size)[0] if frame["exact"].all() else None
+            for letter, frame in real_of.items()}
+    drawn = {letter: load_images(rows["path"].head(n_generated), size)
+             for letter, rows in generated.groupby("label", sort=False)}
+    return real, drawn, [letter for letter, image in real.items() if image is None]
+
+
+def brightness_samples(manifest: pd.DataFrame, txt2img: pd.DataFrame, img2img: pd.DataFrame, size: int,
+                       seed: int = 0) -> dict[str, pd.Series]:
+    """Mean pixel values of real galaxies and of text-to-image and image-to-image samples.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        The training manifest; as many real galaxies as there are image-to-image samples are drawn.
+    txt2img, img2img : pandas.DataFrame
+        Generated images (``path``).
+    size : int
+        Side in pixels the real images are resized to.
+    seed : int, optional
+        Seed of the real draw.
+
+    Returns
+    -------
+    dict
+        ``real``, ``text-to-image``, ``image-to-image``: brightness per image (:func:`brightness_figure`'s input).
+
+    Examples
+    --------
+    >>> brightness = brightness_samples(manifest, gen_t2i, gen_i2i, 64)  # doctest: +SKIP
+    """
+    from galaxysd import imstats
+    from galaxysd.diffusion.sample import load_images
+
+    real = manifest.sample(n=min(len(manifest), len(img2img)), random_state=seed)
+    return {"real": imstats.image_stats(load_images(real["image_path"], size))["brightness"],
+            "text-to-image": imstats.read_image_stats(txt2img["path"])["brightness"],
+            "image-to-image": imstats.read_image_stats(img2img["path"])["brightness"]}
+
+
+EARLY_LETTERS = ("B", "D")
+LATE_LETTERS = ("F", "G", "H", "I", "J")
+
+
+def prompt_following(manifest: pd.DataFrame, generated: pd.DataFrame, prompts: Mapping[str, str], n_real: int,
+                     size: int, seed: int = 0) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Do generated galaxies follow their prompts? Image statistics of generated vs real, per prompt.
+
+    Every generated image is measured, and up to ``n_real`` real galaxies carrying all of each
+    prompt's tags (prompts without such galaxies get no real column values).
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        The training manifest.
+    generated : pandas.DataFrame
+        Generated images (``label`` = Table 1 letter, ``path``).
+    prompts : mapping of str to str
+        Table 1 letter to prompt.
+    n_real : int
+        Real galaxies per prompt.
+    size : int
+        Side in pixels the real images are resized to.
+    seed : int, optional
+        Seed of the real draw.
+
+    Returns
+    -------
+    (pandas.DataFrame, dict of str to str)
+        :func:`quality_table`, and texts for the prose: ``q_A`` ... ``q_D`` and ``q_A_real`` ...
+        ``q_D_real`` (median axis ratios), ``colour_early``/``colour_late`` (median colour of the
+        generated B, D and F-J), ``shape_verdict`` and ``colour_verdict`` (:func:`prompt_verdicts`).
+
+    Examples
+    --------
+    >>> quality, texts = prompt_following(manifest, gen_i2i, {"B": TABLE1_PROMPTS["B"]}, 64, 64)  # doctest: +SKIP
+    """
+    from galaxysd import gz2, imstats
+    from galaxysd.diffusion.sample import load_images
+
+    stats_gen = pd.concat([imstats.read_image_stats(generated["path"]), generated[["label"]]], axis=1)
+    real_rows = []
+    for letter in prompts:
+        frame = real_examples(manifest, gz2.TABLE1_TAGS[letter], n_real, seed)
+        if frame["exact"].all():
+            real_rows.append(imstats.image_stats(load_images(frame["image_path"], size)).assign(label=letter))
+    stats_real = (pd.concat(real_rows, ignore_index=True) if real_rows
+                  else pd.DataFrame(columns=[*STAT_COLUMNS, "label"]))
+    quality = quality_table(stats_gen, stats_real, prompts)
+    early = stats_gen[stats_gen["label"].isin(EARLY_LETTERS)]["colour"].median()
+    late = stats_gen[stats_gen["label"].isin(LATE_LETTERS)]["colour"].median()
+    texts = {}
+    for letter in "ABCD":
+        row = quality.loc[letter] if letter in quality.index else {}
+        texts[f"q_{letter}"] = f"{row.get('axis_ratio gen', float('nan')):.2f}"
+        texts[f"q_{letter}_real"] = f"{row.get('axis_ratio real', float('nan')):.2f}"
+    texts["colour_early"] = f"{early:.2f}"
+    texts["colour_late"] = f"{late:.2f}"
+    verdicts = prompt_verdicts(quality, early_colour=early, late_colour=late)
+    texts["shape_verdict"] = verdicts["shape"]
+    texts["colour_verdict"] = verdicts["colour"]
+    return quality, texts

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import torch
 
@@ -164,6 +164,47 @@ def weights_summary(prompt: str) -> str:
     """A compact record of a prompt's weighted phrases, e.g. ``"dust lane=1.3"`` ("" if none)."""
     parts = [f"{s.text.strip()}={s.weight:g}" for s in parse_weighted_prompt(prompt) if s.weight != 1.0]
     return "; ".join(parts)
+
+
+def weighted_prompt(base: str, phrase: str, weight: float) -> str:
+    """``base`` followed by ``phrase`` emphasised by ``weight`` (written plain when the weight is 1).
+
+    Examples
+    --------
+    >>> weighted_prompt("sdss, in-between round galaxy", "dust lane", 1.3)
+    'sdss, in-between round galaxy, {dust lane:1.3}'
+    >>> weighted_prompt("sdss, in-between round galaxy", "dust lane", 1.0)
+    'sdss, in-between round galaxy, dust lane'
+    """
+    return f"{base}, {{{phrase}:{weight:g}}}" if weight != 1.0 else f"{base}, {phrase}"
+
+
+def weights_table(named_prompts: Mapping[str, str], only_weighted: bool = True):
+    """How named prompts split into phrases and weights: one row per segment.
+
+    Parameters
+    ----------
+    named_prompts : mapping of str to str
+        Name (e.g. a Table 1 letter) to prompt.
+    only_weighted : bool, optional
+        Leave out prompts without braces.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``prompt`` (the name), ``phrase`` and ``weight`` of every segment (:func:`parse_weighted_prompt`).
+
+    Examples
+    --------
+    >>> weights_table({"K": "sdss, {dust lane:1.3}"})["weight"].tolist()
+    [1.0, 1.3]
+    """
+    import pandas as pd
+
+    rows = [{"prompt": name, "phrase": seg.text, "weight": seg.weight}
+            for name, text in named_prompts.items() if "{" in text or not only_weighted
+            for seg in parse_weighted_prompt(text)]
+    return pd.DataFrame(rows, columns=["prompt", "phrase", "weight"])
 
 
 def tokenize_weighted(prompt: str, tokenizer) -> tuple[list[int], list[float]]:
