@@ -160,7 +160,7 @@ glue("no_real_match", ", ".join(missing) if missing else "none", display=False)
 # of words only at generation time.
 
 # %% [markdown]
-# ## Text-to-image is too bright; image-to-image is not
+# ## Brightness: text-to-image against image-to-image (the paper: text-to-image is too bright)
 #
 # The mean pixel value of real galaxies, of text-to-image samples and of image-to-image samples of the
 # same prompts.
