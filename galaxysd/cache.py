@@ -50,8 +50,21 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-class _DigestMemo:
-    """sha256 of files keyed by (path, size, mtime_ns), persisted in the run folder."""
+class DigestMemo:
+    """sha256 of files keyed by (path, size, mtime_ns), persisted in a JSON file.
+
+    Hashing a multi-GB input (the GZ2 image zip) takes seconds; an unchanged file (same size and
+    modification time) keeps the digest computed the first time.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The JSON file holding the memo (created on :meth:`save`).
+
+    Examples
+    --------
+    >>> memo = DigestMemo(run_dir / ".fingerprints.json"); digest = memo.digest(file); memo.save()  # doctest: +SKIP
+    """
 
     def __init__(self, path: Path):
         self.path = path
@@ -93,7 +106,7 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
-def fingerprint(path: str | os.PathLike, memo: _DigestMemo | None = None) -> str:
+def fingerprint(path: str | os.PathLike, memo: DigestMemo | None = None) -> str:
     """Content fingerprint of a file, a folder, or a finished stage folder.
 
     Parameters
@@ -150,7 +163,7 @@ class StageResult:
 
 
 def stage_key(params: Mapping[str, Any], inputs: Iterable[str | os.PathLike] = (),
-              memo: _DigestMemo | None = None) -> tuple[str, dict]:
+              memo: DigestMemo | None = None) -> tuple[str, dict]:
     """The cache key of a stage and the input fingerprints it was made from."""
     input_prints = {str(Path(p)): fingerprint(p, memo) for p in inputs}
     key = hashlib.sha256(_canonical({"params": params, "inputs": sorted(input_prints.values())})
@@ -193,7 +206,7 @@ def run_stage(run_dir: str | os.PathLike, name: str, params: Mapping[str, Any],
     run_dir = Path(run_dir)
     out = run_dir / name
     run_dir.mkdir(parents=True, exist_ok=True)
-    memo = _DigestMemo(run_dir / ".fingerprints.json")
+    memo = DigestMemo(run_dir / ".fingerprints.json")
     key, input_prints = stage_key(params, list(inputs), memo)
     record_path = out / RECORD_NAME
     if not force and record_path.is_file():

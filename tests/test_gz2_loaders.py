@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from galaxysd.cache import sha256_file
 from galaxysd.errors import DataError
 from galaxysd.gz2 import fetch, loaders
 from galaxysd.gz2.manifest import read_training_manifest, write_manifest
@@ -397,7 +398,7 @@ def test_pooch_download_records_sha256_then_a_changed_redownload_fails(http_serv
     assert path == data / "gz2" / "gz2_filename_mapping.csv"
     assert loaders.read_filename_mapping(path).asset_id.tolist() == [1]
     sums = json.loads((data / "gz2" / "checksums.json").read_text())
-    assert sums["gz2_filename_mapping.csv"] == fetch.sha256_file(path)
+    assert sums["gz2_filename_mapping.csv"] == sha256_file(path)
     path.unlink()  # same content downloaded again: verified
     fetch.fetch("gz2_filename_mapping.csv", data, progress=False, url=f"{base}/mapping.csv")
     path.unlink()  # the provider changed the file: the recorded checksum catches it

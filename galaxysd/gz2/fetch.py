@@ -12,7 +12,7 @@ import json
 import os
 from pathlib import Path
 
-from galaxysd.cache import atomic_write_text, sha256_file
+from galaxysd.cache import DigestMemo, atomic_write_text
 from galaxysd.errors import DataError
 from galaxysd.gz2.simulate.survey import SurveyFiles, survey_files
 
@@ -53,7 +53,9 @@ def verify_or_record(path: Path, name: str, data_dir: Path) -> str:
         If the file's sha256 differs from the recorded one.
     """
     sums = _load_sums(data_dir)
-    digest = sha256_file(path)
+    memo = DigestMemo(data_root(data_dir) / ".digests.json")  # unchanged files are not re-hashed
+    digest = memo.digest(Path(path))
+    memo.save()
     if name in sums and sums[name] != digest:
         raise DataError(f"{path}: sha256 {digest[:12]}... differs from the one recorded at first download "
                         f"({sums[name][:12]}...); delete the file to download it again, or delete its "
