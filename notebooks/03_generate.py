@@ -205,10 +205,12 @@ _ = plots.publish(gallery.sweep_figure(sweep_images, sweep_prompts, label), path
 # %% [markdown]
 # ## Do the galaxies follow their prompts?
 #
-# Three simple measurements of every generated galaxy and of up to `n_real_stats` real galaxies per
+# Four simple measurements of every generated galaxy and of up to `n_real_stats` real galaxies per
 # prompt: the axis ratio from the light's second moments (1 for round, small for cigar-shaped and
 # edge-on), a g-r-like colour from the blue and green channels of the gri composite (larger is
-# redder), and the concentration R90/R50. The table gives medians.
+# redder), the concentration R90/R50, and the mirror asymmetry: how much the galaxy differs from its
+# own mirror image about its major axis. Smooth galaxies, round or elongated, are their own mirror
+# image; spiral arms wind one way, so their mirror image does not match. The table gives medians.
 
 # %%
 quality, texts = gallery.prompt_following(manifest, gen_i2i, inputs.prompts, n_real_stats, size, seed)
@@ -222,7 +224,10 @@ quality.round(2)
 # ({glue:text}`q_D_real`), cigar-shaped (A) {glue:text}`q_A` ({glue:text}`q_A_real`), edge-on (C)
 # {glue:text}`q_C` ({glue:text}`q_C_real`): {glue:text}`shape_verdict`. Median colour of the generated
 # early types (B, D) {glue:text}`colour_early` against {glue:text}`colour_late` for the spirals (F-J):
-# {glue:text}`colour_verdict`. Spiral arms are not measured here; Figure 3 shows them.
+# {glue:text}`colour_verdict`. Median mirror asymmetry of the generated spirals (F-J)
+# {glue:text}`asymmetry_gen_late` against {glue:text}`asymmetry_gen_early` for the generated early
+# types (real: {glue:text}`asymmetry_real_late` and {glue:text}`asymmetry_real_early`):
+# {glue:text}`arms_verdict`.
 
 # %% [markdown]
 # ## Summary

@@ -36,7 +36,7 @@ def test_real_examples_fall_back_to_the_best_partial_match():
 def test_quality_table_gives_medians_per_prompt_for_generated_and_real():
     gen = pd.DataFrame({"label": ["A", "A", "A", "B"], "axis_ratio": [0.2, 0.3, 0.4, 0.9],
                         "colour": [0.1, 0.2, 0.3, 0.5], "concentration": [2.0, 2.1, 2.2, 2.8],
-                        "brightness": [0.1] * 4})
+                        "mirror_asymmetry": [0.1, 0.1, 0.2, 0.03], "brightness": [0.1] * 4})
     real = gen.assign(axis_ratio=gen["axis_ratio"] + 0.05).iloc[:3]
     table = gallery.quality_table(gen, real, {"A": "sdss, cigar-shaped galaxy", "B": "sdss, completely round galaxy"})
     assert list(table.index) == ["A", "B"]
@@ -55,6 +55,17 @@ def test_prompt_verdicts_say_whether_shapes_and_colours_follow_the_prompts():
     assert "not redder" in gallery.prompt_verdicts(swapped, 0.1, 0.8)["colour"]
     partial = pd.DataFrame({"axis_ratio gen": [0.3, np.nan]}, index=list("AK"))
     assert "not measurable" in gallery.prompt_verdicts(partial, np.nan, 0.1)["shape"]
+
+
+def test_arms_verdict_compares_the_generated_asymmetry_gap_with_the_real_one():
+    q = pd.DataFrame({"axis_ratio gen": [0.3, 0.9, 0.25, 0.6]}, index=list("ABCD"))
+    real = dict(real_early_asymmetry=0.04, real_late_asymmetry=0.10)
+    assert gallery.prompt_verdicts(q, 0.8, 0.1, 0.04, 0.08, **real)["arms"].startswith("generated spirals show arms")
+    assert "faint arms" in gallery.prompt_verdicts(q, 0.8, 0.1, 0.04, 0.05, **real)["arms"]
+    assert "show no arms" in gallery.prompt_verdicts(q, 0.8, 0.1, 0.05, 0.04, **real)["arms"]
+    assert "not measurable" in gallery.prompt_verdicts(q, 0.8, 0.1, 0.04, 0.08)["arms"]
+    flat = dict(real_early_asymmetry=0.05, real_late_asymmetry=0.05)
+    assert "no more asymmetric" in gallery.prompt_verdicts(q, 0.8, 0.1, 0.04, 0.08, **flat)["arms"]
 
 
 def _galaxy(path, axis_ratio, rgb):
@@ -105,5 +116,7 @@ def test_prompt_following_measures_generated_and_real_and_words_the_verdicts(dra
     assert quality.loc["B", "axis_ratio gen"] > quality.loc["C", "axis_ratio gen"]
     assert quality.loc["B", "axis_ratio real"] > quality.loc["C", "axis_ratio real"]
     assert float(texts["q_B"]) > float(texts["q_C"]) and texts["q_A"] == "nan"
-    assert set(texts) >= {"colour_early", "colour_late", "shape_verdict", "colour_verdict"}
+    assert set(texts) >= {"colour_early", "colour_late", "shape_verdict", "colour_verdict", "arms_verdict",
+                          "asymmetry_gen_early", "asymmetry_real_late"}
+    assert "mirror_asymmetry gen" in quality.columns and "brightness gen" not in quality.columns
     assert texts["shape_verdict"].startswith("not measurable")

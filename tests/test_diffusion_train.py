@@ -173,6 +173,9 @@ def test_autoencoder_training_lowers_reconstruction_error_and_scales_latents_to_
     with torch.no_grad():
         z = vae.encode(dlatents.to_model_range(images)).latent_dist.mean * vae.config.scaling_factor
     assert 0.5 < float(z.std()) < 2.0
+    # the posterior's standard deviation stayed at its fixed value, exp(-6 / 2), for every latent
+    std = vae.encode(dlatents.to_model_range(images)).latent_dist.std
+    assert torch.allclose(std, torch.full_like(std, float(np.exp(-3.0))), rtol=1e-4)
 
 
 def test_sample_grids_use_evenly_spread_checkpoints_ending_with_the_last():

@@ -183,6 +183,10 @@ def sweep_figure(images: Mapping[float, Sequence[np.ndarray]], prompt_of: Mappin
     return fig
 
 
+#: The image statistics of the quality table (all of :data:`galaxysd.imstats.STAT_COLUMNS` but brightness).
+QUALITY_STATS = tuple(c for c in STAT_COLUMNS if c != "brightness")
+
+
 def quality_table(generated: pd.DataFrame, real: pd.DataFrame, prompts: Mapping[str, str]) -> pd.DataFrame:
     """Median image statistics of generated and real galaxies, per prompt.
 
@@ -198,22 +202,24 @@ def quality_table(generated: pd.DataFrame, real: pd.DataFrame, prompts: Mapping[
     -------
     pandas.DataFrame
         Index: letter; columns: prompt, n generated, n real, then ``<stat> gen`` and ``<stat> real``
-        for axis ratio, colour and concentration.
+        for axis ratio, colour, concentration and mirror asymmetry (:data:`QUALITY_STATS`).
     """
     rows = []
     for letter, prompt in prompts.items():
         gen = generated[generated["label"] == letter]
         ref = real[real["label"] == letter]
         row = {"prompt": prompt.removeprefix("sdss, "), "n gen": len(gen), "n real": len(ref)}
-        for stat in STAT_COLUMNS[:3]:
+        for stat in QUALITY_STATS:
             row[f"{stat} gen"] = float(gen[stat].astype(float).median()) if len(gen) else np.nan
             row[f"{stat} real"] = float(ref[stat].astype(float).median()) if len(ref) else np.nan
         rows.append(pd.Series(row, name=letter))
     return pd.DataFrame(rows)
 
 
-def prompt_verdicts(quality: pd.DataFrame, early_colour: float, late_colour: float) -> dict[str, str]:
-    """Plain-language verdicts on whether generated galaxies follow the shape and colour words.
+def prompt_verdicts(quality: pd.DataFrame, early_colour: float, late_colour: float,
+                    early_asymmetry: float = np.nan, late_asymmetry: float = np.nan,
+                    real_early_asymmetry: float = np.nan, real_late_asymmetry: float = np.nan) -> dict[str, str]:
+    """Plain-language verdicts on whether generated galaxies follow the shape, colour and arm words.
 
     Parameters
     ----------
@@ -221,18 +227,28 @@ def prompt_verdicts(quality: pd.DataFrame, early_colour: float, late_colour: flo
         From :func:`quality_table`, indexed by Table 1 letter.
     early_colour, late_colour : float
         Median colour of the generated early types (B, D) and spirals (F-J).
+    early_asymmetry, late_asymmetry : float, optional
+        Median mirror asymmetry (:func:`galaxysd.imstats.mirror_asymmetry`) of the generated early
+        types and spirals.
+    real_early_asymmetry, real_late_asymmetry : float, optional
+        The same for real galaxies carrying those prompts' tags: the arms verdict asks the generated
+        spirals to stand out from the generated early types by at least half as much as real
+        spirals stand out from real early types.
 
     Returns
     -------
     dict
         ``shape``: whether the median axis ratios fall in the order round (B) > in-between (D) >
-        cigar-shaped (A) and edge-on (C); ``colour``: whether early types are redder than spirals.
+        cigar-shaped (A) and edge-on (C); ``colour``: whether early types are redder than spirals;
+        ``arms``: whether generated spirals show arms (are more mirror-asymmetric than early types).
 
     Examples
     --------
     >>> q = pd.DataFrame({"axis_ratio gen": [0.3, 0.9, 0.25, 0.6]}, index=list("ABCD"))
     >>> prompt_verdicts(q, 0.8, 0.1)["shape"]
     'the order round > in-between > cigar-shaped, edge-on holds'
+    >>> prompt_verdicts(q, 0.8, 0.1, 0.04, 0.09, 0.04, 0.10)["arms"]
+    'generated spirals show arms: they are more mirror-asymmetric than generated early types, as real spirals are'
     """
     q = {k: quality["axis_ratio gen"].get(k, np.nan) for k in "ABCD"}
     if any(not np.isfinite(v) for v in q.values()):
@@ -249,7 +265,20 @@ def prompt_verdicts(quality: pd.DataFrame, early_colour: float, late_colour: flo
         colour = "early types are redder, as they should be"
     else:
         colour = "early types are not redder than spirals"
-    return {"shape": shape, "colour": colour}
+    values = (early_asymmetry, late_asymmetry, real_early_asymmetry, real_late_asymmetry)
+    if not all(np.isfinite(v) for v in values):
+        arms = "not measurable on this run"
+    elif real_late_asymmetry <= real_early_asymmetry:
+        arms = "not measurable on this run: the real spirals are no more asymmetric than the real early types"
+    elif late_asymmetry - early_asymmetry >= 0.5 * (real_late_asymmetry - real_early_asymmetry):
+        arms = ("generated spirals show arms: they are more mirror-asymmetric than generated early types, "
+                "as real spirals are")
+    elif late_asymmetry > early_asymmetry:
+        arms = ("generated spirals show faint arms: more mirror-asymmetric than generated early types, but by "
+                "less than half the real difference")
+    else:
+        arms = "generated spirals show no arms: they are as mirror-symmetric as the early types"
+    return {"shape": shape, "colour": colour, "arms": arms}
 
 
 def figure3_inputs(manifest: pd.DataFrame, prompts: Mapping[str, str], generated: pd.DataFrame, size: int,
@@ -356,7 +385,10 @@ def prompt_following(manifest: pd.DataFrame, generated: pd.DataFrame, prompts: M
     (pandas.DataFrame, dict of str to str)
         :func:`quality_table`, and texts for the prose: ``q_A`` ... ``q_D`` and ``q_A_real`` ...
         ``q_D_real`` (median axis ratios), ``colour_early``/``colour_late`` (median colour of the
-        generated B, D and F-J), ``shape_verdict`` and ``colour_verdict`` (:func:`prompt_verdicts`).
+        generated B, D and F-J), ``asymmetry_gen_early``, ``asymmetry_gen_late``,
+        ``asymmetry_real_early``, ``asymmetry_real_late`` (median mirror asymmetry of generated and
+        real B, D and F-J), ``shape_verdict``, ``colour_verdict`` and ``arms_verdict``
+        (:func:`prompt_verdicts`).
 
     Examples
     --------
@@ -374,8 +406,13 @@ def prompt_following(manifest: pd.DataFrame, generated: pd.DataFrame, prompts: M
     stats_real = (pd.concat(real_rows, ignore_index=True) if real_rows
                   else pd.DataFrame(columns=[*STAT_COLUMNS, "label"]))
     quality = quality_table(stats_gen, stats_real, prompts)
-    early = stats_gen[stats_gen["label"].isin(EARLY_LETTERS)]["colour"].median()
-    late = stats_gen[stats_gen["label"].isin(LATE_LETTERS)]["colour"].median()
+    def median(stats: pd.DataFrame, letters: Sequence[str], column: str) -> float:
+        return float(stats[stats["label"].isin(letters)][column].astype(float).median())
+
+    early, late = median(stats_gen, EARLY_LETTERS, "colour"), median(stats_gen, LATE_LETTERS, "colour")
+    asym = {f"{who}_{kind}": median(stats, letters, "mirror_asymmetry")
+            for who, stats in (("gen", stats_gen), ("real", stats_real))
+            for kind, letters in (("early", EARLY_LETTERS), ("late", LATE_LETTERS))}
     texts = {}
     for letter in "ABCD":
         row = quality.loc[letter] if letter in quality.index else {}
@@ -383,7 +420,12 @@ def prompt_following(manifest: pd.DataFrame, generated: pd.DataFrame, prompts: M
         texts[f"q_{letter}_real"] = f"{row.get('axis_ratio real', float('nan')):.2f}"
     texts["colour_early"] = f"{early:.2f}"
     texts["colour_late"] = f"{late:.2f}"
-    verdicts = prompt_verdicts(quality, early_colour=early, late_colour=late)
+    for name, value in asym.items():
+        texts[f"asymmetry_{name}"] = f"{value:.3f}"
+    verdicts = prompt_verdicts(quality, early_colour=early, late_colour=late,
+                               early_asymmetry=asym["gen_early"], late_asymmetry=asym["gen_late"],
+                               real_early_asymmetry=asym["real_early"], real_late_asymmetry=asym["real_late"])
     texts["shape_verdict"] = verdicts["shape"]
     texts["colour_verdict"] = verdicts["colour"]
+    texts["arms_verdict"] = verdicts["arms"]
     return quality, texts

@@ -31,6 +31,11 @@ from galaxysd.errors import ParameterError
 
 TIMING_FILE = "timing.json"
 
+#: Version of the tiny autoencoder's training recipe, part of the base stage's cache key: bump it when
+#: :func:`train_autoencoder` changes, so cached VAEs trained the old way are not reused.
+#: 2: fixed posterior variance, 2x2 low-pass and colour terms.
+AUTOENCODER_RECIPE = 2
+
 #: Parameters of notebook 02_finetune that shape each stage.
 BASE_KEYS = ("base_model", "resolution", "tiny_sizes", "autoencoder_steps", "autoencoder_batch_size",
              "autoencoder_learning_rate", "autoencoder_crop", "seed")
@@ -138,7 +143,7 @@ def run_finetune_stages(run_dir: str | os.PathLike, manifest_path: str | os.Path
             dmodel.save_pipeline(parts, folder / "model")
             _write_timing(folder, time.perf_counter() - t0, steps=p["autoencoder_steps"])
 
-        base_params = {k: p.get(k) for k in BASE_KEYS}
+        base_params = {**{k: p.get(k) for k in BASE_KEYS}, "autoencoder_recipe": AUTOENCODER_RECIPE}
         res = run_stage(run_dir, f"{dmodel.STAGE}/base", base_params, make_base, inputs=[manifest_path])
         base = str(res.path / "model")
         hits["base"] = res.hit
