@@ -64,7 +64,6 @@ grid_guidance = 4.0  # classifier-free guidance scale for the sample grids
 # %%
 import time
 
-import numpy as np
 import pandas as pd
 from myst_nb import glue
 
@@ -87,12 +86,8 @@ label = plots.profile_label(profile)
 # %%
 manifest_path = gz2.training_manifest_path(paths.run)
 manifest = gz2.read_training_manifest(manifest_path)
-rng = np.random.default_rng(seed)
-example = manifest.iloc[int(rng.integers(len(manifest)))]
-example_captions = [gz2.caption_from_tags(example["tags"], rng, keep_prob=caption_keep_prob) for _ in range(4)]
 glue("n_train", len(manifest), display=False)
-pd.DataFrame({"tags of one galaxy": [example["tags"].replace("|", ", ")] + [""] * 3,
-              "four captions drawn from them": example_captions})
+gz2.caption_examples(manifest, seed, keep_prob=caption_keep_prob, n=4)
 
 # %% [markdown]
 # The training set holds {glue:text}`n_train` galaxies on this profile (the paper: 27,910).

@@ -53,3 +53,14 @@ def test_training_caption_keeps_at_least_one_tag_and_shuffles():
 def test_training_caption_rejects_bad_keep_probability():
     with pytest.raises(PromptError):
         gz2.caption_from_tags("ring", np.random.default_rng(0), keep_prob=0.0)
+
+
+def test_caption_examples_draw_captions_from_one_galaxys_tags_only():
+    import pandas as pd
+
+    manifest = pd.DataFrame({"tags": ["spiral galaxy|2 spiral arms|ring", "completely round galaxy"]})
+    table = gz2.caption_examples(manifest, seed=3, keep_prob=0.5, n=6)
+    assert len(table) == 6 and table["tags of one galaxy"].iloc[1:].eq("").all()
+    tags = set(table["tags of one galaxy"].iloc[0].split(", "))
+    for cap in table["captions drawn from them"]:
+        assert cap.startswith("sdss, ") and set(cap.removeprefix("sdss, ").split(", ")) <= tags

@@ -34,12 +34,15 @@ or disk" (implied by every deeper tag; the authors' captions omit it), and the n
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 
 from galaxysd.errors import PromptError
 from galaxysd.gz2.schema import ANSWERS
+
+if TYPE_CHECKING:  # pandas is imported where it is used, to keep `import galaxysd.gz2` light
+    import pandas as pd
 
 #: Caption prefix the authors used for every SDSS image.
 CAPTION_PREFIX = "sdss, "
@@ -178,6 +181,38 @@ def caption_from_tags(tags: Sequence[str] | str, rng: np.random.Generator, keep_
     chosen = [t for t, k in zip(tags, keep) if k]
     order = rng.permutation(len(chosen))
     return CAPTION_PREFIX + ", ".join(chosen[i] for i in order)
+
+
+def caption_examples(manifest: "pd.DataFrame", seed: int = 0, keep_prob: float = 0.7, n: int = 4) -> "pd.DataFrame":
+    """One galaxy of a training manifest, drawn at random, and ``n`` captions drawn from its tags.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        A training manifest (``tags`` joined by ``"|"``).
+    seed : int, optional
+        Seed of the galaxy's draw and of the captions.
+    keep_prob : float, optional
+        Probability of keeping each tag (:func:`caption_from_tags`).
+    n : int, optional
+        Captions to draw.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``n`` rows: ``tags of one galaxy`` (in the first row) and ``captions drawn from them``.
+
+    Examples
+    --------
+    >>> caption_examples(manifest, seed=0)  # doctest: +SKIP
+    """
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    tags = manifest.iloc[int(rng.integers(len(manifest)))]["tags"]
+    captions = [caption_from_tags(tags, rng, keep_prob=keep_prob) for _ in range(n)]
+    return pd.DataFrame({"tags of one galaxy": [", ".join(split_tags(tags))] + [""] * (n - 1),
+                         "captions drawn from them": captions})
 
 
 def vocabulary_table() -> "pd.DataFrame":
