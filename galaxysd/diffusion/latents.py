@@ -7,8 +7,8 @@ model of the offline profiles first trains its own VAE from scratch on the galax
 API
 ---
 - :func:`load_images` ``(paths, resolution) -> uint8 tensor (N, 3, H, W)``.
-- :func:`train_autoencoder` ``(vae, images, steps, ...)``: reconstruction + KL; sets the VAE's
-  ``scaling_factor`` to one over the latents' standard deviation.
+- :func:`train_autoencoder` ``(vae, images, steps, ...)``: reconstruction + KL, then
+  :func:`standardise_latents` (zero mean, unit variance per latent channel, folded into the weights).
 - :func:`cache_latents` ``(vae, image_paths, resolution, out_file)`` and :func:`load_latents`.
 """
 
@@ -99,16 +99,17 @@ def _chroma(images: torch.Tensor) -> torch.Tensor:
 
 def train_autoencoder(vae, images_uint8: torch.Tensor, steps: int = 1000, batch_size: int = 32,
                       learning_rate: float = 1e-3, kl_weight: float = 1e-6, seed: int = 0,
-                      crop: int | None = None, posterior_logvar: float = -6.0, lowpass_pool: int = 2,
+                      crop: int | None = None, posterior_logvar: float = -10.0, lowpass_pool: int = 2,
                       lowpass_weight: float = 10.0, chroma_weight: float = 30.0,
                       progress: bool = True) -> list[float]:
     """Train a (tiny) AutoencoderKL from scratch: reconstruction MSE of the images, of their smoothed
     versions and of their smoothed colours, plus a small KL term.
 
     The images are randomly flipped and rotated by multiples of 90 degrees (a galaxy has no preferred
-    orientation). The posterior variance is fixed (:func:`fix_posterior_variance`). Afterwards the
-    VAE's ``scaling_factor`` is set to one over the standard deviation of the latents, as Stable
-    Diffusion did, so the diffusion model sees unit-variance latents.
+    orientation). The posterior variance is fixed (:func:`fix_posterior_variance`). Afterwards
+    :func:`standardise_latents` gives every latent channel zero mean and unit variance (Stable
+    Diffusion only divides all channels by one standard deviation), so the diffusion model sees
+    centred, unit-variance latents.
 
     Parameters
     ----------
@@ -122,7 +123,8 @@ def train_autoencoder(vae, images_uint8: torch.Tensor, steps: int = 1000, batch_
         Train on random square crops of this side (the VAE is convolutional, so it learns the same
         local reconstruction at a fraction of the cost); ``None`` uses whole images.
     posterior_logvar : float, optional
-        The fixed log-variance of the posterior (-6: standard deviation 0.05).
+        The fixed log-variance of the posterior (-10: standard deviation 0.007, small beside the
+        spread of the weakest latent channel, about 0.1).
     lowpass_pool : int, optional
         Side in pixels of the blocks the smoothed images average over.
     lowpass_weight : float, optional
@@ -174,11 +176,56 @@ def train_autoencoder(vae, images_uint8: torch.Tensor, steps: int = 1000, batch_
         losses.append(rec.item())
         bar.set_postfix(mse=f"{rec.item():.4f}")
     vae.eval()
-    with torch.no_grad():
-        sample = to_model_range(images_uint8[torch.randperm(len(images_uint8), generator=gen)[:256]])
-        std = float(vae.encode(sample).latent_dist.mean.std())
-    vae.register_to_config(scaling_factor=1.0 / max(std, 1e-6))
+    standardise_latents(vae, images_uint8[torch.randperm(len(images_uint8), generator=gen)[:256]])
     return losses
+
+
+@torch.no_grad()
+def standardise_latents(vae, images_uint8: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Give a trained VAE's latents zero mean and unit variance per channel, without changing its images.
+
+    The per-channel mean ``m`` and standard deviation ``s`` of the posterior means of ``images`` are
+    folded into the VAE's 1x1 convolutions around the latent space: the encoder's ``quant_conv``
+    now outputs ``(z - m) / s`` (and the log-variance of the posterior shifts by ``-2 log s``), and
+    the decoder's ``post_quant_conv`` undoes it first, so ``decode(encode(x))`` is unchanged. The
+    ``scaling_factor`` is then 1.
+
+    Why: Stable Diffusion scales its latents by one number and assumes their mean is near zero. The
+    tiny VAE's latents had channel means of -2 to +1 (the dark sky) and channel spreads from 0.1 to 1
+    in those units. With SD's noise schedule, whose last timestep still keeps 6.8 % of the latent,
+    a far-from-zero sky shifts every text-to-image sample's brightness and colour, and a channel of
+    small spread weighs little in the loss although it carries colour. Stable Diffusion 3 solves the
+    first with a ``shift_factor`` that the SD v1.5 pipeline does not read; folding it into the
+    weights keeps the model an ordinary SD v1.5 pipeline.
+
+    Parameters
+    ----------
+    vae : diffusers.AutoencoderKL
+        With ``quant_conv`` and ``post_quant_conv`` (changed in place).
+    images_uint8 : torch.Tensor
+        (N, 3, H, W) images to measure the latents on.
+
+    Returns
+    -------
+    (torch.Tensor, torch.Tensor)
+        The per-channel mean and standard deviation that were folded in.
+    """
+    if getattr(vae, "quant_conv", None) is None or getattr(vae, "post_quant_conv", None) is None:
+        raise ValueError("standardise_latents needs a VAE with quant_conv and post_quant_conv")
+    latents = vae.encode(to_model_range(images_uint8)).latent_dist.mean
+    mean, std = latents.mean(dim=(0, 2, 3)), latents.std(dim=(0, 2, 3)).clamp_min(1e-6)
+    channels = mean.numel()
+    enc, dec = vae.quant_conv, vae.post_quant_conv
+    # encoder: mean rows (z - m) / s; log-variance rows shift by -2 log s (same relative noise)
+    enc.weight[:channels] /= std.view(-1, 1, 1, 1)
+    enc.bias[:channels] = (enc.bias[:channels] - mean) / std
+    enc.bias[channels:] -= 2 * torch.log(std)
+    # decoder: W z + b with z = s z' + m  ->  (W s) z' + (W m + b)
+    weight = dec.weight[:, :, 0, 0]
+    dec.bias += weight @ mean
+    dec.weight *= std.view(1, -1, 1, 1)
+    vae.register_to_config(scaling_factor=1.0)
+    return mean, std
 
 
 # ------------------------------------------------------------------------------------------ latents
