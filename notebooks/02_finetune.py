@@ -98,7 +98,11 @@ gz2.caption_examples(manifest, seed, keep_prob=caption_keep_prob, n=4)
 # On the `paper` profile the model is Stable Diffusion v1.5; on `smoke` and `demo` it is a tiny model
 # with the same parts (a KL autoencoder, a CLIP text encoder with the project's own tokenizer, a UNet
 # with cross-attention, and SD's noise schedule), whose autoencoder is first trained on the galaxy
-# images. Every image is then encoded once and its latent distribution cached, and the diffusion model
+# images. Two details of that autoencoder matter on a short CPU run: its posterior variance is held
+# fixed and small (a learnable one drifted up and drowned colour and spiral arms in sampling noise),
+# and its latents are shifted and scaled to zero mean and unit variance per channel (folded into its
+# weights), so the dark sky sits at zero, as SD's noise schedule assumes. Every image is then encoded
+# once and its latent distribution cached, and the diffusion model
 # learns to predict the noise added to a latent at a uniformly drawn timestep (the epsilon objective),
 # with AdamW, a warm-up followed by a cosine one-cycle decay, and gradient clipping. A checkpoint is
 # written every `checkpoint_every` steps; an interrupted run resumes from the last one.

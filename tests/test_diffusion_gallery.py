@@ -60,8 +60,8 @@ def test_prompt_verdicts_say_whether_shapes_and_colours_follow_the_prompts():
 def test_arms_verdict_compares_the_generated_asymmetry_gap_with_the_real_one():
     q = pd.DataFrame({"axis_ratio gen": [0.3, 0.9, 0.25, 0.6]}, index=list("ABCD"))
     real = dict(real_early_asymmetry=0.04, real_late_asymmetry=0.10)
-    assert gallery.prompt_verdicts(q, 0.8, 0.1, 0.04, 0.08, **real)["arms"].startswith("generated spirals show arms")
-    assert "faint arms" in gallery.prompt_verdicts(q, 0.8, 0.1, 0.04, 0.05, **real)["arms"]
+    assert gallery.prompt_verdicts(q, 0.8, 0.1, 0.04, 0.08, **real)["arms"].startswith("generated spirals break mirror symmetry as much")
+    assert "a little" in gallery.prompt_verdicts(q, 0.8, 0.1, 0.04, 0.05, **real)["arms"]
     assert "show no arms" in gallery.prompt_verdicts(q, 0.8, 0.1, 0.05, 0.04, **real)["arms"]
     assert "not measurable" in gallery.prompt_verdicts(q, 0.8, 0.1, 0.04, 0.08)["arms"]
     flat = dict(real_early_asymmetry=0.05, real_late_asymmetry=0.05)

@@ -240,15 +240,16 @@ def prompt_verdicts(quality: pd.DataFrame, early_colour: float, late_colour: flo
     dict
         ``shape``: whether the median axis ratios fall in the order round (B) > in-between (D) >
         cigar-shaped (A) and edge-on (C); ``colour``: whether early types are redder than spirals;
-        ``arms``: whether generated spirals show arms (are more mirror-asymmetric than early types).
+        ``arms``: whether generated spirals break mirror symmetry as real spirals do (arms wind one
+        way); it cannot tell arms from other lopsided light, so it goes with Figure 3.
 
     Examples
     --------
     >>> q = pd.DataFrame({"axis_ratio gen": [0.3, 0.9, 0.25, 0.6]}, index=list("ABCD"))
     >>> prompt_verdicts(q, 0.8, 0.1)["shape"]
     'the order round > in-between > cigar-shaped, edge-on holds'
-    >>> prompt_verdicts(q, 0.8, 0.1, 0.04, 0.09, 0.04, 0.10)["arms"]
-    'generated spirals show arms: they are more mirror-asymmetric than generated early types, as real spirals are'
+    >>> prompt_verdicts(q, 0.8, 0.1, 0.04, 0.09, 0.04, 0.10)["arms"][:56]
+    'generated spirals break mirror symmetry as much as real '
     """
     q = {k: quality["axis_ratio gen"].get(k, np.nan) for k in "ABCD"}
     if any(not np.isfinite(v) for v in q.values()):
@@ -271,10 +272,10 @@ def prompt_verdicts(quality: pd.DataFrame, early_colour: float, late_colour: flo
     elif real_late_asymmetry <= real_early_asymmetry:
         arms = "not measurable on this run: the real spirals are no more asymmetric than the real early types"
     elif late_asymmetry - early_asymmetry >= 0.5 * (real_late_asymmetry - real_early_asymmetry):
-        arms = ("generated spirals show arms: they are more mirror-asymmetric than generated early types, "
-                "as real spirals are")
+        arms = ("generated spirals break mirror symmetry as much as real spirals do (winding arms, or at "
+                "least S-shaped or lopsided light: the statistic cannot tell which, Figure 3 can)")
     elif late_asymmetry > early_asymmetry:
-        arms = ("generated spirals show faint arms: more mirror-asymmetric than generated early types, but by "
+        arms = ("generated spirals break mirror symmetry a little: more than generated early types, but by "
                 "less than half the real difference")
     else:
         arms = "generated spirals show no arms: they are as mirror-symmetric as the early types"
