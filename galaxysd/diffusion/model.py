@@ -49,8 +49,10 @@ NOISE_SCHEDULE = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.0
                       beta_schedule="scaled_linear", prediction_type="epsilon", steps_offset=1,
                       timestep_spacing="leading")
 
-#: Sizes of the tiny model (tuned for the demo profile: 64 px images, 16x16x4 latents, a few minutes of
-#: training on 2 CPU cores); any key can be overridden through ``build_tiny_components(**sizes)``.
+#: Sizes of the tiny model (tuned for the demo profile: 64 px images, 16x16x4 latents, about 11 minutes
+#: of training on 2 CPU cores; a 2x-down VAE keeps spiral arms better, but a UNet on its 32x32 latents
+#: learned far too slowly for that budget, see benchmarks/README.md); any key can be overridden
+#: through ``build_tiny_components(**sizes)``.
 #: ``vae_norm_num_groups`` is the VAE's GroupNorm group count (``None``: ``norm_num_groups``).
 TINY_DEFAULTS = dict(
     vae_channels=(16, 32, 32),        # 3 blocks: latents are resolution / 4 on a side
