@@ -97,6 +97,26 @@ def test_one_cycle_schedule_warms_up_then_anneals_to_zero():
     assert all(a > b for a, b in zip(factors[4:10], factors[5:11]))
 
 
+def test_min_snr_weighting_down_weights_only_the_nearly_noise_free_timesteps():
+    from diffusers import DDPMScheduler
+
+    scheduler = DDPMScheduler(**dmodel.NOISE_SCHEDULE)
+    pred = torch.zeros(3, 4, 2, 2)
+    noise = torch.stack([torch.full((4, 2, 2), v) for v in (1.0, 2.0, 3.0)])  # per-image errors 1, 4, 9
+    t = torch.tensor([10, 500, 999])
+    # plain epsilon MSE: the mean of the per-image errors
+    assert float(train.noise_prediction_loss(pred, noise, t, scheduler)) == pytest.approx(14 / 3)
+    # by hand: SNR = abar / (1 - abar); weight min(SNR, 5) / SNR
+    abar = scheduler.alphas_cumprod[t].double()
+    snr = abar / (1 - abar)
+    assert snr[0] > 5 > snr[1] > snr[2]  # t = 10 is nearly noise-free, the others are not
+    expected = (5 / snr[0] * 1 + 1 * 4 + 1 * 9) / 3
+    got = float(train.noise_prediction_loss(pred, noise, t, scheduler, snr_gamma=5.0))
+    assert got == pytest.approx(float(expected), rel=1e-5)
+    with pytest.raises(train.ParameterError, match="snr_gamma"):
+        train.noise_prediction_loss(pred, noise, t, scheduler, snr_gamma=0)
+
+
 @pytest.mark.slow
 def test_a_few_steps_reduce_the_loss_on_a_fixed_batch(prepared, tmp_path):
     cache = dlatents.load_latents(prepared["latents"])
@@ -131,6 +151,21 @@ def test_resumed_run_ends_with_the_same_weights_as_an_uninterrupted_one(prepared
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)
     pd.testing.assert_frame_equal(pd.read_csv(whole["loss_csv"]), pd.read_csv(second["loss_csv"]))
+
+
+@pytest.mark.slow
+def test_min_snr_run_trains_on_the_weighted_loss(prepared, tmp_path):
+    plain = train.finetune(_config(prepared, tmp_path / "plain", max_steps=3, checkpoint_every=3))
+    weighted = train.finetune(_config(prepared, tmp_path / "snr", max_steps=3, checkpoint_every=3,
+                                      snr_gamma=5.0))
+    plain_loss = pd.read_csv(plain["loss_csv"])["loss"]
+    weighted_loss = pd.read_csv(weighted["loss_csv"])["loss"]
+    # same model, batch, noise and timesteps at step 1; the weights are at most 1
+    assert weighted_loss.iloc[0] <= plain_loss.iloc[0] + 1e-7
+    assert np.isfinite(weighted_loss).all()
+    after_weighted = _weights(weighted["model_dir"])
+    differ = [k for k, v in _weights(plain["model_dir"]).items() if not torch.equal(v, after_weighted[k])]
+    assert differ, "snr_gamma changed nothing: the weighting never reached the optimiser"
 
 
 @pytest.mark.slow
