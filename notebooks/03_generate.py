@@ -227,7 +227,9 @@ quality.round(2)
 # {glue:text}`colour_verdict`. Median mirror asymmetry of the generated spirals (F-J)
 # {glue:text}`asymmetry_gen_late` against {glue:text}`asymmetry_gen_early` for the generated early
 # types (real: {glue:text}`asymmetry_real_late` and {glue:text}`asymmetry_real_early`):
-# {glue:text}`arms_verdict`.
+# {glue:text}`arms_verdict`. A spiral is a disc seen at a random inclination, so the spirals' axis
+# ratios are a second check: median {glue:text}`q_late` for the generated spirals against
+# {glue:text}`q_late_real` for real ones: {glue:text}`disc_verdict`.
 
 # %% [markdown]
 # ## Summary

@@ -102,6 +102,16 @@ def test_figure3_inputs_pair_a_real_galaxy_with_the_first_generated_ones(drawn):
     assert {k: v.shape for k, v in generated.items()} == {"B": (1, 16, 16, 3), "C": (1, 16, 16, 3)}
 
 
+def test_disc_verdict_flags_spirals_drawn_flatter_than_real_ones():
+    q = pd.DataFrame({"axis_ratio gen": [0.3, 0.9, 0.25, 0.6]}, index=list("ABCD"))
+    verdict = lambda gen, real: gallery.prompt_verdicts(q, 0.8, 0.1, late_axis_ratio=gen,
+                                                        real_late_axis_ratio=real)["discs"]
+    assert verdict(0.6, 0.65).startswith("generated spirals are as round as real ones")
+    assert verdict(0.8, 0.65).startswith("generated spirals are as round")  # rounder is fine too
+    assert "streaks or S-shapes" in verdict(0.35, 0.65)
+    assert "not measurable" in verdict(np.nan, 0.65)
+
+
 def test_brightness_samples_draw_as_many_real_galaxies_as_img2img_samples(drawn):
     real, gen = drawn
     values = gallery.brightness_samples(real, gen.head(1), gen.head(3), 16, seed=0)
@@ -117,6 +127,7 @@ def test_prompt_following_measures_generated_and_real_and_words_the_verdicts(dra
     assert quality.loc["B", "axis_ratio real"] > quality.loc["C", "axis_ratio real"]
     assert float(texts["q_B"]) > float(texts["q_C"]) and texts["q_A"] == "nan"
     assert set(texts) >= {"colour_early", "colour_late", "shape_verdict", "colour_verdict", "arms_verdict",
-                          "asymmetry_gen_early", "asymmetry_real_late"}
+                          "asymmetry_gen_early", "asymmetry_real_late", "q_late", "q_late_real", "disc_verdict"}
+    assert texts["disc_verdict"].startswith("not measurable")  # no spiral prompt was drawn
     assert "mirror_asymmetry gen" in quality.columns and "brightness gen" not in quality.columns
     assert texts["shape_verdict"].startswith("not measurable")

@@ -216,9 +216,14 @@ def quality_table(generated: pd.DataFrame, real: pd.DataFrame, prompts: Mapping[
     return pd.DataFrame(rows)
 
 
+#: How much flatter (in median axis ratio) generated spirals may be than real ones and still count as discs.
+DISC_TOLERANCE = 0.15
+
+
 def prompt_verdicts(quality: pd.DataFrame, early_colour: float, late_colour: float,
                     early_asymmetry: float = np.nan, late_asymmetry: float = np.nan,
-                    real_early_asymmetry: float = np.nan, real_late_asymmetry: float = np.nan) -> dict[str, str]:
+                    real_early_asymmetry: float = np.nan, real_late_asymmetry: float = np.nan,
+                    late_axis_ratio: float = np.nan, real_late_axis_ratio: float = np.nan) -> dict[str, str]:
     """Plain-language verdicts on whether generated galaxies follow the shape, colour and arm words.
 
     Parameters
@@ -234,6 +239,9 @@ def prompt_verdicts(quality: pd.DataFrame, early_colour: float, late_colour: flo
         The same for real galaxies carrying those prompts' tags: the arms verdict asks the generated
         spirals to stand out from the generated early types by at least half as much as real
         spirals stand out from real early types.
+    late_axis_ratio, real_late_axis_ratio : float, optional
+        Median axis ratio of the generated and real spirals (F-J): a spiral is a disc seen at a random
+        inclination, so a generated set much flatter than the real one is drawn as streaks, not discs.
 
     Returns
     -------
@@ -241,7 +249,8 @@ def prompt_verdicts(quality: pd.DataFrame, early_colour: float, late_colour: flo
         ``shape``: whether the median axis ratios fall in the order round (B) > in-between (D) >
         cigar-shaped (A) and edge-on (C); ``colour``: whether early types are redder than spirals;
         ``arms``: whether generated spirals break mirror symmetry as real spirals do (arms wind one
-        way); it cannot tell arms from other lopsided light, so it goes with Figure 3.
+        way); it cannot tell arms from other lopsided light, so it goes with Figure 3; ``discs``:
+        whether generated spirals are as round as real ones (within 0.15 in median axis ratio).
 
     Examples
     --------
@@ -279,7 +288,14 @@ def prompt_verdicts(quality: pd.DataFrame, early_colour: float, late_colour: flo
                 "less than half the real difference")
     else:
         arms = "generated spirals show no arms: they are as mirror-symmetric as the early types"
-    return {"shape": shape, "colour": colour, "arms": arms}
+    if not (np.isfinite(late_axis_ratio) and np.isfinite(real_late_axis_ratio)):
+        discs = "not measurable on this run"
+    elif late_axis_ratio >= real_late_axis_ratio - DISC_TOLERANCE:
+        discs = "generated spirals are as round as real ones: discs seen at all inclinations"
+    else:
+        discs = ("generated spirals are flatter than real ones: many are drawn as streaks or S-shapes "
+                 "rather than as discs with arms")
+    return {"shape": shape, "colour": colour, "arms": arms, "discs": discs}
 
 
 def figure3_inputs(manifest: pd.DataFrame, prompts: Mapping[str, str], generated: pd.DataFrame, size: int,
@@ -388,7 +404,8 @@ def prompt_following(manifest: pd.DataFrame, generated: pd.DataFrame, prompts: M
         ``q_D_real`` (median axis ratios), ``colour_early``/``colour_late`` (median colour of the
         generated B, D and F-J), ``asymmetry_gen_early``, ``asymmetry_gen_late``,
         ``asymmetry_real_early``, ``asymmetry_real_late`` (median mirror asymmetry of generated and
-        real B, D and F-J), ``shape_verdict``, ``colour_verdict`` and ``arms_verdict``
+        real B, D and F-J), ``q_late`` and ``q_late_real`` (median axis ratio of generated and real
+        F-J), ``shape_verdict``, ``colour_verdict``, ``arms_verdict`` and ``disc_verdict``
         (:func:`prompt_verdicts`).
 
     Examples
@@ -414,7 +431,8 @@ def prompt_following(manifest: pd.DataFrame, generated: pd.DataFrame, prompts: M
     asym = {f"{who}_{kind}": median(stats, letters, "mirror_asymmetry")
             for who, stats in (("gen", stats_gen), ("real", stats_real))
             for kind, letters in (("early", EARLY_LETTERS), ("late", LATE_LETTERS))}
-    texts = {}
+    late_q = {who: median(stats, LATE_LETTERS, "axis_ratio") for who, stats in (("gen", stats_gen), ("real", stats_real))}
+    texts = {"q_late": f"{late_q['gen']:.2f}", "q_late_real": f"{late_q['real']:.2f}"}
     for letter in "ABCD":
         row = quality.loc[letter] if letter in quality.index else {}
         texts[f"q_{letter}"] = f"{row.get('axis_ratio gen', float('nan')):.2f}"
@@ -425,8 +443,10 @@ def prompt_following(manifest: pd.DataFrame, generated: pd.DataFrame, prompts: M
         texts[f"asymmetry_{name}"] = f"{value:.3f}"
     verdicts = prompt_verdicts(quality, early_colour=early, late_colour=late,
                                early_asymmetry=asym["gen_early"], late_asymmetry=asym["gen_late"],
-                               real_early_asymmetry=asym["real_early"], real_late_asymmetry=asym["real_late"])
+                               real_early_asymmetry=asym["real_early"], real_late_asymmetry=asym["real_late"],
+                               late_axis_ratio=late_q["gen"], real_late_axis_ratio=late_q["real"])
     texts["shape_verdict"] = verdicts["shape"]
     texts["colour_verdict"] = verdicts["colour"]
     texts["arms_verdict"] = verdicts["arms"]
+    texts["disc_verdict"] = verdicts["discs"]
     return quality, texts
