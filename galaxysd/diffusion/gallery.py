@@ -431,7 +431,8 @@ def prompt_following(manifest: pd.DataFrame, generated: pd.DataFrame, prompts: M
     asym = {f"{who}_{kind}": median(stats, letters, "mirror_asymmetry")
             for who, stats in (("gen", stats_gen), ("real", stats_real))
             for kind, letters in (("early", EARLY_LETTERS), ("late", LATE_LETTERS))}
-    late_q = {who: median(stats, LATE_LETTERS, "axis_ratio") for who, stats in (("gen", stats_gen), ("real", stats_real))}
+    late_q = {who: median(stats, LATE_LETTERS, "axis_ratio")
+              for who, stats in (("gen", stats_gen), ("real", stats_real))}
     texts = {"q_late": f"{late_q['gen']:.2f}", "q_late_real": f"{late_q['real']:.2f}"}
     for letter in "ABCD":
         row = quality.loc[letter] if letter in quality.index else {}
