@@ -190,6 +190,12 @@ glue("grid_seconds", f"{time.perf_counter() - t0:.0f}", display=False)
 # 424 pixels with a peak learning rate of 1.6e-6 for 10,000 steps; the tiny model, trained from
 # scratch, needs a much larger learning rate.
 #
+# **More training, better spirals.** The `demo` setting is sized to the reader's laptop, and its
+# spirals come out as smudges. Compute, not the recipe, is what they lack: doubling
+# `autoencoder_steps` and `max_steps` doubles the time and draws blue spiral discs with arm-like
+# light (`benchmarks/README.md` lists what each attempt changed and cost), while a larger image
+# scale, Min-SNR weighting (`snr_gamma`) or a smaller UNet with more steps did not help.
+#
 # **Several GPUs.** The same training function runs under `torchrun` or `accelerate launch`; set
 # `num_processes` to the number of GPUs, or start it yourself with
 # `torchrun --nproc_per_node 4 -m galaxysd.diffusion.train config.json` (the file holds a
