@@ -250,7 +250,8 @@ def prompt_verdicts(quality: pd.DataFrame, early_colour: float, late_colour: flo
         cigar-shaped (A) and edge-on (C); ``colour``: whether early types are redder than spirals;
         ``arms``: whether generated spirals break mirror symmetry as real spirals do (arms wind one
         way); it cannot tell arms from other lopsided light, so it goes with Figure 3; ``discs``:
-        whether generated spirals are as round as real ones (within 0.15 in median axis ratio).
+        whether generated spirals are as round as real ones (within :data:`DISC_TOLERANCE` in median
+        axis ratio).
 
     Examples
     --------

@@ -229,7 +229,7 @@ def denoising_loss(unet, text_encoder, tokenizer, noise_scheduler, latents: torc
     with torch.no_grad():
         cond = text_encoder(ids.to(device))[0]
         pred = unet(noise_scheduler.add_noise(latents, noise, t).to(device), t.to(device), cond).sample
-    return float(F.mse_loss(pred.float().cpu(), noise))
+    return float(noise_prediction_loss(pred.cpu(), noise, t, noise_scheduler))
 
 
 def noise_prediction_loss(pred: torch.Tensor, noise: torch.Tensor, timesteps: torch.Tensor, noise_scheduler,
