@@ -10,7 +10,7 @@ from galaxysd.diffusion import model as dmodel
 from galaxysd.diffusion import tokenizer as dtok
 from galaxysd.errors import ParameterError
 
-SIZES = dict(vae_channels=(8, 8), unet_channels=(16, 16), unet_cross_attention_blocks=1, text_hidden=16,
+SIZES = dict(vae_channels=(8, 8), unet_channels=(16, 16), unet_attention_levels=(0,), text_hidden=16,
              text_layers=1, text_heads=2, text_intermediate=32, norm_num_groups=4,
              unet_attention_head_dim=4)
 
@@ -112,3 +112,13 @@ def test_block_types_and_vae_groups_can_be_chosen():
     assert parts["vae"].config.norm_num_groups == 2
     with pytest.raises(ParameterError, match="unet_down_block_types has 1"):
         dmodel.build_tiny_components(resolution=16, **{**SIZES, "unet_down_block_types": ["DownBlock2D"]})
+
+
+def test_attention_levels_choose_which_blocks_attend():
+    parts = dmodel.build_tiny_components(resolution=32, **{**SIZES, "unet_channels": (16, 16, 16),
+                                                           "unet_attention_levels": (1,)})
+    assert parts["unet"].config.down_block_types == ("DownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D")
+    assert parts["unet"].config.up_block_types == ("UpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D")
+    assert dmodel.TINY_DEFAULTS["unet_attention_levels"] == (1,)  # the demo's choice: none at 16x16
+    with pytest.raises(ParameterError, match=r"unet_attention_levels=\[2\] must be UNet levels 0-1"):
+        dmodel.build_tiny_components(resolution=16, **{**SIZES, "unet_attention_levels": (2,)})

@@ -9,7 +9,7 @@ from galaxysd.diffusion import model as dmodel
 from galaxysd.diffusion import report, sample, stages
 from galaxysd.errors import ParameterError
 
-SIZES = dict(vae_channels=(8, 8), unet_channels=(16, 16), unet_cross_attention_blocks=1, text_hidden=16,
+SIZES = dict(vae_channels=(8, 8), unet_channels=(16, 16), unet_attention_levels=(0,), text_hidden=16,
              text_layers=1, text_heads=2, text_intermediate=32, norm_num_groups=4,
              unet_attention_head_dim=4)
 
@@ -50,3 +50,13 @@ def test_checkpoint_sample_grid_has_a_row_per_chosen_checkpoint_and_a_column_per
     assert len(axes) == 2 * 2
     assert [axes[0].get_ylabel(), axes[2].get_ylabel()] == ["step 2", "step 3"]
     assert axes[0].get_title().replace("\n", " ").startswith("B: completely round")
+
+
+def test_base_stage_key_follows_the_tiny_model_defaults(monkeypatch):
+    params = {"base_model": "tiny", "resolution": 64, "tiny_sizes": {"text_layers": 1}, "seed": 0}
+    before = stages.base_stage_params(params)
+    assert before["tiny_sizes"]["text_layers"] == 1
+    assert before["tiny_sizes"]["unet_attention_levels"] == dmodel.TINY_DEFAULTS["unet_attention_levels"]
+    monkeypatch.setitem(dmodel.TINY_DEFAULTS, "unet_attention_levels", (0, 1))
+    after = stages.base_stage_params(params)
+    assert after != before and after["tiny_sizes"]["unet_attention_levels"] == (0, 1)

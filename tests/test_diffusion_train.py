@@ -19,7 +19,7 @@ from galaxysd.diffusion import latents as dlatents
 from galaxysd.diffusion import train
 
 RES = 16
-SIZES = dict(vae_channels=(8, 8), unet_channels=(16, 16), unet_cross_attention_blocks=1, text_hidden=16,
+SIZES = dict(vae_channels=(8, 8), unet_channels=(16, 16), unet_attention_levels=(0,), text_hidden=16,
              text_layers=1, text_heads=2, text_intermediate=32, norm_num_groups=4,
              unet_attention_head_dim=4)
 SHAPES = {"completely round galaxy": ((230, 120, 60), 0.35, 0.35),

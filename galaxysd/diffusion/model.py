@@ -53,6 +53,8 @@ NOISE_SCHEDULE = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.0
 #: of training on 2 CPU cores; a 2x-down VAE keeps spiral arms better, but a UNet on its 32x32 latents
 #: learned far too slowly for that budget, see benchmarks/README.md); any key can be overridden
 #: through ``build_tiny_components(**sizes)``.
+#: ``unet_attention_levels`` lists the UNet levels (0: the highest resolution) whose blocks carry
+#: transformer (self- and cross-attention) layers; the middle block always has one.
 #: ``vae_norm_num_groups`` is the VAE's GroupNorm group count (``None``: ``norm_num_groups``).
 TINY_DEFAULTS = dict(
     vae_channels=(16, 32, 32),        # 3 blocks: latents are resolution / 4 on a side
@@ -62,7 +64,10 @@ TINY_DEFAULTS = dict(
     unet_channels=(48, 96, 96),
     unet_layers_per_block=1,
     unet_attention_head_dim=4,        # attention heads (diffusers' name); SD has 8, 4 is 10 % faster here
-    unet_cross_attention_blocks=2,    # CrossAttn blocks at the highest resolutions, as SD (3 of 4)
+    # SD v1.5 attends at its three highest of four levels. At 16x16 latents on a CPU the transformer
+    # at level 0 (256 positions) cost 42 % of a training step; leaving that level to convolutions buys
+    # 1.7x the steps in the same time, which drew the demo's first spiral discs (benchmarks/README.md).
+    unet_attention_levels=(1,),
     unet_down_block_types=None,       # explicit down-block types (overrides the line above)
     text_hidden=64,
     text_layers=2,
@@ -147,8 +152,11 @@ def build_tiny_components(resolution: int = 64, seed: int = 0, **sizes: Any) -> 
         pad_token_id=tokenizer.pad_token_id, projection_dim=cfg["text_hidden"])
     text_encoder = CLIPTextModel(text_config)
     n_unet = len(cfg["unet_channels"])
-    n_cross = min(cfg["unet_cross_attention_blocks"], n_unet)
-    down = ("CrossAttnDownBlock2D",) * n_cross + ("DownBlock2D",) * (n_unet - n_cross)
+    levels = set(cfg["unet_attention_levels"] or ())
+    if not levels <= set(range(n_unet)):
+        raise ParameterError(f"unet_attention_levels={sorted(levels)} must be UNet levels 0-{n_unet - 1} "
+                             f"(unet_channels has {n_unet} entries)")
+    down = tuple("CrossAttnDownBlock2D" if level in levels else "DownBlock2D" for level in range(n_unet))
     if cfg["unet_down_block_types"]:
         down = tuple(cfg["unet_down_block_types"])
         if len(down) != n_unet:

@@ -80,6 +80,26 @@ def finetune_params(values: Mapping[str, Any]) -> dict:
     return {k: values[k] for k in NOTEBOOK_KEYS}
 
 
+def base_stage_params(params: Mapping[str, Any]) -> dict:
+    """What the cached tiny base model (``02_finetune/base``) depends on: its cache key's parameters.
+
+    The model's sizes enter with :data:`~galaxysd.diffusion.model.TINY_DEFAULTS` filled in, so a
+    change of the defaults rebuilds a cached base model rather than reusing one of the old shape.
+
+    Parameters
+    ----------
+    params : mapping
+        The settings of :func:`run_finetune_stages`.
+
+    Returns
+    -------
+    dict
+        :data:`BASE_KEYS`, the resolved ``tiny_sizes`` and :data:`AUTOENCODER_RECIPE`.
+    """
+    return {**{k: params.get(k) for k in BASE_KEYS}, "autoencoder_recipe": AUTOENCODER_RECIPE,
+            "tiny_sizes": {**dmodel.TINY_DEFAULTS, **(params.get("tiny_sizes") or {})}}
+
+
 def _write_timing(folder: Path, seconds: float, **extra: Any) -> None:
     atomic_write_text(folder / TIMING_FILE, json.dumps({"seconds": round(seconds, 2), **extra}, indent=2))
 
@@ -143,8 +163,7 @@ def run_finetune_stages(run_dir: str | os.PathLike, manifest_path: str | os.Path
             dmodel.save_pipeline(parts, folder / "model")
             _write_timing(folder, time.perf_counter() - t0, steps=p["autoencoder_steps"])
 
-        base_params = {**{k: p.get(k) for k in BASE_KEYS}, "autoencoder_recipe": AUTOENCODER_RECIPE}
-        res = run_stage(run_dir, f"{dmodel.STAGE}/base", base_params, make_base, inputs=[manifest_path])
+        res = run_stage(run_dir, f"{dmodel.STAGE}/base", base_stage_params(p), make_base, inputs=[manifest_path])
         base = str(res.path / "model")
         hits["base"] = res.hit
         base_inputs = [res.path]

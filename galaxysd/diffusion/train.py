@@ -363,8 +363,11 @@ def finetune(config: FinetuneConfig | dict) -> dict:
 
     params = list(unet.parameters()) + (list(text_encoder.parameters()) if config.train_text_encoder else [])
     peak_lr = config.learning_rate * (config.batch_size * world if config.scale_lr else 1)
+    # The fused AdamW kernel: on CPU torch otherwise updates tensor by tensor, which took 10 % of a
+    # demo training step (0.035 s against 0.006 s, benchmarks/README.md).
     optimizer = torch.optim.AdamW(params, lr=peak_lr, betas=(config.adam_beta1, config.adam_beta2),
-                                  eps=config.adam_epsilon, weight_decay=config.weight_decay)
+                                  eps=config.adam_epsilon, weight_decay=config.weight_decay,
+                                  fused=accelerator.device.type in ("cpu", "cuda"))
     lr_scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: lr_factor(s, config.max_steps, config.warmup_steps))
     ema = None
