@@ -99,7 +99,9 @@ gz2.caption_examples(manifest, seed, keep_prob=caption_keep_prob, n=4)
 # On the `paper` profile the model is Stable Diffusion v1.5; on `smoke` and `demo` it is a tiny model
 # with the same parts (a KL autoencoder, a CLIP text encoder with the project's own tokenizer, a UNet
 # with cross-attention, and SD's noise schedule), whose autoencoder is first trained on the galaxy
-# images. Two details of that autoencoder matter on a short CPU run: its posterior variance is held
+# images. Unlike SD, the tiny UNet has no attention layers at its highest resolution, where on a CPU
+# they cost almost half of a training step: convolutions alone do that level's work, and the minutes
+# saved buy more steps (`benchmarks/README.md` has the measurements). Two details of that autoencoder matter on a short CPU run: its posterior variance is held
 # fixed and small (a learnable one drifted up and drowned colour and spiral arms in sampling noise),
 # and its latents are shifted and scaled to zero mean and unit variance per channel (folded into its
 # weights), so the dark sky sits at zero, as SD's noise schedule assumes. Every image is then encoded
@@ -190,11 +192,11 @@ glue("grid_seconds", f"{time.perf_counter() - t0:.0f}", display=False)
 # 424 pixels with a peak learning rate of 1.6e-6 for 10,000 steps; the tiny model, trained from
 # scratch, needs a much larger learning rate.
 #
-# **More training, better spirals.** The `demo` setting is sized to the reader's laptop, and its
-# spirals come out as smudges. Compute, not the recipe, is what they lack: doubling
-# `autoencoder_steps` and `max_steps` doubles the time and draws blue spiral discs with arm-like
-# light (`benchmarks/README.md` lists what each attempt changed and cost), while a larger image
-# scale, Min-SNR weighting (`snr_gamma`) or a smaller UNet with more steps did not help.
+# **More training, better spirals.** The `demo` setting is sized to the reader's laptop. Its spirals
+# come out as blue discs with patchy, arm-like light rather than cleanly winding arms; what they lack
+# is compute. The steps that got them this far, and the ones that did not (a larger image scale,
+# Min-SNR weighting with `snr_gamma`, a smaller UNet with more steps, wider autoencoders), are listed
+# with their cost in `benchmarks/README.md`; more `max_steps` and `autoencoder_steps` is the lever.
 #
 # **Several GPUs.** The same training function runs under `torchrun` or `accelerate launch`; set
 # `num_processes` to the number of GPUs, or start it yourself with

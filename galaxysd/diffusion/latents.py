@@ -146,7 +146,8 @@ def train_autoencoder(vae, images_uint8: torch.Tensor, steps: int = 1000, batch_
     gen = torch.Generator().manual_seed(seed)
     fix_posterior_variance(vae, posterior_logvar)
     vae.train()
-    opt = torch.optim.AdamW(vae.parameters(), lr=learning_rate, weight_decay=1e-4)
+    # fused: on CPU torch otherwise updates the 152 tensors one by one (0.119 against 0.093 s a step).
+    opt = torch.optim.AdamW(vae.parameters(), lr=learning_rate, weight_decay=1e-4, fused=True)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / max(1, steps))))
     losses = []
     bar = tqdm(range(steps), desc="train autoencoder", disable=not progress)

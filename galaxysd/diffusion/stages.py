@@ -33,8 +33,9 @@ TIMING_FILE = "timing.json"
 
 #: Version of the tiny autoencoder's training recipe, part of the base stage's cache key: bump it when
 #: :func:`train_autoencoder` changes, so cached VAEs trained the old way are not reused.
-#: 2: fixed posterior variance, 2x2 low-pass and colour terms; 3: latents standardised per channel.
-AUTOENCODER_RECIPE = 3
+#: 2: fixed posterior variance, 2x2 low-pass and colour terms; 3: latents standardised per channel;
+#: 4: fused AdamW (same recipe, 22 % faster, not bit-identical).
+AUTOENCODER_RECIPE = 4
 
 #: Parameters of notebook 02_finetune that shape each stage.
 BASE_KEYS = ("base_model", "resolution", "tiny_sizes", "autoencoder_steps", "autoencoder_batch_size",
