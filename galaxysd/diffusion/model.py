@@ -49,7 +49,7 @@ NOISE_SCHEDULE = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.0
                       beta_schedule="scaled_linear", prediction_type="epsilon", steps_offset=1,
                       timestep_spacing="leading")
 
-#: Sizes of the tiny model (tuned for the demo profile: 64 px images, 16x16x4 latents, about 11 minutes
+#: Sizes of the tiny model (tuned for the demo profile: 64 px images, 16x16x4 latents, about 10 minutes
 #: of training on 2 CPU cores; a 2x-down VAE keeps spiral arms better, but a UNet on its 32x32 latents
 #: learned far too slowly for that budget, see benchmarks/README.md); any key can be overridden
 #: through ``build_tiny_components(**sizes)``.
