@@ -205,12 +205,17 @@ _ = plots.publish(gallery.sweep_figure(sweep_images, sweep_prompts, label), path
 # %% [markdown]
 # ## Do the galaxies follow their prompts?
 #
-# Four simple measurements of every generated galaxy and of up to `n_real_stats` real galaxies per
+# Five simple measurements of every generated galaxy and of up to `n_real_stats` real galaxies per
 # prompt: the axis ratio from the light's second moments (1 for round, small for cigar-shaped and
 # edge-on), a g-r-like colour from the blue and green channels of the gri composite (larger is
-# redder), the concentration R90/R50, and the mirror asymmetry: how much the galaxy differs from its
-# own mirror image about its major axis. Smooth galaxies, round or elongated, are their own mirror
-# image; spiral arms wind one way, so their mirror image does not match. The table gives medians.
+# redder), the concentration R90/R50, the mirror asymmetry: how much the galaxy differs from its
+# own mirror image about its major axis, and the arm strength. Smooth galaxies, round or elongated,
+# are their own mirror image; spiral arms wind one way, so their mirror image does not match, but
+# patchy or lopsided light does not match either. The arm strength asks for arms that wind: it
+# decomposes the deprojected disc into logarithmic spirals of one to four arms and 10-50 degree pitch,
+# as the 2DFFT method of measuring pitch angles does, and keeps the strongest difference between a
+# mode and its mirror image, which winds the other way. It is zero for any mirror-symmetric galaxy and
+# small for clumps; only coherent winding arms make it large. The table gives medians.
 
 # %%
 quality, texts = gallery.prompt_following(manifest, gen_i2i, inputs.prompts, n_real_stats, size, seed)
@@ -227,7 +232,10 @@ quality.round(2)
 # {glue:text}`colour_verdict`. Median mirror asymmetry of the generated spirals (F-J)
 # {glue:text}`asymmetry_gen_late` against {glue:text}`asymmetry_gen_early` for the generated early
 # types (real: {glue:text}`asymmetry_real_late` and {glue:text}`asymmetry_real_early`):
-# {glue:text}`arms_verdict`. A spiral is a disc seen at a random inclination, so the spirals' axis
+# {glue:text}`asymmetry_verdict`. Median arm strength of the generated spirals
+# {glue:text}`arms_gen_late` against {glue:text}`arms_gen_early` for the generated early types (real:
+# {glue:text}`arms_real_late` and {glue:text}`arms_real_early`): {glue:text}`arms_verdict`. A spiral
+# is a disc seen at a random inclination, so the spirals' axis
 # ratios are a second check: median {glue:text}`q_late` for the generated spirals against
 # {glue:text}`q_late_real` for real ones: {glue:text}`disc_verdict`.
 

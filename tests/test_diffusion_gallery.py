@@ -36,7 +36,8 @@ def test_real_examples_fall_back_to_the_best_partial_match():
 def test_quality_table_gives_medians_per_prompt_for_generated_and_real():
     gen = pd.DataFrame({"label": ["A", "A", "A", "B"], "axis_ratio": [0.2, 0.3, 0.4, 0.9],
                         "colour": [0.1, 0.2, 0.3, 0.5], "concentration": [2.0, 2.1, 2.2, 2.8],
-                        "mirror_asymmetry": [0.1, 0.1, 0.2, 0.03], "brightness": [0.1] * 4})
+                        "mirror_asymmetry": [0.1, 0.1, 0.2, 0.03], "arm_strength": [0.05, 0.1, 0.1, 0.02],
+                        "brightness": [0.1] * 4})
     real = gen.assign(axis_ratio=gen["axis_ratio"] + 0.05).iloc[:3]
     table = gallery.quality_table(gen, real, {"A": "sdss, cigar-shaped galaxy", "B": "sdss, completely round galaxy"})
     assert list(table.index) == ["A", "B"]
@@ -44,6 +45,7 @@ def test_quality_table_gives_medians_per_prompt_for_generated_and_real():
     assert table.loc["A", "axis_ratio real"] == pytest.approx(0.35)
     assert table.loc["B", "n real"] == 0 and np.isnan(table.loc["B", "colour real"])
     assert table.loc["A", "prompt"] == "cigar-shaped galaxy"
+    assert table.loc["A", "arm_strength gen"] == pytest.approx(0.1)
 
 
 def test_prompt_verdicts_say_whether_shapes_and_colours_follow_the_prompts():
@@ -57,15 +59,30 @@ def test_prompt_verdicts_say_whether_shapes_and_colours_follow_the_prompts():
     assert "not measurable" in gallery.prompt_verdicts(partial, np.nan, 0.1)["shape"]
 
 
-def test_arms_verdict_compares_the_generated_asymmetry_gap_with_the_real_one():
+def test_asymmetry_verdict_compares_the_generated_asymmetry_gap_with_the_real_one():
     q = pd.DataFrame({"axis_ratio gen": [0.3, 0.9, 0.25, 0.6]}, index=list("ABCD"))
     real = dict(real_early_asymmetry=0.04, real_late_asymmetry=0.10)
-    assert gallery.prompt_verdicts(q, 0.8, 0.1, 0.04, 0.08, **real)["arms"].startswith("generated spirals break mirror symmetry as much")
-    assert "a little" in gallery.prompt_verdicts(q, 0.8, 0.1, 0.04, 0.05, **real)["arms"]
-    assert "show no arms" in gallery.prompt_verdicts(q, 0.8, 0.1, 0.05, 0.04, **real)["arms"]
-    assert "not measurable" in gallery.prompt_verdicts(q, 0.8, 0.1, 0.04, 0.08)["arms"]
-    flat = dict(real_early_asymmetry=0.05, real_late_asymmetry=0.05)
-    assert "no more asymmetric" in gallery.prompt_verdicts(q, 0.8, 0.1, 0.04, 0.08, **flat)["arms"]
+    verdict = lambda early, late, **kw: gallery.prompt_verdicts(q, 0.8, 0.1, early, late, **kw)["asymmetry"]
+    assert verdict(0.04, 0.08, **real).startswith("generated spirals break mirror symmetry as much")
+    assert "a little" in verdict(0.04, 0.05, **real)
+    assert "as mirror-symmetric as the early types" in verdict(0.05, 0.04, **real)
+    assert "not measurable" in verdict(0.04, 0.08)
+    assert "no more asymmetric" in verdict(0.04, 0.08, real_early_asymmetry=0.05, real_late_asymmetry=0.05)
+
+
+def test_arms_verdict_compares_the_generated_winding_gap_with_the_real_one():
+    q = pd.DataFrame({"axis_ratio gen": [0.3, 0.9, 0.25, 0.6]}, index=list("ABCD"))
+    real = dict(real_early_arms=0.02, real_late_arms=0.10)
+    verdict = lambda early, late, **kw: gallery.prompt_verdicts(q, 0.8, 0.1, early_arms=early, late_arms=late,
+                                                                **kw)["arms"]
+    assert verdict(0.02, 0.07, **real).startswith("generated spirals have winding arms")
+    assert "patchy rather than wound" in verdict(0.02, 0.04, **real)   # 0.02 of a 0.08 real gap
+    assert "no winding arms" in verdict(0.03, 0.03, **real)
+    assert "not measurable" in verdict(0.02, 0.07)
+    assert "no stronger winding arms" in verdict(0.02, 0.07, real_early_arms=0.05, real_late_arms=0.04)
+    # the asymmetry verdict does not decide the arms one
+    both = gallery.prompt_verdicts(q, 0.8, 0.1, 0.04, 0.09, 0.04, 0.10, early_arms=0.02, late_arms=0.02, **real)
+    assert "as much" in both["asymmetry"] and "no winding arms" in both["arms"]
 
 
 def _galaxy(path, axis_ratio, rgb):
@@ -127,7 +144,9 @@ def test_prompt_following_measures_generated_and_real_and_words_the_verdicts(dra
     assert quality.loc["B", "axis_ratio real"] > quality.loc["C", "axis_ratio real"]
     assert float(texts["q_B"]) > float(texts["q_C"]) and texts["q_A"] == "nan"
     assert set(texts) >= {"colour_early", "colour_late", "shape_verdict", "colour_verdict", "arms_verdict",
-                          "asymmetry_gen_early", "asymmetry_real_late", "q_late", "q_late_real", "disc_verdict"}
+                          "asymmetry_gen_early", "asymmetry_real_late", "q_late", "q_late_real", "disc_verdict",
+                          "asymmetry_verdict", "arms_gen_late", "arms_real_early"}
     assert texts["disc_verdict"].startswith("not measurable")  # no spiral prompt was drawn
     assert "mirror_asymmetry gen" in quality.columns and "brightness gen" not in quality.columns
+    assert "arm_strength real" in quality.columns and texts["arms_verdict"].startswith("not measurable")
     assert texts["shape_verdict"].startswith("not measurable")

@@ -107,3 +107,65 @@ def test_mirror_asymmetry_separates_noisy_spirals_from_noisy_smooth_galaxies():
     noisy_smooth = [imstats.mirror_asymmetry(galaxy(q=0.7, size=6, n=64, sky=0.05, noise=0.03, seed=s)) for s in range(3)]
     noisy_spiral = [imstats.mirror_asymmetry(np.clip(spiral(noise=0.03, seed=s) + 0.05, 0, 1)) for s in range(3)]
     assert max(noisy_smooth) < min(noisy_spiral)
+
+
+def log_spiral(arms=2, pitch_deg=25.0, handed=1, n=64, noise=0.0, seed=0):
+    """A face-on exponential disc with logarithmic arms of known number, pitch angle and handedness."""
+    y, x = np.indices((n, n)) - (n - 1) / 2
+    r, phi = np.hypot(x, y) + 1e-9, np.arctan2(y, x)
+    p = arms / np.tan(np.radians(pitch_deg))
+    light = np.exp(-r / 6) * (1 + 0.8 * np.cos(arms * phi - handed * p * np.log(r)))
+    image = 0.8 * light[..., None] * np.ones(3) / light.max()
+    return np.clip(image + np.random.default_rng(seed).normal(0, noise, image.shape), 0, 1)
+
+
+@pytest.mark.parametrize("arms, pitch", [(1, 15.0), (2, 15.0), (2, 30.0), (3, 25.0), (4, 20.0), (4, 45.0)])
+def test_spiral_arm_mode_recovers_arm_number_and_pitch_angle(arms, pitch):
+    mode = imstats.spiral_arm_mode(log_spiral(arms=arms, pitch_deg=pitch))
+    assert mode.arms == arms
+    assert mode.pitch == pytest.approx(pitch, abs=4.0)
+    assert mode.strength > 0.1
+
+
+def test_loosely_wound_arms_have_larger_pitch_than_tightly_wound_ones():
+    # the disc spans a factor of about 6 in radius: too little to pin down a loose one- or two-armed
+    # spiral's pitch (40 degrees comes out near 33), but enough to rank it
+    for arms in (1, 2):
+        tight, loose = (imstats.spiral_arm_mode(log_spiral(arms=arms, pitch_deg=p)).pitch for p in (15.0, 40.0))
+        assert loose > tight + 8
+
+
+def test_winding_arms_are_strong_whichever_way_they_wind_and_in_a_mirror():
+    right, left = (imstats.spiral_arm_strength(log_spiral(handed=h)) for h in (1, -1))
+    assert right == pytest.approx(left, rel=0.05)
+    assert imstats.spiral_arm_strength(log_spiral()[:, ::-1]) == pytest.approx(right, rel=0.05)
+
+
+@pytest.mark.parametrize("q, angle", [(1.0, 0.0), (0.6, 0.4), (0.3, 1.2)])
+def test_mirror_symmetric_light_has_no_arm_strength(q, angle):
+    # exactly 0 along the pixel axes; the pixels of a thin disc at an odd angle leave ~0.01
+    assert imstats.spiral_arm_strength(galaxy(q=q, angle=angle, size=6, n=64, profile="exp")) < 0.02
+    assert imstats.spiral_arm_strength(galaxy(q=q, size=6, n=64, profile="exp")) < 1e-6
+
+
+def test_a_bright_clump_is_lopsided_but_not_a_winding_arm():
+    # one clump breaks mirror symmetry about the major axis but is its own mirror image about the line
+    # through it and the centre, so it has no winding sense
+    image = galaxy(q=0.6, size=6, n=64, profile="exp")
+    y, x = np.indices((64, 64))
+    image = np.clip(image + 0.4 * np.exp(-0.5 * ((x - 40) ** 2 + (y - 38) ** 2) / 1.5 ** 2)[..., None], 0, 1)
+    assert imstats.mirror_asymmetry(image) > 0.05
+    assert imstats.spiral_arm_strength(image) < 0.2 * imstats.spiral_arm_strength(log_spiral())
+
+
+def test_arm_strength_separates_noisy_spirals_from_noisy_smooth_galaxies():
+    noisy_smooth = [imstats.spiral_arm_strength(galaxy(q=0.7, size=6, n=64, sky=0.05, noise=0.03, seed=s))
+                    for s in range(3)]
+    noisy_spiral = [imstats.spiral_arm_strength(np.clip(log_spiral(noise=0.03, seed=s) + 0.05, 0, 1))
+                    for s in range(3)]
+    assert max(noisy_smooth) < 0.5 * min(noisy_spiral)
+
+
+def test_arm_mode_of_an_empty_image_is_nan():
+    mode = imstats.spiral_arm_mode(np.zeros((16, 16, 3), np.uint8))
+    assert np.isnan(mode.strength) and mode.arms == 0

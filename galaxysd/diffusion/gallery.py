@@ -202,7 +202,7 @@ def quality_table(generated: pd.DataFrame, real: pd.DataFrame, prompts: Mapping[
     -------
     pandas.DataFrame
         Index: letter; columns: prompt, n generated, n real, then ``<stat> gen`` and ``<stat> real``
-        for axis ratio, colour, concentration and mirror asymmetry (:data:`QUALITY_STATS`).
+        for axis ratio, colour, concentration, mirror asymmetry and arm strength (:data:`QUALITY_STATS`).
     """
     rows = []
     for letter, prompt in prompts.items():
@@ -220,10 +220,28 @@ def quality_table(generated: pd.DataFrame, real: pd.DataFrame, prompts: Mapping[
 DISC_TOLERANCE = 0.15
 
 
+def _stands_out(gen_early: float, gen_late: float, real_early: float, real_late: float) -> str:
+    """How far generated spirals stand out from generated early types in one statistic, against real.
+
+    ``"unmeasurable"`` (a value missing), ``"no real difference"`` (real spirals do not stand out),
+    ``"as real"`` (at least half the real difference), ``"a little"`` (more than the early types, by
+    less than half the real difference) or ``"not at all"``.
+    """
+    if not all(np.isfinite(v) for v in (gen_early, gen_late, real_early, real_late)):
+        return "unmeasurable"
+    if real_late <= real_early:
+        return "no real difference"
+    if gen_late - gen_early >= 0.5 * (real_late - real_early):
+        return "as real"
+    return "a little" if gen_late > gen_early else "not at all"
+
+
 def prompt_verdicts(quality: pd.DataFrame, early_colour: float, late_colour: float,
                     early_asymmetry: float = np.nan, late_asymmetry: float = np.nan,
                     real_early_asymmetry: float = np.nan, real_late_asymmetry: float = np.nan,
-                    late_axis_ratio: float = np.nan, real_late_axis_ratio: float = np.nan) -> dict[str, str]:
+                    late_axis_ratio: float = np.nan, real_late_axis_ratio: float = np.nan,
+                    early_arms: float = np.nan, late_arms: float = np.nan,
+                    real_early_arms: float = np.nan, real_late_arms: float = np.nan) -> dict[str, str]:
     """Plain-language verdicts on whether generated galaxies follow the shape, colour and arm words.
 
     Parameters
@@ -242,6 +260,9 @@ def prompt_verdicts(quality: pd.DataFrame, early_colour: float, late_colour: flo
     late_axis_ratio, real_late_axis_ratio : float, optional
         Median axis ratio of the generated and real spirals (F-J): a spiral is a disc seen at a random
         inclination, so a generated set much flatter than the real one is drawn as streaks, not discs.
+    early_arms, late_arms, real_early_arms, real_late_arms : float, optional
+        Median winding-arm strength (:func:`galaxysd.imstats.spiral_arm_strength`) of the generated and
+        real early types and spirals, judged by the same half-the-real-difference rule.
 
     Returns
     -------
@@ -258,8 +279,11 @@ def prompt_verdicts(quality: pd.DataFrame, early_colour: float, late_colour: flo
     >>> q = pd.DataFrame({"axis_ratio gen": [0.3, 0.9, 0.25, 0.6]}, index=list("ABCD"))
     >>> prompt_verdicts(q, 0.8, 0.1)["shape"]
     'the order round > in-between > cigar-shaped, edge-on holds'
-    >>> prompt_verdicts(q, 0.8, 0.1, 0.04, 0.09, 0.04, 0.10)["arms"][:56]
+    >>> prompt_verdicts(q, 0.8, 0.1, 0.04, 0.09, 0.04, 0.10)["asymmetry"][:56]
     'generated spirals break mirror symmetry as much as real '
+    >>> prompt_verdicts(q, 0.8, 0.1, early_arms=0.02, late_arms=0.03, real_early_arms=0.02,
+    ...                 real_late_arms=0.10)["arms"][:48]
+    'generated spirals wind a little: their arm stren'
     """
     q = {k: quality["axis_ratio gen"].get(k, np.nan) for k in "ABCD"}
     if any(not np.isfinite(v) for v in q.values()):
@@ -276,19 +300,25 @@ def prompt_verdicts(quality: pd.DataFrame, early_colour: float, late_colour: flo
         colour = "early types are redder, as they should be"
     else:
         colour = "early types are not redder than spirals"
-    values = (early_asymmetry, late_asymmetry, real_early_asymmetry, real_late_asymmetry)
-    if not all(np.isfinite(v) for v in values):
-        arms = "not measurable on this run"
-    elif real_late_asymmetry <= real_early_asymmetry:
-        arms = "not measurable on this run: the real spirals are no more asymmetric than the real early types"
-    elif late_asymmetry - early_asymmetry >= 0.5 * (real_late_asymmetry - real_early_asymmetry):
-        arms = ("generated spirals break mirror symmetry as much as real spirals do (winding arms, or at "
-                "least S-shaped or lopsided light: the statistic cannot tell which, Figure 3 can)")
-    elif late_asymmetry > early_asymmetry:
-        arms = ("generated spirals break mirror symmetry a little: more than generated early types, but by "
-                "less than half the real difference")
-    else:
-        arms = "generated spirals show no arms: they are as mirror-symmetric as the early types"
+    asymmetry = {
+        "unmeasurable": "not measurable on this run",
+        "no real difference": ("not measurable on this run: the real spirals are no more asymmetric than the "
+                               "real early types"),
+        "as real": ("generated spirals break mirror symmetry as much as real spirals do (winding arms, or "
+                    "patchy or lopsided light: the arm strength below tells which)"),
+        "a little": ("generated spirals break mirror symmetry a little: more than generated early types, "
+                     "but by less than half the real difference"),
+        "not at all": "generated spirals are as mirror-symmetric as the early types",
+    }[_stands_out(early_asymmetry, late_asymmetry, real_early_asymmetry, real_late_asymmetry)]
+    arms = {
+        "unmeasurable": "not measurable on this run",
+        "no real difference": ("not measurable on this run: the real spirals have no stronger winding arms "
+                               "than the real early types"),
+        "as real": "generated spirals have winding arms: their arm strength stands out as real spirals' does",
+        "a little": ("generated spirals wind a little: their arm strength is above the early types' but by "
+                     "less than half the real difference, so their light is patchy rather than wound into arms"),
+        "not at all": "generated spirals have no winding arms: their arm strength is no higher than the early types'",
+    }[_stands_out(early_arms, late_arms, real_early_arms, real_late_arms)]
     if not (np.isfinite(late_axis_ratio) and np.isfinite(real_late_axis_ratio)):
         discs = "not measurable on this run"
     elif late_axis_ratio >= real_late_axis_ratio - DISC_TOLERANCE:
@@ -296,7 +326,7 @@ def prompt_verdicts(quality: pd.DataFrame, early_colour: float, late_colour: flo
     else:
         discs = ("generated spirals are flatter than real ones: many are drawn as streaks or S-shapes "
                  "rather than as discs with arms")
-    return {"shape": shape, "colour": colour, "arms": arms, "discs": discs}
+    return {"shape": shape, "colour": colour, "asymmetry": asymmetry, "arms": arms, "discs": discs}
 
 
 def figure3_inputs(manifest: pd.DataFrame, prompts: Mapping[str, str], generated: pd.DataFrame, size: int,
@@ -405,8 +435,10 @@ def prompt_following(manifest: pd.DataFrame, generated: pd.DataFrame, prompts: M
         ``q_D_real`` (median axis ratios), ``colour_early``/``colour_late`` (median colour of the
         generated B, D and F-J), ``asymmetry_gen_early``, ``asymmetry_gen_late``,
         ``asymmetry_real_early``, ``asymmetry_real_late`` (median mirror asymmetry of generated and
-        real B, D and F-J), ``q_late`` and ``q_late_real`` (median axis ratio of generated and real
-        F-J), ``shape_verdict``, ``colour_verdict``, ``arms_verdict`` and ``disc_verdict``
+        real B, D and F-J), ``arms_gen_early`` ... ``arms_real_late`` (the same for the winding-arm
+        strength), ``q_late`` and ``q_late_real`` (median axis ratio of generated and real
+        F-J), ``shape_verdict``, ``colour_verdict``, ``asymmetry_verdict``, ``arms_verdict`` and
+        ``disc_verdict``
         (:func:`prompt_verdicts`).
 
     Examples
@@ -429,9 +461,10 @@ def prompt_following(manifest: pd.DataFrame, generated: pd.DataFrame, prompts: M
         return float(stats[stats["label"].isin(letters)][column].astype(float).median())
 
     early, late = median(stats_gen, EARLY_LETTERS, "colour"), median(stats_gen, LATE_LETTERS, "colour")
-    asym = {f"{who}_{kind}": median(stats, letters, "mirror_asymmetry")
-            for who, stats in (("gen", stats_gen), ("real", stats_real))
-            for kind, letters in (("early", EARLY_LETTERS), ("late", LATE_LETTERS))}
+    asym, arm = ({f"{who}_{kind}": median(stats, letters, column)
+                  for who, stats in (("gen", stats_gen), ("real", stats_real))
+                  for kind, letters in (("early", EARLY_LETTERS), ("late", LATE_LETTERS))}
+                 for column in ("mirror_asymmetry", "arm_strength"))
     late_q = {who: median(stats, LATE_LETTERS, "axis_ratio")
               for who, stats in (("gen", stats_gen), ("real", stats_real))}
     texts = {"q_late": f"{late_q['gen']:.2f}", "q_late_real": f"{late_q['real']:.2f}"}
@@ -443,12 +476,17 @@ def prompt_following(manifest: pd.DataFrame, generated: pd.DataFrame, prompts: M
     texts["colour_late"] = f"{late:.2f}"
     for name, value in asym.items():
         texts[f"asymmetry_{name}"] = f"{value:.3f}"
+    for name, value in arm.items():
+        texts[f"arms_{name}"] = f"{value:.3f}"
     verdicts = prompt_verdicts(quality, early_colour=early, late_colour=late,
                                early_asymmetry=asym["gen_early"], late_asymmetry=asym["gen_late"],
                                real_early_asymmetry=asym["real_early"], real_late_asymmetry=asym["real_late"],
-                               late_axis_ratio=late_q["gen"], real_late_axis_ratio=late_q["real"])
+                               late_axis_ratio=late_q["gen"], real_late_axis_ratio=late_q["real"],
+                               early_arms=arm["gen_early"], late_arms=arm["gen_late"],
+                               real_early_arms=arm["real_early"], real_late_arms=arm["real_late"])
     texts["shape_verdict"] = verdicts["shape"]
     texts["colour_verdict"] = verdicts["colour"]
+    texts["asymmetry_verdict"] = verdicts["asymmetry"]
     texts["arms_verdict"] = verdicts["arms"]
     texts["disc_verdict"] = verdicts["discs"]
     return quality, texts
