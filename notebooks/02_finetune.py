@@ -194,7 +194,9 @@ glue("grid_seconds", f"{time.perf_counter() - t0:.0f}", display=False)
 #
 # **More training, better spirals.** The `demo` setting is sized to the reader's laptop. Its spirals
 # come out as discs, bluer than the early types, with patchy, arm-like light rather than cleanly
-# winding arms; what they lack is compute. The steps that got them this far, and the ones that did not (a larger image scale,
+# winding arms (`03_generate` measures their arm strength against real spirals'; run
+# `benchmarks/arm_strength.py` to measure it for every checkpoint); what they lack is compute. The
+# steps that got them this far, and the ones that did not (a larger image scale,
 # Min-SNR weighting with `snr_gamma`, a smaller UNet with more steps, wider autoencoders), are listed
 # with their cost in `benchmarks/README.md`; more `max_steps` and `autoencoder_steps` is the lever.
 #
