@@ -213,9 +213,10 @@ _ = plots.publish(gallery.sweep_figure(sweep_images, sweep_prompts, label), path
 # are their own mirror image; spiral arms wind one way, so their mirror image does not match, but
 # patchy or lopsided light does not match either. The arm strength asks for arms that wind: it
 # decomposes the deprojected disc into logarithmic spirals of one to four arms and 10-50 degree pitch,
-# as the 2DFFT method of measuring pitch angles does, and keeps the strongest difference between a
-# mode and its mirror image, which winds the other way. It is zero for any mirror-symmetric galaxy and
-# small for clumps; only coherent winding arms make it large. The table gives medians.
+# as the 2DFFT method of measuring pitch angles does {cite:p}`Puerari1992,Davis2012`, and keeps the
+# strongest difference between a mode and its mirror image, which winds the other way. It is zero for
+# any mirror-symmetric galaxy and small for clumps; only coherent winding arms make it large. The
+# table gives medians.
 
 # %%
 quality, texts = gallery.prompt_following(manifest, gen_i2i, inputs.prompts, n_real_stats, size, seed)
