@@ -4,13 +4,13 @@ Each function wraps :func:`galaxysd.cache.run_stage` with the parameters that de
 outputs, so a second run with the same parameters loads instead of recomputing, and returns what the
 notebook shows next:
 
-==================  ===========================  ==============================================
-function            stage folder (run folder)    returns
-==================  ===========================  ==============================================
-:func:`survey_stage`    ``01_data/survey``       :class:`~galaxysd.gz2.simulate.SurveyFiles`
-:func:`labels_stage`    ``01_data/labels``       :class:`LabelsStage` (catalogue and counts)
-:func:`training_stage`  ``01_data/training``     :class:`TrainingStage` (manifest and counts)
-==================  ===========================  ==============================================
+======================  ======================  ==============================================
+function                stage folder            returns
+======================  ======================  ==============================================
+:func:`survey_stage`    ``01_data/survey``      :class:`~galaxysd.gz2.simulate.SurveyFiles`
+:func:`labels_stage`    ``01_data/labels``      :class:`LabelsStage` (catalogue and counts)
+:func:`training_stage`  ``01_data/training``    :class:`TrainingStage` (manifest and counts)
+======================  ======================  ==============================================
 
 The on-disk layout is described in :mod:`galaxysd.gz2.catalog` and :mod:`galaxysd.gz2.manifest`;
 notebooks ``02_finetune`` and ``03_generate`` read ``01_data/training/manifest.csv``.

@@ -9,23 +9,23 @@ The vocabulary
 The phrases are chosen so that every Table 1 prompt (:mod:`galaxysd.gz2.prompts`) is written with words
 the model saw in training captions:
 
-==========================  =====================================================
-answer                      tag phrase
-==========================  =====================================================
-t01 smooth                  ``smooth``
-t02 edge-on yes             ``edge-on galaxy``
-t03 bar                     ``bar-shaped structure in the center of galaxy``
-t04 spiral                  ``spiral galaxy``
-t05 no / just noticeable /  ``no central bulge`` / ``just noticeable central bulge prominence`` /
-obvious / dominant          ``obvious central bulge prominence`` / ``dominant central bulge prominence``
-t07 round / between / cigar ``completely round galaxy`` / ``in-between round galaxy`` / ``cigar-shaped galaxy``
-t08 odd features            ``ring``, ``lens or arc``, ``disturbed``, ``irregular``, ``other odd feature``,
-                            ``merger``, ``dust lane``
-t09 bulge shape             ``with rounded edge-on bulge`` / ``with boxy edge-on bulge`` / ``with no edge-on bulge``
-t10 winding                 ``tightly wound spiral arms`` / ``medium wound spiral arms`` / ``loosely wound spiral arms``
-t11 arm number              ``1 spiral arm``, ``2 spiral arms``, ``3 spiral arms``, ``4 spiral arms``,
-                            ``more than 4 spiral arms``, ``can't tell spiral arm number``
-==========================  =====================================================
+============================  =====================================================
+answer                        tag phrase
+============================  =====================================================
+t01 smooth                    ``smooth``
+t02 edge-on yes               ``edge-on galaxy``
+t03 bar                       ``bar-shaped structure in the center of galaxy``
+t04 spiral                    ``spiral galaxy``
+t05 no / just noticeable /    ``no central bulge`` / ``just noticeable central bulge prominence`` /
+obvious / dominant            ``obvious central bulge prominence`` / ``dominant central bulge prominence``
+t07 round / between / cigar   ``completely round galaxy`` / ``in-between round galaxy`` / ``cigar-shaped galaxy``
+t08 odd features              ``ring``, ``lens or arc``, ``disturbed``, ``irregular``, ``other odd feature``,
+                              ``merger``, ``dust lane``
+t09 bulge shape               ``with rounded edge-on bulge`` / ``with boxy edge-on bulge`` / ``with no edge-on bulge``
+t10 winding                   ``tightly wound spiral arms`` / ``medium wound spiral arms`` / ``loosely wound spiral arms``
+t11 arm number                ``1 spiral arm``, ``2 spiral arms``, ``3 spiral arms``, ``4 spiral arms``,
+                              ``more than 4 spiral arms``, ``can't tell spiral arm number``
+============================  =====================================================
 
 No tag: "star or artifact" and "something odd" (dropped as uninformative, as in the paper), "features
 or disk" (implied by every deeper tag; the authors' captions omit it), and the negative answers
