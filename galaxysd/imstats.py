@@ -197,8 +197,9 @@ def mirror_asymmetry(image: np.ndarray) -> float:
     is the sky-subtracted luminance smoothed by a Gaussian of one pixel (to damp the sky noise) and
     ``L_mirror`` the same light reflected about the major axis through the light-weighted centre
     (the second moments of :func:`axis_ratio`). 0 for a perfectly mirror-symmetric galaxy; spiral
-    arms, and also bars at an angle, lopsided mergers and clumps, raise it. The sky noise adds a
-    floor that depends on the image's noise: compare images made the same way.
+    arms, and also bars at an angle, lopsided mergers and clumps, raise it (:func:`spiral_arm_mode`
+    tells winding arms from those). The sky noise adds a floor that depends on the image's noise:
+    compare images made the same way.
 
     NaN for an image without light.
 
