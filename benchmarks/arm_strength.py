@@ -102,7 +102,7 @@ def main(argv=None) -> list[dict]:
     settings = sample.SamplerSettings(steps=args.steps, guidance=args.guidance)
     spiral_prompts = [gz2.TABLE1_PROMPTS["FGHIJ"[i % 5]] for i in range(len(spirals))]
     for folder in models:
-        pipe = dmodel.load_pipeline(folder)
+        pipe = first if folder == models[-1] else dmodel.load_pipeline(folder)
         pipe.set_progress_bar_config(disable=True)
         began = time.perf_counter()
         gen_spirals = sample.generate(pipe, spiral_prompts, [args.seed + i for i in range(len(spirals))],
