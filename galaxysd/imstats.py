@@ -72,6 +72,13 @@ def _light(image: np.ndarray, sky_sigma: float = 3.0) -> np.ndarray:
     return np.where(galaxy, np.clip(light, 0.0, None), 0.0)
 
 
+def _smoothed_light(lum: np.ndarray) -> np.ndarray:
+    """Luminance minus the border's median sky, smoothed by a Gaussian of one pixel, clipped at zero."""
+    from scipy import ndimage
+
+    return np.clip(ndimage.gaussian_filter(lum - np.median(_border(lum)), 1.0), 0.0, None)
+
+
 def mean_brightness(image: np.ndarray) -> float:
     """Mean pixel value over the image and its three channels, in [0, 1].
 
@@ -222,7 +229,7 @@ def mirror_asymmetry(image: np.ndarray) -> float:
         return np.nan
     cy, cx, _, angle = ellipse
     lum = img.mean(axis=-1)
-    smooth = np.clip(ndimage.gaussian_filter(lum - np.median(_border(lum)), 1.0), 0.0, None)
+    smooth = _smoothed_light(lum)
     galaxy = light > 0
     y, x = np.indices(lum.shape)
     dx, dy = x - cx, y - cy
@@ -291,12 +298,13 @@ def spiral_arm_mode(image: np.ndarray, arm_numbers: Sequence[int] = ARM_NUMBERS,
     if ellipse is None:
         return ArmMode(np.nan, 0, np.nan)
     cy, cx, q, angle = ellipse
+    q = max(q, 0.2)                     # deprojection of edge-on discs capped at 5x
     lum = img.mean(axis=-1)
-    smooth = np.clip(ndimage.gaussian_filter(lum - np.median(_border(lum)), 1.0), 0.0, None)
+    smooth = _smoothed_light(lum)
     y, x = np.indices(lum.shape)
     dx, dy = x - cx, y - cy
     along = dx * np.cos(angle) + dy * np.sin(angle)
-    across = (-dx * np.sin(angle) + dy * np.cos(angle)) / max(q, 0.2)   # deprojected; edge-on capped
+    across = (-dx * np.sin(angle) + dy * np.cos(angle)) / q   # deprojected
     radius = np.hypot(along, across)
     galaxy = light > 0
     order = np.argsort(radius[galaxy])
@@ -311,9 +319,9 @@ def spiral_arm_mode(image: np.ndarray, arm_numbers: Sequence[int] = ARM_NUMBERS,
     log_r = np.linspace(np.log(r_in), np.log(r_out), n_radii)
     theta = (np.arange(n_angles) + 0.5) * 2 * np.pi / n_angles
     grid_u, grid_t = np.meshgrid(log_r, theta, indexing="ij")
-    along, across = np.exp(grid_u) * np.cos(grid_t), np.exp(grid_u) * np.sin(grid_t) * max(q, 0.2)
-    xs = cx + along * np.cos(angle) - across * np.sin(angle)
-    ys = cy + along * np.sin(angle) + across * np.cos(angle)
+    grid_along, grid_across = np.exp(grid_u) * np.cos(grid_t), np.exp(grid_u) * np.sin(grid_t) * q
+    xs = cx + grid_along * np.cos(angle) - grid_across * np.sin(angle)
+    ys = cy + grid_along * np.sin(angle) + grid_across * np.cos(angle)
     sampled = ndimage.map_coordinates(smooth, [ys, xs], order=1, mode="constant", cval=0.0)
     weights = (sampled * np.exp(2 * grid_u)).ravel()    # light per unit area: dx dy = r^2 dln(r) dtheta
     total = weights.sum()

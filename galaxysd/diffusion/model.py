@@ -50,8 +50,9 @@ NOISE_SCHEDULE = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.0
                       timestep_spacing="leading")
 
 #: Sizes of the tiny model (tuned for the demo profile: 64 px images, 16x16x4 latents, about 10 minutes
-#: of training on 2 CPU cores; a 2x-down VAE keeps spiral arms better, but a UNet on its 32x32 latents
-#: learned far too slowly for that budget, see benchmarks/README.md); any key can be overridden
+#: of training on 2 CPU cores; a 2x-down VAE keeps spiral arms better, and a UNet on its 32x32 latents
+#: that attends at 8x8 only fits the same minutes with better spirals but worse edge-on discs, see
+#: benchmarks/README.md, experiment 17); any key can be overridden
 #: through ``build_tiny_components(**sizes)``.
 #: ``unet_attention_levels`` lists the UNet levels (0: the highest resolution) whose blocks carry
 #: transformer (self- and cross-attention) layers; the middle block always has one.
