@@ -119,6 +119,10 @@ def test_attention_levels_choose_which_blocks_attend():
                                                            "unet_attention_levels": (1,)})
     assert parts["unet"].config.down_block_types == ("DownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D")
     assert parts["unet"].config.up_block_types == ("UpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D")
-    assert dmodel.TINY_DEFAULTS["unet_attention_levels"] == (1,)  # the demo's choice: none at 16x16
+    # the demo's model: a 2x-down VAE (32x32 latents for 64 px) and a UNet attending at 8x8 only
+    demo = dmodel.build_tiny_components(resolution=64)
+    assert demo["unet"].config.sample_size == 32
+    assert demo["unet"].config.down_block_types == ("DownBlock2D", "DownBlock2D", "CrossAttnDownBlock2D",
+                                                    "DownBlock2D")
     with pytest.raises(ParameterError, match=r"unet_attention_levels=\[2\] must be UNet levels 0-1"):
         dmodel.build_tiny_components(resolution=16, **{**SIZES, "unet_attention_levels": (2,)})

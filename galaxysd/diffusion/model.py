@@ -49,26 +49,28 @@ NOISE_SCHEDULE = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.0
                       beta_schedule="scaled_linear", prediction_type="epsilon", steps_offset=1,
                       timestep_spacing="leading")
 
-#: Sizes of the tiny model (tuned for the demo profile: 64 px images, 16x16x4 latents, about 10 minutes
-#: of training on 2 CPU cores; a 2x-down VAE keeps spiral arms better, and a UNet on its 32x32 latents
-#: that attends at 8x8 only fits the same minutes with better spirals but worse edge-on discs, see
-#: benchmarks/README.md, experiment 17); any key can be overridden
-#: through ``build_tiny_components(**sizes)``.
+#: Sizes of the tiny model (tuned for the demo profile: 64 px images, about 9 minutes of training on
+#: 2 CPU cores; benchmarks/README.md, fifth and sixth sessions); any key can be overridden through
+#: ``build_tiny_components(**sizes)``.
 #: ``unet_attention_levels`` lists the UNet levels (0: the highest resolution) whose blocks carry
 #: transformer (self- and cross-attention) layers; the middle block always has one.
 #: ``vae_norm_num_groups`` is the VAE's GroupNorm group count (``None``: ``norm_num_groups``).
 TINY_DEFAULTS = dict(
-    vae_channels=(16, 32, 32),        # 3 blocks: latents are resolution / 4 on a side
+    # 2 blocks: latents are resolution / 2 on a side. A 4x-down VAE kept only half of the real
+    # spirals' arm strength in its reconstructions (0.048 of 0.089); 2x down keeps 0.078.
+    vae_channels=(16, 32),
     vae_layers_per_block=1,
     vae_norm_num_groups=2,            # GroupNorm groups of the VAE
     latent_channels=4,
-    unet_channels=(48, 96, 96),
+    # Four levels on 32x32 latents: 32, 16, 8, 4. The highest level's width draws the arms (16
+    # instead of 24 lost them, experiment 18).
+    unet_channels=(24, 48, 96, 96),
     unet_layers_per_block=1,
     unet_attention_head_dim=4,        # attention heads (diffusers' name); SD has 8, 4 is 10 % faster here
-    # SD v1.5 attends at its three highest of four levels. At 16x16 latents on a CPU the transformer
-    # at level 0 (256 positions) cost 42 % of a training step; leaving that level to convolutions buys
-    # 1.7x the steps in the same time, which drew the demo's first spiral discs (benchmarks/README.md).
-    unet_attention_levels=(1,),
+    # SD v1.5 attends at its three highest of four levels. On a CPU a transformer at 16x16 (256
+    # positions) costs almost half of a training step; attending at 8x8 only (and in the middle
+    # block) leaves the larger scales to convolutions and buys the steps that draw the arms.
+    unet_attention_levels=(2,),
     unet_down_block_types=None,       # explicit down-block types (overrides the line above)
     text_hidden=64,
     text_layers=2,
