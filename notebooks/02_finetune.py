@@ -99,16 +99,18 @@ gz2.caption_examples(manifest, seed, keep_prob=caption_keep_prob, n=4)
 # On the `paper` profile the model is Stable Diffusion v1.5; on `smoke` and `demo` it is a tiny model
 # with the same parts (a KL autoencoder, a CLIP text encoder with the project's own tokenizer, a UNet
 # with cross-attention, and SD's noise schedule), whose autoencoder is first trained on the galaxy
-# images. Unlike SD, the tiny UNet has no attention layers at its highest resolution, where on a CPU
-# they cost almost half of a training step: convolutions alone do that level's work, and the minutes
-# saved buy more steps (`benchmarks/README.md` has the measurements). Two details of that autoencoder matter on a short CPU run: its posterior variance is held
-# fixed and small (a learnable one drifted up and drowned colour and spiral arms in sampling noise),
-# and its latents are shifted and scaled to zero mean and unit variance per channel (folded into its
-# weights), so the dark sky sits at zero, as SD's noise schedule assumes. Every image is then encoded
-# once and its latent distribution cached, and the diffusion model
-# learns to predict the noise added to a latent at a uniformly drawn timestep (the epsilon objective),
-# with AdamW, a warm-up followed by a cosine one-cycle decay, and gradient clipping. A checkpoint is
-# written every `checkpoint_every` steps; an interrupted run resumes from the last one.
+# images. This autoencoder halves the image side (SD's divides it by eight), because at 64 pixels a
+# 4x-down latent kept only half of the spiral arms; the UNet works on its 32x32 latents at four scales.
+# Unlike SD, the tiny UNet attends only at its 8x8 level and in its middle block: on a CPU a transformer
+# at 16x16 costs almost half of a training step, and the minutes saved buy more steps
+# (`benchmarks/README.md` has the measurements). Two details of the autoencoder matter on a short CPU
+# run: its posterior variance is held fixed and small (a learnable one drifted up and drowned colour and
+# spiral arms in sampling noise), and its latents are shifted and scaled to zero mean and unit variance
+# per channel (folded into its weights), so the dark sky sits at zero, as SD's noise schedule assumes.
+# Every image is then encoded once and its latent distribution cached, and the diffusion model learns to
+# predict the noise added to a latent at a uniformly drawn timestep (the epsilon objective), with AdamW,
+# a warm-up followed by a cosine one-cycle decay, and gradient clipping. A checkpoint is written every
+# `checkpoint_every` steps; an interrupted run resumes from the last one.
 
 # %%
 outputs = stages.run_finetune_stages(paths.run, manifest_path, stages.finetune_params(globals()),
@@ -193,14 +195,12 @@ glue("grid_seconds", f"{time.perf_counter() - t0:.0f}", display=False)
 # scratch, needs a much larger learning rate.
 #
 # **More training, better spirals.** The `demo` setting is sized to the reader's laptop. Its spirals
-# come out as discs, bluer than the early types, with patchy, arm-like light rather than cleanly
-# winding arms (`03_generate` measures their arm strength against real spirals'; run
-# `benchmarks/arm_strength.py` to measure it for every checkpoint); what they lack is compute. The
-# steps that got them this far, and the ones that did not (a larger image scale,
-# Min-SNR weighting with `snr_gamma`, a smaller UNet with more steps, wider autoencoders), are listed
-# with their cost in `benchmarks/README.md`; more `max_steps` and `autoencoder_steps` is the lever.
-# Its experiment 17 (a 2x-down autoencoder and a UNet on 32x32 latents, set through `tiny_sizes`)
-# draws the most spiral-like discs in the same minutes, but loses the edge-on discs.
+# come out as blue, knotty discs whose light winds a little, not as thin, cleanly wound arms
+# (`03_generate` measures their arm strength against real spirals'; run `benchmarks/arm_strength.py`
+# to measure it for every checkpoint); what they lack is compute. The steps that got them this far,
+# and the ones that did not (a larger image scale, Min-SNR weighting with `snr_gamma`, a larger
+# learning rate, more latent channels), are listed with their cost in `benchmarks/README.md`; more
+# `max_steps` is the lever.
 #
 # **Several GPUs.** The same training function runs under `torchrun` or `accelerate launch`; set
 # `num_processes` to the number of GPUs, or start it yourself with
