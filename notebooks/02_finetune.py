@@ -194,13 +194,14 @@ glue("grid_seconds", f"{time.perf_counter() - t0:.0f}", display=False)
 # 424 pixels with a peak learning rate of 1.6e-6 for 10,000 steps; the tiny model, trained from
 # scratch, needs a much larger learning rate.
 #
-# **More training, better spirals.** The `demo` setting is sized to the reader's laptop. Its spirals
-# come out as blue, knotty discs whose light winds a little, not as thin, cleanly wound arms
-# (`03_generate` measures their arm strength against real spirals'; run `benchmarks/arm_strength.py`
-# to measure it for every checkpoint); what they lack is compute. The steps that got them this far,
-# and the ones that did not (a larger image scale, Min-SNR weighting with `snr_gamma`, a larger
-# learning rate, more latent channels), are listed with their cost in `benchmarks/README.md`; more
-# `max_steps` is the lever.
+# **What the demo's spirals lack.** The `demo` setting is sized to the reader's laptop. Its spirals come
+# out as blue, knotty discs whose light winds a little, not as thin, cleanly wound arms (`03_generate`
+# measures their arm strength against real spirals'; run `benchmarks/arm_strength.py` to measure it for
+# every checkpoint). The steps that got them this far, and the ones that did not (a larger image scale,
+# Min-SNR weighting with `snr_gamma`, a larger learning rate, more latent channels, a wider UNet, twice
+# the `max_steps`), are listed with their cost in `benchmarks/README.md`: they point to many times this
+# compute for a tiny model trained from scratch, or the head start that Stable Diffusion v1.5 gives the
+# paper.
 #
 # **Several GPUs.** The same training function runs under `torchrun` or `accelerate launch`; set
 # `num_processes` to the number of GPUs, or start it yourself with

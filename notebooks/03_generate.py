@@ -239,6 +239,12 @@ quality.round(2)
 # is a disc seen at a random inclination, so the spirals' axis
 # ratios are a second check: median {glue:text}`q_late` for the generated spirals against
 # {glue:text}`q_late_real` for real ones: {glue:text}`disc_verdict`.
+#
+# The sampler matters for the fine structure of a small model: Euler-ancestral, the paper's, adds
+# fresh noise at every step, and on the tiny demo model a deterministic sampler
+# (`scheduler="dpmpp_2m"`) keeps more of the spirals' knots and windings at the same number of steps
+# (measured on the demo setting in `benchmarks/README.md`, sixth session, where neither sampler drew
+# thin, wound arms).
 
 # %% [markdown]
 # ## Summary
