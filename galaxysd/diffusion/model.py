@@ -49,7 +49,7 @@ NOISE_SCHEDULE = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.0
                       beta_schedule="scaled_linear", prediction_type="epsilon", steps_offset=1,
                       timestep_spacing="leading")
 
-#: Sizes of the tiny model (tuned for the demo profile: 64 px images, about 9 minutes of training on
+#: Sizes of the tiny model (tuned for the demo profile: 64 px images, about 8 minutes of training on
 #: 2 CPU cores; benchmarks/README.md, fifth and sixth sessions); any key can be overridden through
 #: ``build_tiny_components(**sizes)``.
 #: ``unet_attention_levels`` lists the UNet levels (0: the highest resolution) whose blocks carry
@@ -62,14 +62,14 @@ TINY_DEFAULTS = dict(
     vae_layers_per_block=1,
     vae_norm_num_groups=2,            # GroupNorm groups of the VAE
     latent_channels=4,
-    # Four levels on 32x32 latents: 32, 16, 8, 4. The highest level's width draws the arms (16
-    # instead of 24 lost them, experiment 18).
+    # Four levels on 32x32 latents: 32, 16, 8, 4. A highest level 16 wide drew weaker arms
+    # (experiment 18); 32/64 wide was dearer and no better (experiment 19).
     unet_channels=(24, 48, 96, 96),
     unet_layers_per_block=1,
     unet_attention_head_dim=4,        # attention heads (diffusers' name); SD has 8, 4 is 10 % faster here
     # SD v1.5 attends at its three highest of four levels. On a CPU a transformer at 16x16 (256
     # positions) costs almost half of a training step; attending at 8x8 only (and in the middle
-    # block) leaves the larger scales to convolutions and buys the steps that draw the arms.
+    # block) leaves the larger scales to convolutions and buys more training steps.
     unet_attention_levels=(2,),
     unet_down_block_types=None,       # explicit down-block types (overrides the line above)
     text_hidden=64,
