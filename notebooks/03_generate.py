@@ -216,10 +216,12 @@ _ = plots.publish(gallery.sweep_figure(sweep_images, sweep_prompts, label), path
 # as the 2DFFT method of measuring pitch angles does {cite:p}`Puerari1992,Davis2012`, and keeps the
 # strongest difference between a mode and its mirror image, which winds the other way. It is zero for
 # any mirror-symmetric galaxy and small for clumps; only coherent winding arms make it large. The
-# table gives medians.
+# table gives medians. The measurements are a cached stage (`03_generate/quality`), redone only when
+# the images, the parameters or the measuring code change.
 
 # %%
-quality, texts = gallery.prompt_following(manifest, gen_i2i, inputs.prompts, n_real_stats, size, seed)
+quality, texts = gallery.prompt_following(manifest, gen_i2i, inputs.prompts, n_real_stats, size, seed,
+                                          run_dir=paths.run, stage_inputs=[paths.run / "03_generate" / "img2img"])
 for name, text in texts.items():
     glue(name, text, display=False)
 quality.round(2)

@@ -150,3 +150,30 @@ def test_prompt_following_measures_generated_and_real_and_words_the_verdicts(dra
     assert "mirror_asymmetry gen" in quality.columns and "brightness gen" not in quality.columns
     assert "arm_strength real" in quality.columns and texts["arms_verdict"].startswith("not measurable")
     assert texts["shape_verdict"].startswith("not measurable")
+
+
+def test_prompt_measurements_are_a_cached_stage_redone_when_their_inputs_change(drawn, tmp_path, monkeypatch):
+    from galaxysd import imstats
+
+    real, gen = drawn
+    prompts = {"B": "sdss, completely round galaxy", "C": "sdss, edge-on galaxy"}
+    fresh, fresh_texts = gallery.prompt_following(real, gen, prompts, n_real=2, size=32, seed=0)
+    run = tmp_path / "run"
+    first, first_texts = gallery.prompt_following(real, gen, prompts, n_real=2, size=32, seed=0, run_dir=run)
+    pd.testing.assert_frame_equal(first, fresh)
+    assert first_texts == fresh_texts
+    assert (run / "03_generate" / "quality" / "generated.csv").is_file()
+
+    calls = []
+    measure = imstats.image_stats
+    monkeypatch.setattr(imstats, "image_stats", lambda images: calls.append(1) or measure(images))
+    again, again_texts = gallery.prompt_following(real, gen, prompts, n_real=2, size=32, seed=0, run_dir=run)
+    assert calls == [] and again_texts == first_texts  # loaded, not measured
+    pd.testing.assert_frame_equal(again, first)
+    gallery.prompt_following(real, gen, prompts, n_real=1, size=32, seed=0, run_dir=run)
+    assert calls, "a new n_real must measure again"
+    calls.clear()
+    gallery.prompt_following(real, gen.iloc[::-1].reset_index(drop=True).iloc[1:], prompts, n_real=1, size=32,
+                             seed=0, run_dir=run)
+    assert calls, "other generated images must be measured again"
+

@@ -3,6 +3,8 @@ sweep, and the table of simple image statistics of generated vs real galaxies pe
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -406,8 +408,81 @@ EARLY_LETTERS = ("B", "D")
 LATE_LETTERS = ("F", "G", "H", "I", "J")
 
 
+def measure_prompts(manifest: pd.DataFrame, generated: pd.DataFrame, prompts: Mapping[str, str], n_real: int,
+                    size: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Image statistics of every generated galaxy and of up to ``n_real`` real ones per prompt.
+
+    Parameters
+    ----------
+    manifest, generated, prompts, n_real, size, seed
+        As for :func:`prompt_following`.
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        :func:`galaxysd.imstats.image_stats` plus ``label`` (the Table 1 letter), of the generated and
+        of the real galaxies. Prompts without a real galaxy carrying all of their tags have no real rows.
+    """
+    from galaxysd import gz2, imstats
+    from galaxysd.diffusion.sample import load_images
+
+    stats_gen = pd.concat([imstats.read_image_stats(generated["path"]),
+                           generated[["label"]].reset_index(drop=True)], axis=1)
+    real_rows = []
+    for letter in prompts:
+        frame = real_examples(manifest, gz2.TABLE1_TAGS[letter], n_real, seed)
+        if frame["exact"].all():
+            real_rows.append(imstats.image_stats(load_images(frame["image_path"], size)).assign(label=letter))
+    stats_real = (pd.concat(real_rows, ignore_index=True) if real_rows
+                  else pd.DataFrame(columns=[*STAT_COLUMNS, "label"]))
+    return stats_gen, stats_real
+
+
+def measured_prompts_stage(run_dir: str | os.PathLike, manifest: pd.DataFrame, generated: pd.DataFrame,
+                           prompts: Mapping[str, str], n_real: int, size: int, seed: int = 0,
+                           inputs: Sequence[str | os.PathLike] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`measure_prompts` as the cached stage ``03_generate/quality`` of ``run_dir``.
+
+    Measuring a thousand galaxies takes half a minute on 2 cores, which every rebuild of the book
+    would otherwise repeat. The stage is recomputed when the parameters, the training manifest, the
+    list of generated images, ``inputs`` (the generated images' stage folder, whose content changes
+    when the model does) or the measuring code (``imstats.py``, this module) change.
+
+    Parameters
+    ----------
+    run_dir : str or path-like
+        The profile's run folder.
+    manifest, generated, prompts, n_real, size, seed
+        As for :func:`prompt_following`.
+    inputs : sequence of path-like, optional
+        Folders or files the generated images come from.
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        As :func:`measure_prompts`, read back from the stage's ``generated.csv`` and ``real.csv``.
+    """
+    from galaxysd import cache, imstats
+
+    def frame_digest(frame: pd.DataFrame) -> str:
+        return f"{int(pd.util.hash_pandas_object(frame.astype(str), index=False).sum()) & (2**64 - 1):016x}"
+
+    def compute(out: Path) -> None:
+        stats_gen, stats_real = measure_prompts(manifest, generated, prompts, n_real, size, seed)
+        stats_gen.to_csv(out / "generated.csv", index=False)
+        stats_real.to_csv(out / "real.csv", index=False)
+
+    params = {"prompts": dict(prompts), "n_real": int(n_real), "size": int(size), "seed": int(seed),
+              "manifest": frame_digest(manifest[["objid", "image_path", "tags"]]),
+              "generated": frame_digest(generated[["path", "label"]])}
+    stage = cache.run_stage(run_dir, "03_generate/quality", params, compute,
+                            inputs=[*inputs, imstats.__file__, __file__])
+    return pd.read_csv(stage.path / "generated.csv"), pd.read_csv(stage.path / "real.csv")
+
+
 def prompt_following(manifest: pd.DataFrame, generated: pd.DataFrame, prompts: Mapping[str, str], n_real: int,
-                     size: int, seed: int = 0) -> tuple[pd.DataFrame, dict[str, str]]:
+                     size: int, seed: int = 0, run_dir: str | os.PathLike | None = None,
+                     stage_inputs: Sequence[str | os.PathLike] = ()) -> tuple[pd.DataFrame, dict[str, str]]:
     """Do generated galaxies follow their prompts? Image statistics of generated vs real, per prompt.
 
     Every generated image is measured, and up to ``n_real`` real galaxies carrying all of each
@@ -427,6 +502,11 @@ def prompt_following(manifest: pd.DataFrame, generated: pd.DataFrame, prompts: M
         Side in pixels the real images are resized to.
     seed : int, optional
         Seed of the real draw.
+    run_dir : str or path-like, optional
+        Keep the measurements as the cached stage ``03_generate/quality`` of this run folder
+        (:func:`measured_prompts_stage`); ``None`` measures every time.
+    stage_inputs : sequence of path-like, optional
+        With ``run_dir``: what the generated images come from (their stage folder).
 
     Returns
     -------
@@ -445,17 +525,11 @@ def prompt_following(manifest: pd.DataFrame, generated: pd.DataFrame, prompts: M
     --------
     >>> quality, texts = prompt_following(manifest, gen_i2i, {"B": TABLE1_PROMPTS["B"]}, 64, 64)  # doctest: +SKIP
     """
-    from galaxysd import gz2, imstats
-    from galaxysd.diffusion.sample import load_images
-
-    stats_gen = pd.concat([imstats.read_image_stats(generated["path"]), generated[["label"]]], axis=1)
-    real_rows = []
-    for letter in prompts:
-        frame = real_examples(manifest, gz2.TABLE1_TAGS[letter], n_real, seed)
-        if frame["exact"].all():
-            real_rows.append(imstats.image_stats(load_images(frame["image_path"], size)).assign(label=letter))
-    stats_real = (pd.concat(real_rows, ignore_index=True) if real_rows
-                  else pd.DataFrame(columns=[*STAT_COLUMNS, "label"]))
+    if run_dir is None:
+        stats_gen, stats_real = measure_prompts(manifest, generated, prompts, n_real, size, seed)
+    else:
+        stats_gen, stats_real = measured_prompts_stage(run_dir, manifest, generated, prompts, n_real, size,
+                                                       seed, stage_inputs)
     quality = quality_table(stats_gen, stats_real, prompts)
     def median(stats: pd.DataFrame, letters: Sequence[str], column: str) -> float:
         return float(stats[stats["label"].isin(letters)][column].astype(float).median())
