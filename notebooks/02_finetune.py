@@ -48,7 +48,6 @@ warmup_steps = 40  # linear warm-up steps before the cosine decay (the paper: 40
 weight_decay = 0.001  # AdamW weight decay
 max_grad_norm = 1.0  # gradient clipping norm
 snr_gamma = None  # Min-SNR loss weighting (None: the paper's plain noise MSE; 5 is the usual choice)
-random_dihedral = False  # turn and mirror training latents at random (not in the paper's recipe)
 train_text_encoder = True  # fine-tune the CLIP text encoder too (False freezes it)
 caption_keep_prob = 0.7  # probability of keeping each tag when a caption is redrawn
 caption_dropout = 0.1  # fraction of empty captions, for classifier-free guidance

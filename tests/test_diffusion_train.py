@@ -117,32 +117,6 @@ def test_min_snr_weighting_down_weights_only_the_nearly_noise_free_timesteps():
         train.noise_prediction_loss(pred, noise, t, scheduler, snr_gamma=0)
 
 
-def test_dihedral_transform_gives_the_eight_symmetries_of_the_square():
-    latent = torch.arange(2 * 3 * 3, dtype=torch.float32).reshape(1, 2, 3, 3)
-    turned = [train.dihedral_transform(latent, torch.tensor([code]))[0] for code in range(8)]
-    assert torch.equal(turned[0], latent[0])
-    assert len({tuple(t.flatten().tolist()) for t in turned}) == 8
-    # each one moves pixels, never changes them, and treats every channel alike
-    for t in turned:
-        assert sorted(t.flatten().tolist()) == sorted(latent.flatten().tolist())
-        assert torch.equal(t[1] - t[0], torch.full((3, 3), 9.0))
-    # code 1 is a quarter turn: four of them give the latent back
-    once = latent
-    for _ in range(4):
-        once = train.dihedral_transform(once, torch.tensor([1]))
-    assert torch.equal(once, latent)
-    # a batch: each latent gets its own code
-    batch = train.dihedral_transform(latent.repeat(3, 1, 1, 1), torch.tensor([0, 2, 4]))
-    assert [torch.equal(b, turned[c]) for b, c in zip(batch, (0, 2, 4))] == [True, True, True]
-
-
-def test_dihedral_transform_names_what_is_wrong():
-    with pytest.raises(train.ParameterError, match="square"):
-        train.dihedral_transform(torch.zeros(1, 4, 4, 6), torch.tensor([0]))
-    with pytest.raises(train.ParameterError, match="0-7, got 8"):
-        train.dihedral_transform(torch.zeros(1, 4, 4, 4), torch.tensor([8]))
-
-
 @pytest.mark.slow
 def test_a_few_steps_reduce_the_loss_on_a_fixed_batch(prepared, tmp_path):
     cache = dlatents.load_latents(prepared["latents"])
@@ -177,23 +151,6 @@ def test_resumed_run_ends_with_the_same_weights_as_an_uninterrupted_one(prepared
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)
     pd.testing.assert_frame_equal(pd.read_csv(whole["loss_csv"]), pd.read_csv(second["loss_csv"]))
-
-
-@pytest.mark.slow
-def test_turned_latents_train_and_resume_to_the_same_weights(prepared, tmp_path):
-    plain = train.finetune(_config(prepared, tmp_path / "plain", max_steps=3, checkpoint_every=3))
-    whole = train.finetune(_config(prepared, tmp_path / "whole", max_steps=4, checkpoint_every=2,
-                                   random_dihedral=True))
-    train.finetune(_config(prepared, tmp_path / "split", max_steps=4, checkpoint_every=2,
-                           random_dihedral=True, stop_after=2))
-    second = train.finetune(_config(prepared, tmp_path / "split", max_steps=4, checkpoint_every=2,
-                                    random_dihedral=True))
-    a, b = _weights(whole["model_dir"]), _weights(second["model_dir"])
-    assert all(torch.equal(a[k], b[k]) for k in a)
-    # same noise and timesteps as the plain run at step 1 (the turns are drawn last): only the turns
-    # can make its loss differ
-    first_loss = pd.read_csv(whole["loss_csv"])["loss"].iloc[0]
-    assert first_loss != pd.read_csv(plain["loss_csv"])["loss"].iloc[0]
 
 
 @pytest.mark.slow

@@ -49,8 +49,7 @@ TRAIN_KEYS = tuple(f.name for f in fields(FinetuneConfig)
 NOTEBOOK_KEYS = ("base_model", "resolution", "tiny_sizes", "autoencoder_steps", "autoencoder_batch_size",
                  "autoencoder_learning_rate", "autoencoder_crop", "seed", "max_steps", "batch_size",
                  "learning_rate", "scale_lr", "warmup_steps", "weight_decay", "max_grad_norm",
-                 "snr_gamma", "random_dihedral", "train_text_encoder", "caption_keep_prob", "caption_dropout",
-                 "mixed_precision",
+                 "snr_gamma", "train_text_encoder", "caption_keep_prob", "caption_dropout", "mixed_precision",
                  "gradient_checkpointing", "use_ema", "ema_decay", "checkpoint_every", "num_threads")
 
 

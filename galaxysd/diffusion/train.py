@@ -85,10 +85,6 @@ class FinetuneConfig:
         Min-SNR loss weighting (Hang et al. 2023): each image's noise error is weighted by
         ``min(SNR(t), snr_gamma) / SNR(t)``, so the easy, nearly noise-free timesteps stop dominating
         the gradient. ``None`` (the paper) is the plain epsilon MSE.
-    random_dihedral : bool
-        Turn each training latent by a random multiple of 90 degrees and mirror it at random (one of
-        the 8 symmetries of the square): a galaxy has no preferred orientation on the sky. Off in the
-        paper's recipe. See :func:`dihedral_transform`.
     train_text_encoder : bool
         Fine-tune the CLIP text encoder too (paper: yes); ``False`` freezes it.
     caption_keep_prob : float
@@ -136,7 +132,6 @@ class FinetuneConfig:
     adam_epsilon: float = 1e-8
     max_grad_norm: float = 1.0
     snr_gamma: float | None = None
-    random_dihedral: bool = False
     train_text_encoder: bool = True
     caption_keep_prob: float = 0.7
     caption_dropout: float = 0.0
@@ -235,45 +230,6 @@ def denoising_loss(unet, text_encoder, tokenizer, noise_scheduler, latents: torc
         cond = text_encoder(ids.to(device))[0]
         pred = unet(noise_scheduler.add_noise(latents, noise, t).to(device), t.to(device), cond).sample
     return float(noise_prediction_loss(pred.cpu(), noise, t, noise_scheduler))
-
-
-def dihedral_transform(latents: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
-    """Apply one of the 8 symmetries of the square to each latent of a batch.
-
-    Code ``k`` (0-7) turns latent ``i`` by ``k % 4`` quarter turns, then mirrors it left-right when
-    ``k >= 4``; code 0 leaves it alone. The latents are turned, not the images: the autoencoder is not
-    exactly equivariant, but decoding a turned latent gives the turned galaxy about as faithfully as
-    encoding the turned image does (benchmarks/README.md, seventh session), and it costs nothing.
-
-    Parameters
-    ----------
-    latents : torch.Tensor
-        ``(N, C, h, w)`` with ``h == w``.
-    codes : torch.Tensor
-        ``(N,)`` integers in 0-7.
-
-    Returns
-    -------
-    torch.Tensor
-        The transformed latents, same shape.
-
-    Examples
-    --------
-    >>> x = torch.arange(4.).reshape(1, 1, 2, 2)
-    >>> dihedral_transform(x, torch.tensor([1]))[0, 0].tolist()
-    [[1.0, 3.0], [0.0, 2.0]]
-    >>> dihedral_transform(x, torch.tensor([4]))[0, 0].tolist()
-    [[1.0, 0.0], [3.0, 2.0]]
-    """
-    if latents.shape[-1] != latents.shape[-2]:
-        raise ParameterError(f"random_dihedral needs square latents, got {tuple(latents.shape[-2:])}")
-    out = []
-    for latent, code in zip(latents, codes.tolist()):
-        if not 0 <= code < 8:
-            raise ParameterError(f"dihedral code must be in 0-7, got {code}")
-        latent = torch.rot90(latent, code % 4, dims=(-2, -1))
-        out.append(latent.flip(-1) if code >= 4 else latent)
-    return torch.stack(out)
 
 
 def noise_prediction_loss(pred: torch.Tensor, noise: torch.Tensor, timesteps: torch.Tensor, noise_scheduler,
@@ -486,8 +442,6 @@ def finetune(config: FinetuneConfig | dict) -> dict:
         z = (mean + std * torch.randn(mean.shape, generator=gen)) * scaling
         noise = torch.randn(z.shape, generator=gen)
         t = torch.randint(0, noise_scheduler.config.num_train_timesteps, (len(idx),), generator=gen)
-        if config.random_dihedral:  # drawn last, so that the noise and timesteps stay as without it
-            z = dihedral_transform(z, torch.randint(0, 8, (len(idx),), generator=gen))
         noisy = noise_scheduler.add_noise(z, noise, t)
         noisy, noise, t = noisy.to(device), noise.to(device), t.to(device)
         # predict and loss
