@@ -363,11 +363,71 @@ def execute_plan(plan: NotebookPlan, output_dir: str | os.PathLike, kernel_name:
     return final
 
 
+def stage_seconds(run_dir: str | os.PathLike, notebook: str) -> tuple[float, int, int]:
+    """How long computing a notebook's cached stages took, read from their records.
+
+    A notebook whose stages were loaded from ``runs/`` runs in seconds; this is what they cost when
+    they were computed. Records written before stages recorded their time fall back to the
+    ``timing.json`` that the diffusion stages keep beside them.
+
+    Parameters
+    ----------
+    run_dir : str or path-like
+        The profile's run folder.
+    notebook : str
+        Notebook name, which is also the folder of its stages (``02_finetune``).
+
+    Returns
+    -------
+    (float, int, int)
+        Total seconds of the stages whose time is known, how many stages there are, and how many
+        of them have no recorded time.
+    """
+    from galaxysd.cache import RECORD_NAME
+
+    total, n_stages, unknown = 0.0, 0, 0
+    for record_path in sorted((Path(run_dir) / notebook).rglob(RECORD_NAME)):
+        n_stages += 1
+        seconds = json.loads(record_path.read_text()).get("seconds")
+        timing = record_path.with_name("timing.json")
+        if seconds is None and timing.is_file():
+            seconds = json.loads(timing.read_text()).get("seconds")
+        if seconds is None:
+            unknown += 1
+        else:
+            total += float(seconds)
+    return total, n_stages, unknown
+
+
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
+
+
 def write_timings(output_dir: Path, profile: str, timings: Mapping[str, float],
-                  profiles_dir: Path = PROFILES_DIR) -> Path:
-    """Record measured run times as a Markdown table the reproducing page includes."""
+                  profiles_dir: Path = PROFILES_DIR, run_dir: str | os.PathLike | None = None) -> Path:
+    """Record measured run times as a Markdown table the reproducing page includes.
+
+    Parameters
+    ----------
+    output_dir : pathlib.Path
+        Where ``run_times.md`` and ``run_times.json`` are written (beside the executed notebooks).
+    profile : str
+    timings : mapping of str to float
+        Wall seconds of each notebook executed now.
+    profiles_dir : pathlib.Path, optional
+    run_dir : path-like, optional
+        The profile's run folder: adds a column with what computing each notebook's cached stages
+        took (:func:`stage_seconds`), which a rebuild from loaded stages would otherwise hide.
+
+    Returns
+    -------
+    pathlib.Path
+        ``run_times.md``.
+    """
     import platform
 
+    Path(output_dir).mkdir(parents=True, exist_ok=True)
     path = Path(output_dir) / "run_times.md"
     previous = {}
     json_path = Path(output_dir) / "run_times.json"
@@ -376,11 +436,29 @@ def write_timings(output_dir: Path, profile: str, timings: Mapping[str, float],
     if previous.get("profile") != profile:
         previous = {"profile": profile, "seconds": {}}
     previous["seconds"].update({k: round(v, 1) for k, v in timings.items()})
+    previous.setdefault("stages", {})
+    if run_dir is not None:
+        for name in timings:
+            total, n_stages, unknown = stage_seconds(run_dir, name)
+            previous["stages"][name] = {"seconds": round(total, 1), "stages": n_stages, "unknown": unknown}
     json_path.write_text(json.dumps(previous, indent=2))
     machine = f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}"
-    rows = "\n".join(f"| {k} | {v:.0f} s |" for k, v in sorted(previous["seconds"].items()))
-    path.write_text(f"Measured when this book was built (profile **{profile}**, {machine}):\n\n"
-                    f"| notebook | wall time |\n|---|---|\n{rows}\n")
+
+    def stages_cell(name: str) -> str:
+        info = previous["stages"].get(name)
+        if not info or not info["stages"]:
+            return "no cached stages"
+        known = info["stages"] - info["unknown"]
+        if not known:
+            return f"not recorded ({info['stages']} stages)"
+        text = f"{_duration(info['seconds'])} ({known} stage{'s' if known > 1 else ''}"
+        return text + (f"; {info['unknown']} more not recorded)" if info["unknown"] else ")")
+
+    rows = "\n".join(f"| {k} | {_duration(v)} | {stages_cell(k)} |" for k, v in sorted(previous["seconds"].items()))
+    path.write_text(f"Measured when this book was built (profile **{profile}**, {machine}). A notebook "
+                    "whose stages were loaded from `runs/` takes seconds; the last column is what "
+                    "computing those stages took when they were computed:\n\n"
+                    f"| notebook | this build | computing its stages |\n|---|---|---|\n{rows}\n")
     description = load_profile(profile, profiles_dir).get("description", "")
     kind = "the real Galaxy Zoo 2 data" if profile == "paper" else "a simulated survey"
     (Path(output_dir) / "profile.md").write_text(
@@ -442,7 +520,7 @@ def run_profile(profile: str = "demo", only: Sequence[str] | None = None, overri
         written.append(execute_plan(plan, out, kernel_name, progress))
         timings[plan.name] = time.perf_counter() - start
         print(f"[galaxysd] {plan.name} done in {timings[plan.name]:.0f} s -> {written[-1]}", flush=True)
-    write_timings(out, profile, timings, profiles_dir)
+    write_timings(out, profile, timings, profiles_dir, run_dir=resolved.run)
     return written
 
 

@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -154,7 +155,7 @@ class StageResult:
     hit : bool
         ``True`` if the outputs were loaded from an earlier run, ``False`` if computed now.
     record : dict
-        The stage record (params, inputs, key, outputs).
+        The stage record (params, inputs, key, outputs, and ``seconds``: how long computing it took).
     """
 
     path: Path
@@ -220,9 +221,13 @@ def run_stage(run_dir: str | os.PathLike, name: str, params: Mapping[str, Any],
     out.parent.mkdir(parents=True, exist_ok=True)
     work = out.parent / f".{out.name}.partial-{key[:16]}"
     work.mkdir(exist_ok=True)
+    started = time.perf_counter()
     compute(work)  # on failure the partial folder stays, for inspection and resumption
+    # What computing the stage cost, so that a book built from loaded stages can still say it
+    # (a resumed stage records only its last attempt).
     record = {"name": name, "params": json.loads(_canonical(params)), "inputs": input_prints,
-              "key": key, "outputs": fingerprint(work, memo)}
+              "key": key, "outputs": fingerprint(work, memo),
+              "seconds": round(time.perf_counter() - started, 1)}
     (work / RECORD_NAME).write_text(json.dumps(record, indent=2))
     if out.exists():
         shutil.rmtree(out)

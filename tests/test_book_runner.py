@@ -211,3 +211,32 @@ def test_command_line_exits_nonzero_on_a_failing_cell_and_names_it(tmp_path):
     assert result.returncode == 1
     assert "notebook 02_second failed in code cell" in result.stderr and "ZeroDivisionError" in result.stderr
     assert (tmp_path / "out" / "02_second.failed.ipynb").is_file()
+
+
+def test_run_times_page_says_what_loaded_stages_cost_when_they_were_computed(tmp_path):
+    from galaxysd.cache import run_stage
+
+    runs, out = tmp_path / "runs", tmp_path / "out"
+    run_stage(runs, "01_first/labels", {}, lambda folder: (folder / "a.txt").write_text("a"), verbose=False)
+    record_path = runs / "01_first" / "labels" / "stage.json"
+    record = json.loads(record_path.read_text())
+    record_path.write_text(json.dumps({**record, "seconds": 125.0}))
+    # an older record without its time, and the timing.json of a diffusion stage beside another one
+    (runs / "02_second" / "old").mkdir(parents=True)
+    (runs / "02_second" / "old" / "stage.json").write_text(json.dumps({"name": "02_second/old"}))
+    (runs / "02_second" / "train").mkdir()
+    (runs / "02_second" / "train" / "stage.json").write_text(json.dumps({"name": "02_second/train"}))
+    (runs / "02_second" / "train" / "timing.json").write_text(json.dumps({"seconds": 30.0}))
+
+    assert book.stage_seconds(runs, "01_first") == (125.0, 1, 0)
+    assert book.stage_seconds(runs, "02_second") == (30.0, 2, 1)
+    assert book.stage_seconds(runs, "03_none") == (0.0, 0, 0)
+    book.write_timings(out, "demo", {"01_first": 3.2, "02_second": 65.0, "03_none": 1.0}, run_dir=runs)
+    table = (out / "run_times.md").read_text()
+    assert "| 01_first | 3 s | 2 min 5 s (1 stage) |" in table
+    assert "| 02_second | 1 min 5 s | 30 s (1 stage; 1 more not recorded) |" in table
+    assert "| 03_none | 1 s | no cached stages |" in table
+    # a later build of one notebook keeps the other rows
+    book.write_timings(out, "demo", {"01_first": 4.0}, run_dir=runs)
+    assert "| 02_second | 1 min 5 s |" in (out / "run_times.md").read_text()
+

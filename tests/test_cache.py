@@ -25,7 +25,9 @@ def test_second_call_with_same_parameters_is_a_hit(tmp_path):
     second = run_stage(tmp_path, "labels", {"min": 0.8}, compute, verbose=False)
     assert (first.hit, second.hit, compute.calls) == (False, True, 1)
     assert (second.path / "result.txt").read_text() == "a"
-    assert json.loads((second.path / "stage.json").read_text())["params"] == {"min": 0.8}
+    record = json.loads((second.path / "stage.json").read_text())
+    assert record["params"] == {"min": 0.8}
+    assert isinstance(record["seconds"], float) and record["seconds"] >= 0  # what computing it took
 
 
 def test_changed_parameter_is_a_miss(tmp_path):
