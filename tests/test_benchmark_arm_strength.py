@@ -55,6 +55,15 @@ def test_real_galaxies_are_drawn_by_tag_and_a_missing_tag_is_named(run_dir):
         bench.real_galaxies(manifest, "ring", 10, 0)
 
 
+def test_references_are_drawn_from_every_kind_of_galaxy_and_seeded(run_dir):
+    bench = load_benchmark()
+    manifest = gz2.read_training_manifest(run_dir)
+    drawn = bench.random_references(manifest, 60, 0)
+    assert drawn == bench.random_references(manifest, 60, 0) and len(drawn) == 60
+    kinds = set(manifest.set_index("image_path").loc[drawn, "tags"])
+    assert kinds == {"features or disk|spiral galaxy", "smooth|completely round galaxy"}
+
+
 def test_rows_for_real_autoencoder_and_each_model(run_dir, tmp_path, capsys):
     bench = load_benchmark()
     out = tmp_path / "arms.json"
