@@ -199,7 +199,8 @@ glue("grid_seconds", f"{time.perf_counter() - t0:.0f}", display=False)
 # measures their arm strength against real spirals'; run `benchmarks/arm_strength.py` to measure it for
 # every checkpoint). The steps that got them this far, and the ones that did not (a larger image scale,
 # Min-SNR weighting with `snr_gamma`, a larger learning rate, more latent channels, a wider UNet, twice
-# the `max_steps`), are listed with their cost in `benchmarks/README.md`: they point to many times this
+# the `max_steps`, a moving average of the weights with `use_ema`, training latents turned and
+# mirrored at random), are listed with their cost in `benchmarks/README.md`: they point to many times this
 # compute for a tiny model trained from scratch, or the head start that Stable Diffusion v1.5 gives the
 # paper.
 #

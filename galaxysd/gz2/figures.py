@@ -22,6 +22,23 @@ def tag_indicators(labels: pd.DataFrame, tags=PRIMARY_TAGS) -> pd.DataFrame:
     return ind.loc[:, ind.any(axis=0)]
 
 
+def _label_bar_sizes(ax: plt.Axes, where: str) -> None:
+    """Write each bar's size at its end, as upsetplot's ``show_counts`` does.
+
+    Written here because upsetplot 0.9.0 (its last release) offsets its labels by a one-element
+    array, which NumPy 2.4 and later refuse to take as a coordinate.
+    """
+    for rect in ax.patches:
+        if where == "top":  # the intersection bars, drawn upwards
+            margin = 0.01 * abs(float(np.subtract(*ax.get_ylim())))
+            size = rect.get_height() + rect.get_y()
+            ax.text(rect.get_x() + rect.get_width() / 2, size + margin, f"{size:.0f}", ha="center", va="bottom")
+        else:  # the totals, drawn leftwards on an inverted x axis
+            margin = 0.01 * abs(float(np.subtract(*ax.get_xlim())))
+            size = rect.get_width() + rect.get_x()
+            ax.text(size + margin, rect.get_y() + rect.get_height() / 2, f"{size:.0f}", ha="right", va="center")
+
+
 def upset_figure(labels: pd.DataFrame, title: str = "", tags=PRIMARY_TAGS, show_counts: bool = True,
                  min_subset_size: int | None = None, max_subset_rank: int | None = 25) -> plt.Figure:
     """Figure 2: an UpSet plot of how the primary tags co-occur (upsetplot).
@@ -51,9 +68,12 @@ def upset_figure(labels: pd.DataFrame, title: str = "", tags=PRIMARY_TAGS, show_
     fig = plt.figure(figsize=(11, 5.5))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
-        upsetplot.UpSet(data, subset_size="count", sort_by="cardinality", show_counts=show_counts,
-                        min_subset_size=min_subset_size, max_subset_rank=max_subset_rank,
-                        facecolor="0.25").plot(fig=fig)
+        axes = upsetplot.UpSet(data, subset_size="count", sort_by="cardinality", show_counts=False,
+                               min_subset_size=min_subset_size, max_subset_rank=max_subset_rank,
+                               facecolor="0.25").plot(fig=fig)
+    if show_counts:
+        _label_bar_sizes(axes["intersections"], "top")
+        _label_bar_sizes(axes["totals"], "left")
     if title:
         fig.suptitle(title, fontsize=11)
     return fig

@@ -35,6 +35,14 @@ from galaxysd.gz2.sidetables import (DUSTLANE_BASIC_COLUMNS, DUSTLANE_MISSING, G
                                      GSWLC_MISSING, match_sky, read_dustlanes, read_gswlc, read_yang,
                                      side_table)
 
+# The readers of images and side tables live in their own modules and are re-exported here, so
+# that every reader has one import path (the table in the docstring above).
+__all__ = ["check_hart16", "read_hart16",
+           "READ_ERRORS", "ImageFolder", "ImageMatch", "ImageZip", "attach_images", "open_images",
+           "read_filename_mapping",
+           "DUSTLANE_BASIC_COLUMNS", "DUSTLANE_MISSING", "GSWLC_COLUMNS", "GSWLC_MISSING", "match_sky",
+           "read_dustlanes", "read_gswlc", "read_yang", "side_table"]
+
 # ----------------------------------------------------------------------------- Hart16 table
 
 
