@@ -3,6 +3,7 @@ sweep, and the table of simple image statistics of generated vs real galaxies pe
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -465,7 +466,7 @@ def measured_prompts_stage(run_dir: str | os.PathLike, manifest: pd.DataFrame, g
     from galaxysd import cache, imstats
 
     def frame_digest(frame: pd.DataFrame) -> str:
-        return f"{int(pd.util.hash_pandas_object(frame.astype(str), index=False).sum()) & (2**64 - 1):016x}"
+        return hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()[:16]
 
     def compute(out: Path) -> None:
         stats_gen, stats_real = measure_prompts(manifest, generated, prompts, n_real, size, seed)
