@@ -1,0 +1,84 @@
+"""The 1:100 sampling of the D-ETG experiment."""
+
+import numpy as np
+import pytest
+
+from galaxysd.detg.experiment import (NoKnownDETGError, TooFewKnownDETGError, hidden_positives,
+                                      sample_experiment)
+from galaxysd.errors import DataError, ParameterError
+
+
+def _survey(n=5000, n_known=40, seed=0):
+    rng = np.random.default_rng(seed)
+    ids = 587722981741363000 + rng.choice(10 ** 9, n, replace=False).astype(np.int64)
+    return ids, rng.choice(ids, n_known, replace=False)
+
+
+def test_training_set_holds_n_known_and_ratio_times_as_many_others():
+    ids, known = _survey()
+    split = sample_experiment(ids, known, n_train_known=10, ratio=100, seed=1)
+    assert split.train_labels.sum() == 10
+    assert (split.train_labels == 0).sum() == 1000
+    assert set(split.train_ids[split.train_labels == 1]) <= set(known)
+    assert not set(split.train_ids[split.train_labels == 0]) & set(known)
+
+
+def test_test_set_holds_every_held_out_known_detg_at_the_same_ratio():
+    ids, known = _survey()
+    split = sample_experiment(ids, known, n_train_known=10, ratio=100, seed=1)
+    assert split.test_labels.sum() == 30
+    assert (split.test_labels == 0).sum() == 3000
+    assert not set(split.train_ids) & set(split.test_ids)
+    assert set(split.train_ids[split.train_labels == 1]) | set(split.test_ids[split.test_labels == 1]) == set(known)
+
+
+def test_sampling_is_seeded():
+    ids, known = _survey()
+    a = sample_experiment(ids, known, 10, 50, seed=3)
+    b = sample_experiment(ids, known, 10, 50, seed=3)
+    c = sample_experiment(ids, known, 10, 50, seed=4)
+    assert np.array_equal(a.train_ids, b.train_ids) and np.array_equal(a.test_ids, b.test_ids)
+    assert not np.array_equal(a.train_ids, c.train_ids)
+
+
+def test_known_detgs_without_image_are_counted_not_used():
+    ids, known = _survey()
+    listed = np.concatenate([known, [1, 2, 3]])
+    split = sample_experiment(ids, listed, 10, 10, seed=0)
+    assert split.counts["n_known_without_image"] == 3
+    assert split.counts["n_known_with_image"] == 40
+    assert not {1, 2, 3} & set(split.train_ids) | set(split.test_ids) & {1, 2, 3}
+
+
+def test_excluded_galaxies_are_never_drawn_as_others():
+    ids, known = _survey(n=800)
+    exclude = ids[:200]
+    split = sample_experiment(ids, known, 5, 10, test_ratio=5, exclude=exclude, seed=0)
+    others = np.concatenate([split.train_ids[split.train_labels == 0], split.test_ids[split.test_labels == 0]])
+    assert not set(others) & set(exclude)
+
+
+def test_a_survey_without_known_detgs_raises_a_named_error():
+    ids, _ = _survey()
+    with pytest.raises(NoKnownDETGError, match="no known D-ETG"):
+        sample_experiment(ids, [], 10, 100)
+    assert issubclass(NoKnownDETGError, DataError)
+
+
+def test_too_few_known_detgs_for_training_and_testing_raises():
+    ids, known = _survey(n_known=10)
+    with pytest.raises(TooFewKnownDETGError, match="n_train_known=10"):
+        sample_experiment(ids, known, n_train_known=10, ratio=5)
+
+
+def test_too_few_others_for_the_ratio_raises_a_parameter_error():
+    ids, known = _survey(n=500, n_known=20)
+    with pytest.raises(ParameterError, match="ratio=100"):
+        sample_experiment(ids, known, n_train_known=10, ratio=100)
+
+
+def test_hidden_positives_counts_true_detgs_labelled_other():
+    ids, known = _survey()
+    split = sample_experiment(ids, known, 10, 20, seed=0)
+    hidden = split.train_ids[split.train_labels == 0][:4]
+    assert hidden_positives(split, np.concatenate([known, hidden])) == {"train": 4, "test": 0}
