@@ -1,0 +1,94 @@
+"""The inspection tool's logic without a browser: record, save atomically, resume, one file per inspector."""
+
+import io
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from galaxysd.detg.session import InspectionSession
+from galaxysd.detg.verdicts import VerdictError, read_verdicts, write_verdicts
+
+CAND = np.array([30, 10, 20, 40, 50], dtype=np.int64)
+
+
+def _clock():
+    ticks = itertools.count()
+    return lambda: f"2026-12-01T10:00:{next(ticks):02d}+00:00"
+
+
+def test_every_recorded_verdict_is_on_disk_at_once(tmp_path):
+    s = InspectionSession(CAND, tmp_path, "alice", clock=_clock())
+    s.record(30, "yes")
+    on_disk = read_verdicts(tmp_path / "alice.csv", CAND)
+    assert on_disk[["objid", "inspector", "verdict"]].values.tolist() == [[30, "alice", "yes"]]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left
+
+
+def test_a_new_session_resumes_where_the_inspector_stopped(tmp_path):
+    s = InspectionSession(CAND, tmp_path, "alice", clock=_clock())
+    s.record_many({30: "yes", 10: "no"})
+    assert s.position == 2
+    again = InspectionSession(CAND, tmp_path, "alice")
+    assert again.n_done == 2 and again.verdict(10) == "no"
+    assert again.page(2).tolist() == [20, 40]
+    assert again.position == 2
+
+
+def test_skipped_galaxies_stay_pending_and_come_back_first(tmp_path):
+    s = InspectionSession(CAND, tmp_path, "bob", clock=_clock())
+    s.record_many({30: None, 10: "unsure", 20: "yes"})
+    assert s.page(3).tolist() == [30, 40, 50]
+
+
+def test_changing_a_verdict_replaces_it(tmp_path):
+    s = InspectionSession(CAND, tmp_path, "bob", clock=_clock())
+    s.record(20, "yes")
+    s.record(20, "no")
+    frame = read_verdicts(tmp_path / "bob.csv")
+    assert frame.verdict.tolist() == ["no"] and len(frame) == 1
+
+
+def test_each_inspector_writes_their_own_file(tmp_path):
+    InspectionSession(CAND, tmp_path, "alice", clock=_clock()).record(30, "yes")
+    InspectionSession(CAND, tmp_path, "bob", clock=_clock()).record(30, "no")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["alice.csv", "bob.csv"]
+
+
+def test_a_session_is_done_when_every_candidate_is_judged(tmp_path):
+    s = InspectionSession(CAND, tmp_path, "carol", clock=_clock())
+    s.record_many({int(o): "no" for o in CAND})
+    assert s.done and s.page(4).size == 0 and s.position == len(CAND)
+
+
+def test_unknown_objids_and_words_are_refused(tmp_path):
+    s = InspectionSession(CAND, tmp_path, "alice", clock=_clock())
+    with pytest.raises(VerdictError, match="not among"):
+        s.record(99, "yes")
+    with pytest.raises(VerdictError, match="unknown verdict word"):
+        s.record(30, "probably")
+    assert not (tmp_path / "alice.csv").exists()
+
+
+def test_a_file_with_another_inspectors_verdicts_is_refused(tmp_path):
+    write_verdicts(pd.DataFrame({"objid": [30], "inspector": ["bob"], "verdict": ["yes"],
+                                 "time": ["2026-12-01T10:00:00Z"]}), tmp_path / "alice.csv")
+    with pytest.raises(VerdictError, match="one file per inspector"):
+        InspectionSession(CAND, tmp_path, "alice")
+
+
+def test_the_widget_view_records_a_page_and_shows_the_next(tmp_path):
+    pytest.importorskip("ipywidgets")
+    from galaxysd.detg.widget import InspectionView
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 100, 50)).save(buf, format="PNG")
+    s = InspectionSession(CAND, tmp_path, "alice", clock=_clock())
+    view = InspectionView(s, lambda o: buf.getvalue(), per_page=2)
+    assert list(view.buttons) == [30, 10]
+    view.buttons[30].value = "yes"
+    view.save_page()
+    assert read_verdicts(tmp_path / "alice.csv").objid.tolist() == [30]
+    assert list(view.buttons) == [10, 20]
+    assert "1 of 5 judged" in view.status.value
