@@ -92,9 +92,22 @@ class CdfBand:
 
 
 def _ecdf_on(grid):
+    """Statistic for ``scipy.stats.bootstrap``: the ECDF at ``grid`` of each resample.
+
+    Counting, per resample, the values at or below each grid point through ``searchsorted`` and
+    ``bincount`` takes memory of the resamples' size, where comparing every value with every grid
+    point would take that times the grid's length.
+    """
+    g = len(grid)
+
     def statistic(x, axis=-1):
         x = np.moveaxis(np.asarray(x), axis, -1)
-        out = (x[..., :, None] <= grid).mean(axis=-2)
+        rows = x.reshape(-1, x.shape[-1])
+        slot = np.searchsorted(grid, rows, side="left")   # x <= grid[j]  <=>  slot <= j
+        flat = slot + (g + 1) * np.arange(len(rows))[:, None]
+        counts = np.bincount(flat.ravel(), minlength=len(rows) * (g + 1)).reshape(len(rows), g + 1)
+        cdf = counts.cumsum(axis=1)[:, :g] / x.shape[-1]
+        out = cdf.reshape(*x.shape[:-1], g)
         return np.moveaxis(out, -1, 0)   # scipy wants the outputs first, then the resamples
     return statistic
 
@@ -148,6 +161,6 @@ def cdf_band(values, grid=None, level: float = ONE_SIGMA, n_resamples: int = 100
         cdf = stat(x)
         return CdfBand(grid, cdf, cdf.copy(), cdf.copy(), 1)
     res = bootstrap((x,), stat, n_resamples=n_resamples, confidence_level=level, method="percentile",
-                    vectorized=True, random_state=np.random.default_rng([seed, 13]))
+                    vectorized=True, batch=200, random_state=np.random.default_rng([seed, 13]))
     return CdfBand(grid, stat(x), np.asarray(res.confidence_interval.low),
                    np.asarray(res.confidence_interval.high), int(x.size))
