@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from galaxysd.detg.experiment import (NoKnownDETGError, TooFewKnownDETGError, hidden_positives,
-                                      sample_experiment)
+                                      method_training_sets, sample_experiment, score_test_set)
 from galaxysd.errors import DataError, ParameterError
 
 
@@ -82,3 +82,29 @@ def test_hidden_positives_counts_true_detgs_labelled_other():
     split = sample_experiment(ids, known, 10, 20, seed=0)
     hidden = split.train_ids[split.train_labels == 0][:4]
     assert hidden_positives(split, np.concatenate([known, hidden])) == {"train": 4, "test": 0}
+
+
+def test_the_augmented_method_trains_on_the_same_set_plus_generated_positives():
+    ids, known = _survey()
+    split = sample_experiment(ids, known, 10, 20, seed=0)
+    sets = method_training_sets(split, ["gen-1", "gen-2"])
+    assert len(sets["augmented"][0]) == len(sets["baseline"][0]) + 2
+    assert sets["augmented"][1].sum() == 12 and sets["baseline"][1].sum() == 10
+    assert np.array_equal(sets["focal"][0], sets["baseline"][0])
+
+
+def test_each_method_scores_the_test_galaxies_with_its_own_training_set():
+    ids, known = _survey()
+    split = sample_experiment(ids, known, 10, 20, seed=0)
+    seen = {}
+
+    def trainer(name):
+        def train(ids, labels):
+            seen[name] = len(ids)
+            return lambda objids: np.full(len(objids), float(len(ids)))
+        return train
+
+    scores = score_test_set(split, {m: trainer(m) for m in ("baseline", "augmented")},
+                              method_training_sets(split, ["g"] * 5))
+    assert seen == {"baseline": 210, "augmented": 215}
+    assert (scores.score_augmented == 215).all() and scores.label.sum() == 30

@@ -26,6 +26,7 @@ from galaxysd.detg.catalogue import build_catalogue, read_catalogue, write_catal
 from galaxysd.detg.control import ControlMatch, match_control
 from galaxysd.detg.distributions import CdfBand, cdf_band, side_values
 from galaxysd.detg.experiment import (ExperimentSplit, NoKnownDETGError, TooFewKnownDETGError, hidden_positives,
+                                      method_training_sets, score_test_set,
                                       sample_experiment)
 from galaxysd.detg.inspectors import SimulatedInspector, simulated_inspection, simulated_panel
 from galaxysd.detg.scoring import ScoringIncompleteError, collect_scores, score_survey, scoring_complete
@@ -37,7 +38,8 @@ from galaxysd.detg.verdicts import (VERDICT_COLUMNS, VERDICT_WORDS, VerdictError
 
 __all__ = ["build_catalogue", "read_catalogue", "write_catalogue", "ControlMatch", "match_control", "CdfBand",
            "cdf_band", "side_values", "ExperimentSplit", "NoKnownDETGError", "TooFewKnownDETGError",
-           "hidden_positives", "sample_experiment", "SimulatedInspector", "simulated_inspection",
+           "hidden_positives", "method_training_sets", "score_test_set", "sample_experiment",
+           "SimulatedInspector", "simulated_inspection",
            "simulated_panel", "ScoringIncompleteError", "collect_scores", "score_survey", "scoring_complete",
            "PAPER_CANDIDATES", "PAPER_KNOWN", "PAPER_NEW", "SearchResult", "run_search", "InspectionSession",
            "file_step", "simulated_step", "supplied_step", "VERDICT_COLUMNS", "VERDICT_WORDS", "VerdictError",

@@ -160,3 +160,54 @@ def hidden_positives(split: ExperimentSplit, true_ids) -> dict:
     return {part: int(np.isin(ids[labels == 0], true_ids).sum())
             for part, ids, labels in (("train", split.train_ids, split.train_labels),
                                       ("test", split.test_ids, split.test_labels))}
+
+
+def method_training_sets(split: ExperimentSplit, generated_ids=()) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The training set of each method of Table 3: baseline and focal loss share the 1:``ratio`` set;
+    "augmented" adds the generated D-ETGs (ids of generated images, any hashable) as positives.
+
+    Returns
+    -------
+    dict
+        ``{"baseline": (ids, labels), "focal": (ids, labels), "augmented": (ids, labels)}``; ids are
+        object arrays, so objIDs and generated-image ids can sit together.
+    """
+    base = (split.train_ids.astype(object), split.train_labels.copy())
+    gen = np.asarray(list(generated_ids), dtype=object)
+    aug = (np.concatenate([base[0], gen]), np.concatenate([base[1], np.ones(len(gen), np.int64)]))
+    return {"baseline": base, "focal": (base[0].copy(), base[1].copy()), "augmented": aug}
+
+
+def score_test_set(split: ExperimentSplit, trainers, training_sets) -> pd.DataFrame:
+    """Train each method on its set and score the test galaxies.
+
+    Parameters
+    ----------
+    split : ExperimentSplit
+        The experiment's sets.
+    trainers : mapping of str to callable
+        Method name -> ``train(ids, labels) -> scorer``; ``scorer(objids) -> scores``.
+    training_sets : mapping of str to (ids, labels)
+        From :func:`method_training_sets`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``objid``, ``label`` and one ``score_<method>`` column per method, for the test galaxies.
+
+    Raises
+    ------
+    ParameterError
+        If a method has a trainer but no training set.
+
+    Examples
+    --------
+    >>> scores = score_test_set(split, {"baseline": train_bce, "focal": train_focal}, sets)  # doctest: +SKIP
+    """
+    out = pd.DataFrame({"objid": split.test_ids, "label": split.test_labels})
+    for name, train in trainers.items():
+        if name not in training_sets:
+            raise ParameterError(f"method {name!r} has no training set; known: {sorted(training_sets)}")
+        scorer = train(*training_sets[name])
+        out[f"score_{name}"] = np.asarray(scorer(split.test_ids), dtype=float)
+    return out
