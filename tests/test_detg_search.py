@@ -146,3 +146,37 @@ def test_a_first_training_set_without_negatives_is_refused(tmp_path):
     toy = ToySurvey()
     with pytest.raises(ParameterError, match="positives"):
         run_search(toy.ids, toy.gen_ids, np.ones(200, int), toy.train, lambda *a: None, tmp_path)
+
+
+def test_two_processes_share_the_scoring_and_agree_with_one(tmp_path):
+    import threading
+    barrier = threading.Barrier(2, timeout=60)
+    results, errors = {}, []
+
+    def process(rank):
+        try:
+            results[rank] = _search(ToySurvey(), tmp_path / "two", n_iterations=2, rank=rank, world=2,
+                                    wait=barrier.wait)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+            barrier.abort()
+
+    threads = [threading.Thread(target=process, args=(r,)) for r in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    one = _search(ToySurvey(), tmp_path / "one", n_iterations=2)
+    for rank in (0, 1):
+        pd.testing.assert_frame_equal(results[rank].iterations, one.iterations)
+        pd.testing.assert_frame_equal(results[rank].scores, one.scores)
+
+
+def test_the_search_table_puts_the_papers_candidates_beside_ours(tmp_path):
+    from galaxysd.detg.search import search_table
+    result = _search(ToySurvey(), tmp_path, n_iterations=2)
+    table = search_table(result.iterations, (8184, 2488, 1062))
+    assert table["candidates (paper)"].tolist() == [8184, 2488]
+    assert table.candidates.tolist() == result.iterations.candidates.tolist()
+    assert "completeness" in table

@@ -29,8 +29,9 @@ from galaxysd.detg.experiment import (ExperimentSplit, NoKnownDETGError, TooFewK
                                       method_training_sets, score_test_set,
                                       sample_experiment)
 from galaxysd.detg.inspectors import SimulatedInspector, simulated_inspection, simulated_panel
-from galaxysd.detg.scoring import ScoringIncompleteError, collect_scores, score_survey, scoring_complete
-from galaxysd.detg.search import PAPER_CANDIDATES, PAPER_KNOWN, PAPER_NEW, SearchResult, run_search
+from galaxysd.detg.scoring import (ScoringIncompleteError, collect_scores, open_scoring, score_survey,
+                                   scoring_complete)
+from galaxysd.detg.search import PAPER_CANDIDATES, PAPER_KNOWN, PAPER_NEW, SearchResult, run_search, search_table
 from galaxysd.detg.session import InspectionSession
 from galaxysd.detg.steps import file_step, simulated_step, supplied_step
 from galaxysd.detg.verdicts import (VERDICT_COLUMNS, VERDICT_WORDS, VerdictError, VerdictsMissingError, majority,
@@ -40,8 +41,8 @@ __all__ = ["build_catalogue", "read_catalogue", "write_catalogue", "ControlMatch
            "cdf_band", "side_values", "ExperimentSplit", "NoKnownDETGError", "TooFewKnownDETGError",
            "hidden_positives", "method_training_sets", "score_test_set", "sample_experiment",
            "SimulatedInspector", "simulated_inspection",
-           "simulated_panel", "ScoringIncompleteError", "collect_scores", "score_survey", "scoring_complete",
-           "PAPER_CANDIDATES", "PAPER_KNOWN", "PAPER_NEW", "SearchResult", "run_search", "InspectionSession",
+           "simulated_panel", "ScoringIncompleteError", "collect_scores", "open_scoring", "score_survey", "scoring_complete",
+           "PAPER_CANDIDATES", "PAPER_KNOWN", "PAPER_NEW", "SearchResult", "run_search", "search_table", "InspectionSession",
            "file_step", "simulated_step", "supplied_step", "VERDICT_COLUMNS", "VERDICT_WORDS", "VerdictError",
            "VerdictsMissingError", "majority", "read_verdicts", "require_verdicts", "validate_verdicts",
            "verdict_path", "write_verdicts"]

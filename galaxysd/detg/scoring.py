@@ -59,6 +59,21 @@ def _open_manifest(out_dir: Path, manifest: dict) -> None:
     atomic_write_text(path, json.dumps(manifest, indent=2))
 
 
+def open_scoring(ids, out_dir: str | os.PathLike, batch_size: int = 1024, key: str = "") -> dict:
+    """Write (or keep) the manifest of a scoring run; process 0 calls it before the others score.
+
+    Returns
+    -------
+    dict
+        The manifest.
+    """
+    ids = np.asarray(ids, dtype=np.int64)
+    manifest = {"ids_sha256": ids_digest(ids), "n": int(len(ids)), "batch_size": int(batch_size),
+                "n_batches": int(-(-len(ids) // batch_size)), "key": str(key)}
+    _open_manifest(Path(out_dir), manifest)
+    return manifest
+
+
 def score_survey(ids, scorer: Callable[[np.ndarray], np.ndarray], out_dir: str | os.PathLike,
                  batch_size: int = 1024, key: str = "", rank: int = 0, world: int = 1,
                  progress: bool = True) -> pd.DataFrame | None:
@@ -108,12 +123,13 @@ def score_survey(ids, scorer: Callable[[np.ndarray], np.ndarray], out_dir: str |
         raise ParameterError(f"rank must lie in [0, world={world}), got {rank}")
     ids = np.asarray(ids, dtype=np.int64)
     out = Path(out_dir)
-    n_batches = -(-len(ids) // batch_size)
-    manifest = {"ids_sha256": ids_digest(ids), "n": int(len(ids)), "batch_size": int(batch_size),
-                "n_batches": int(n_batches), "key": str(key)}
     if rank == 0:
-        _open_manifest(out, manifest)
-    elif _read_manifest(out) != manifest:
+        manifest = open_scoring(ids, out, batch_size, key)
+    else:
+        manifest = {"ids_sha256": ids_digest(ids), "n": int(len(ids)), "batch_size": int(batch_size),
+                    "n_batches": int(-(-len(ids) // batch_size)), "key": str(key)}
+    n_batches = manifest["n_batches"]
+    if rank > 0 and _read_manifest(out) != manifest:
         # only process 0 may discard stale parts; the others wait for it (accelerate:
         # score on the main process first, or call wait_for_everyone() after it has started)
         raise ScoringIncompleteError(f"process {rank}: {out / MANIFEST_NAME} does not describe this scoring yet; "

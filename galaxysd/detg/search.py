@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from galaxysd.cache import atomic_write_text
-from galaxysd.detg.scoring import collect_scores, score_survey, scoring_complete
+from galaxysd.detg.scoring import collect_scores, open_scoring, score_survey, scoring_complete
 from galaxysd.detg.verdicts import VERDICT_COLUMNS, MIN_AGREE, majority, validate_verdicts
 from galaxysd.errors import ParameterError
 
@@ -121,7 +121,8 @@ def _truth_columns(confirmed, cand_ids, true_ids, known_ids) -> dict:
 def run_search(survey_ids, train_ids, train_labels, train: Trainer, inspect: InspectStep,
                work_dir: str | os.PathLike, threshold: float = 0.5, n_iterations: int = 3,
                batch_size: int = 1024, max_candidates: int | None = None, known_ids=(), true_ids=None,
-               min_agree: int = MIN_AGREE, key: str = "", progress: bool = True) -> SearchResult:
+               min_agree: int = MIN_AGREE, key: str = "", progress: bool = True, rank: int = 0, world: int = 1,
+               wait: Callable[[], None] | None = None) -> SearchResult:
     """Run (or resume) ``n_iterations`` rounds of score -> inspect -> retrain.
 
     Parameters
@@ -155,6 +156,12 @@ def run_search(survey_ids, train_ids, train_labels, train: Trainer, inspect: Ins
         Names the classifier's settings; part of every iteration's scoring key.
     progress : bool, optional
         Show progress bars.
+    rank, world, wait : optional
+        Several processes (``accelerate``: ``process_index``, ``num_processes``,
+        ``wait_for_everyone``): every process trains (as data-parallel training wants) and scores its
+        share of the batches; ``wait`` is the barrier between opening, scoring and joining the scores.
+        The folder must be shared; inspection steps must give every process the same verdicts
+        (simulated and file-based ones do).
 
     Returns
     -------
@@ -184,7 +191,8 @@ def run_search(survey_ids, train_ids, train_labels, train: Trainer, inspect: Ins
     ids, labels = np.asarray(train_ids, dtype=object), train_labels
     for k in range(1, int(n_iterations) + 1):
         it = work / f"iter{k}"
-        scores = _scores(it / "scores", survey_ids, ids, labels, train, batch_size, key, progress)
+        scores = _scores(it / "scores", survey_ids, ids, labels, train, batch_size, key, progress and rank == 0,
+                         rank, world, wait)
         score_cols[f"score_{k}"] = scores.set_index("objid")["score"]
         cand = candidates_of(scores, threshold, max_candidates)
         atomic_write_text(it / "candidates.csv", cand.to_csv(index=False, float_format="%.9g"))
@@ -219,10 +227,43 @@ def run_search(survey_ids, train_ids, train_labels, train: Trainer, inspect: Ins
                         verdicts, truth)
 
 
-def _scores(folder: Path, survey_ids, ids, labels, train, batch_size, key, progress) -> pd.DataFrame:
+def search_table(iterations: pd.DataFrame, paper_candidates=PAPER_CANDIDATES) -> pd.DataFrame:
+    """Candidates, confirmed and new per iteration beside the paper's candidates (and truth metrics).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``iteration``; ``candidates``, ``candidates (paper)`` (missing beyond the paper's three
+        rounds), ``confirmed``, ``new``, ``confirmed_total``, ``new_total`` and, with the truth,
+        ``completeness``, ``purity``, ``true_found_unknown`` rounded to three decimals.
+
+    Examples
+    --------
+    >>> search_table(result.iterations)  # doctest: +SKIP
+    """
+    cols = ["candidates", "confirmed", "new", "confirmed_total", "new_total"]
+    cols += [c for c in ("completeness", "purity", "true_found_unknown") if c in iterations]
+    table = iterations[cols].copy()
+    paper = pd.Series(list(paper_candidates), index=range(1, len(paper_candidates) + 1), dtype="Int64")
+    table.insert(1, "candidates (paper)", paper.reindex(table.index))
+    return table.round(3)
+
+
+def _scores(folder: Path, survey_ids, ids, labels, train, batch_size, key, progress, rank=0, world=1,
+            wait=None) -> pd.DataFrame:
     """This iteration's scores: loaded when complete for this training set, else trained and scored."""
     digest = training_digest(ids, labels, key)
     if scoring_complete(folder, survey_ids, digest):
         return collect_scores(folder)
+    if world > 1 and wait is None:
+        raise ParameterError(f"world={world} processes need a barrier: pass wait (accelerate: wait_for_everyone)")
     scorer = train(ids, labels)
-    return score_survey(survey_ids, scorer, folder, batch_size=batch_size, key=digest, progress=progress)
+    if world == 1:
+        return score_survey(survey_ids, scorer, folder, batch_size=batch_size, key=digest, progress=progress)
+    if rank == 0:
+        open_scoring(survey_ids, folder, batch_size, digest)
+    wait()
+    score_survey(survey_ids, scorer, folder, batch_size=batch_size, key=digest, rank=rank, world=world,
+                 progress=progress)
+    wait()
+    return collect_scores(folder)
