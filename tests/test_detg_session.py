@@ -10,6 +10,7 @@ from PIL import Image
 
 from galaxysd.detg.session import InspectionSession
 from galaxysd.detg.verdicts import VerdictError, read_verdicts, write_verdicts
+from galaxysd.errors import DataError
 
 CAND = np.array([30, 10, 20, 40, 50], dtype=np.int64)
 
@@ -92,3 +93,23 @@ def test_the_widget_view_records_a_page_and_shows_the_next(tmp_path):
     assert read_verdicts(tmp_path / "alice.csv").objid.tolist() == [30]
     assert list(view.buttons) == [10, 20]
     assert "1 of 5 judged" in view.status.value
+
+
+def test_the_tool_opens_on_a_candidates_file_and_resumes_from_the_inspectors_file(tmp_path):
+    pytest.importorskip("ipywidgets")
+    from galaxysd.detg.widget import open_inspection
+    paths = {}
+    for o in CAND:
+        paths[int(o)] = tmp_path / f"{o}.jpg"
+        Image.new("RGB", (8, 8), (int(o), 0, 0)).save(paths[int(o)])
+    cand = tmp_path / "to_inspect.csv"
+    pd.DataFrame({"objid": CAND, "score": np.linspace(0.9, 0.5, 5)}).to_csv(cand, index=False)
+    view = open_inspection(cand, tmp_path / "verdicts", "dan", paths, per_page=3)
+    for b in view.buttons.values():
+        b.value = "no"
+    view.save_page()
+    again = open_inspection(cand, tmp_path / "verdicts", "dan", paths, per_page=3)
+    assert list(again.buttons) == [40, 50]
+    del paths[50]
+    with pytest.raises(DataError, match="no image"):
+        open_inspection(cand, tmp_path / "verdicts", "dan", paths)

@@ -7,10 +7,16 @@ verdicts (galaxies left without an answer stay pending and come back) and shows 
 
 from __future__ import annotations
 
-from typing import Callable
+import os
+from pathlib import Path
+from typing import Callable, Mapping
+
+import numpy as np
+import pandas as pd
 
 from galaxysd.detg.session import InspectionSession
 from galaxysd.detg.verdicts import VERDICT_WORDS
+from galaxysd.errors import DataError
 
 
 class InspectionView:
@@ -67,3 +73,45 @@ class InspectionView:
         """Record the answers given on this page, save, and show the next page."""
         self.session.record_many({o: b.value for o, b in self.buttons.items()})
         self.show_page()
+
+
+def open_inspection(candidates_file: str | os.PathLike, verdict_dir: str | os.PathLike, inspector: str,
+                    image_paths: Mapping[int, str | os.PathLike], per_page: int = 12) -> InspectionView:
+    """The inspection tool for one inspector over a candidates file (``to_inspect.csv`` of the search).
+
+    Parameters
+    ----------
+    candidates_file : path-like
+        CSV with an ``objid`` column, in the order to show (the search writes it by decreasing score).
+    verdict_dir : path-like
+        Where ``<inspector>.csv`` is saved (the folder the search's message names).
+    inspector : str
+        Who is inspecting.
+    image_paths : mapping of int to path-like
+        objID -> image file (JPEG or PNG).
+    per_page : int, optional
+        Galaxies per page.
+
+    Returns
+    -------
+    InspectionView
+        Display ``view.widget`` in the notebook.
+
+    Raises
+    ------
+    DataError
+        If the candidates file does not exist or a candidate has no image.
+
+    Examples
+    --------
+    >>> open_inspection(run / "iter1/to_inspect.csv", verdicts / "iter1", "alice", paths).widget  # doctest: +SKIP
+    """
+    candidates_file = Path(candidates_file)
+    if not candidates_file.is_file():
+        raise DataError(f"candidates file {candidates_file} does not exist")
+    ids = pd.read_csv(candidates_file)["objid"].to_numpy(np.int64)
+    missing = [int(o) for o in ids if int(o) not in image_paths]
+    if missing:
+        raise DataError(f"{len(missing)} candidate(s) of {candidates_file} have no image, e.g. objid {missing[0]}")
+    session = InspectionSession(ids, verdict_dir, inspector)
+    return InspectionView(session, lambda o: Path(image_paths[o]).read_bytes(), per_page=per_page)
