@@ -55,7 +55,19 @@ def test_the_search_finds_true_detgs_the_known_list_misses(tmp_path):
     last = table.iloc[-1]
     assert last.completeness > 0.8 and last.purity > 0.8
     assert last.true_found_unknown > 45
-    assert result.truth == {"n_true": 150, "n_known": 60, "n_known_true": 60, "known_misses": 90}
+    assert result.truth == {"n_true": 150, "n_known": 60, "n_known_true": 60, "known_misses": 90,
+                            "n_true_searched": 150, "known_misses_searched": 90}
+
+
+def test_completeness_counts_only_the_true_detgs_among_the_galaxies_searched(tmp_path):
+    toy = ToySurvey()
+    outside = np.arange(10, 60, dtype=np.int64)   # 50 true D-ETGs without images: never searched
+    result = run_search(toy.ids, toy.train_ids, toy.train_labels, toy.train,
+                        simulated_step(simulated_panel(), toy.true), tmp_path, n_iterations=1, batch_size=500,
+                        known_ids=toy.known, true_ids=np.concatenate([toy.true, outside]), progress=False)
+    hits = np.isin(result.confirmed(), toy.true).sum()
+    assert result.iterations.loc[1, "completeness"] == pytest.approx(hits / 150)
+    assert result.truth["known_misses"] == 140 and result.truth["known_misses_searched"] == 90
 
 
 def test_completeness_and_purity_are_those_of_the_confirmed_set_against_the_truth(tmp_path):

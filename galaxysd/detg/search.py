@@ -61,7 +61,10 @@ class SearchResult:
         Every verdict of every iteration.
     truth : dict
         With the truth: ``n_true``, ``n_known``, ``n_known_true``, ``known_misses`` (true D-ETGs not
-        on the known list); empty otherwise.
+        on the known list), and the same restricted to the galaxies searched (``n_true_searched``,
+        ``known_misses_searched``); empty otherwise. Completeness and purity per iteration are
+        measured against the true D-ETGs among the galaxies searched (a galaxy without an image
+        cannot be found).
     """
 
     iterations: pd.DataFrame
@@ -210,9 +213,9 @@ def run_search(survey_ids, train_ids, train_labels, train: Trainer, inspect: Ins
                "confirmed_total": len(confirmed), "new_total": int((~np.isin(confirmed, known_ids)).sum()),
                "rejected_total": int((decisions.status == "rejected").sum()),
                "train_positives": int((labels == 1).sum()), "train_negatives": int((labels == 0).sum())}
-        if true_ids is not None:
+        if true_ids is not None:   # measured against the true D-ETGs the search can see
             row.update(_truth_columns(confirmed, cand.objid.to_numpy(np.int64),
-                                      np.asarray(true_ids, dtype=np.int64), known_ids))
+                                      np.intersect1d(np.asarray(true_ids, dtype=np.int64), survey_ids), known_ids))
         atomic_write_text(it / "summary.json", json.dumps(row, indent=2, default=float))
         rows.append(row)
         ids, labels = retraining_set(train_ids, train_labels, decisions)
@@ -221,8 +224,11 @@ def run_search(survey_ids, train_ids, train_labels, train: Trainer, inspect: Ins
     if true_ids is not None:
         true_ids = np.asarray(true_ids, dtype=np.int64)
         n_known_true = int(np.isin(known_ids, true_ids).sum())
+        searched = np.intersect1d(true_ids, survey_ids)
         truth = {"n_true": int(len(true_ids)), "n_known": int(len(known_ids)), "n_known_true": n_known_true,
-                 "known_misses": int(len(np.setdiff1d(true_ids, known_ids)))}
+                 "known_misses": int(len(np.setdiff1d(true_ids, known_ids))),
+                 "n_true_searched": int(len(searched)),
+                 "known_misses_searched": int(len(np.setdiff1d(searched, known_ids)))}
     return SearchResult(pd.DataFrame(rows).set_index("iteration"), pd.DataFrame(score_cols), decisions,
                         verdicts, truth)
 
