@@ -88,7 +88,8 @@ class ImageZip:
         try:
             self._zip = zipfile.ZipFile(self.path_zip)
         except zipfile.BadZipFile as exc:
-            raise DataError(f"image zip {self.path_zip} is not a valid zip file: {exc}") from exc
+            raise DataError(f"image zip {self.path_zip} is not a valid zip file (incomplete download? delete it "
+                            f"and run `python -m galaxysd fetch`): {exc}") from exc
         self._index = {}
         for name in self._zip.namelist():
             base = name.rsplit("/", 1)[-1]

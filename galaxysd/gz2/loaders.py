@@ -16,7 +16,12 @@ reader                          file
 :func:`read_dustlanes`          Kaviraj et al. (2012) ``Basic_Information.txt`` and siblings
 :func:`read_gswlc`              ``GSWLC-X2.dat[.gz]`` (Salim et al. 2016, 2018)
 :func:`read_yang`               Yang et al. (2007) ``SDSS7``, ``imodelC_1``, ``modelC_group``
+:func:`read_yang_file`          one of those three files, checked on its own
 ==============================  =======================================================
+
+Every id column (objIDs, asset ids, Yang ids) is read as text and parsed by
+:func:`~galaxysd.gz2.objids.parse_objids`, which reads it exactly or refuses it (float notation, as
+spreadsheets write it) naming the file, line and column; it never rounds.
 """
 
 from __future__ import annotations
@@ -33,8 +38,8 @@ from galaxysd.gz2.images import (READ_ERRORS, ImageFolder, ImageMatch, ImageZip,
 from galaxysd.gz2.objids import parse_objids
 from galaxysd.gz2.schema import ANSWERS, hart16_columns
 from galaxysd.gz2.sidetables import (DUSTLANE_BASIC_COLUMNS, DUSTLANE_MISSING, GSWLC_COLUMNS,  # noqa: F401
-                                     GSWLC_MISSING, match_sky, read_dustlanes, read_gswlc, read_yang,
-                                     side_table)
+                                     GSWLC_MISSING, YANG_COLUMNS, match_sky, read_dustlanes, read_gswlc,
+                                     read_yang, read_yang_file, side_table)
 
 # The readers of images and side tables live in their own modules and are re-exported here, so
 # that every reader has one import path (the table in the docstring above).
@@ -42,7 +47,8 @@ __all__ = ["check_hart16", "read_hart16",
            "READ_ERRORS", "ImageFolder", "ImageMatch", "ImageZip", "attach_images", "open_images",
            "read_filename_mapping",
            "DUSTLANE_BASIC_COLUMNS", "DUSTLANE_MISSING", "GSWLC_COLUMNS", "GSWLC_MISSING", "match_sky",
-           "read_dustlanes", "read_gswlc", "read_yang", "side_table"]
+           "read_dustlanes", "read_gswlc", "read_yang", "read_yang_file", "YANG_COLUMNS", "side_table",
+           "parse_objids"]
 
 # ----------------------------------------------------------------------------- Hart16 table
 
