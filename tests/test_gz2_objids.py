@@ -92,3 +92,14 @@ def test_parse_objids_never_rounds_and_names_what_is_wrong():
     for bad, why in (("", "is empty"), ("9223372036854775808", "has more digits"), ("1e3", "is written in float notation")):
         with pytest.raises(DataError, match=f"f, data row 2, column c: value '{bad}' {why}"):
             parse_objids(["1", bad], "f", "c")
+
+
+def test_the_training_manifest_refuses_a_float_objid_too(tmp_path):
+    from galaxysd.gz2.manifest import read_training_manifest
+    (tmp_path / "manifest.csv").write_text("objid,image_path,tags,caption\n"
+                                           f"{EXACT},/a.jpg,ring,\"sdss, ring\"\n"
+                                           "5.877229823005166e+17,/b.jpg,ring,\"sdss, ring\"\n")
+    with pytest.raises(DataError, match=r"manifest.csv, line 3, column objid: value '5.877229823005166e\+17'"):
+        read_training_manifest(tmp_path / "manifest.csv")
+    (tmp_path / "manifest.csv").write_text(f"objid,image_path,tags,caption\n{EXACT},/a.jpg,ring,\"sdss, ring\"\n")
+    assert read_training_manifest(tmp_path / "manifest.csv").objid.tolist() == [EXACT]

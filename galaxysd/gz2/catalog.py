@@ -35,6 +35,7 @@ from galaxysd.gz2.labels import (BALANCE_CAP, MIN_DEBIASED, MIN_VOTES, balance, 
 from galaxysd.gz2.loaders import (attach_images, open_images, read_dustlanes, read_filename_mapping,
                                   read_gswlc, read_hart16, read_yang, side_table)
 from galaxysd.gz2.manifest import MANIFEST_NAME, write_manifest
+from galaxysd.gz2.objids import parse_objids
 from galaxysd.gz2.simulate.survey import SurveyFiles
 
 SURVEY_STAGE = "01_data/survey"
@@ -197,7 +198,7 @@ def write_training(labels_dir: str | os.PathLike, out_dir: str | os.PathLike, ca
         ``n_after_exclusion``, ``n_training``, ``n_groups_capped``), also written to ``counts.json``.
     """
     cat = labelled_catalog(labels_dir)
-    known = pd.read_csv(Path(labels_dir) / "known_detg.csv")["objid"].to_numpy(np.int64)
+    known = known_detg(labels_dir)
     cand = cat[(cat.n_tags > 0) & (cat.image_path != "")]
     kept, excl = exclude_detg(cand, known)
     bal = balance(kept, cap=cap, seed=seed)
@@ -236,10 +237,11 @@ def labelled_catalog(run_dir: str | os.PathLike) -> pd.DataFrame:
     >>> cat = labelled_catalog(paths.run)  # doctest: +SKIP
     >>> cat[cat.image_path != ""].shape  # doctest: +SKIP
     """
-    cat = pd.read_csv(_labels_dir(run_dir) / CATALOG_NAME,
-                      dtype={"tags": str, "caption": str, "image_path": str}, keep_default_na=False,
+    path = _labels_dir(run_dir) / CATALOG_NAME
+    cat = pd.read_csv(path, dtype={"objid": str, "tags": str, "caption": str, "image_path": str},
+                      keep_default_na=False,
                       na_values={c: [""] for c in ("z", "logmstar", "logsfr", "loghalo", "r_mag")})
-    cat["objid"] = cat["objid"].astype(np.int64)
+    cat["objid"] = parse_objids(cat["objid"], path, "objid", field=0)
     return cat
 
 
@@ -259,7 +261,8 @@ def survey_of(run_dir: str | os.PathLike) -> SurveyFiles:
 
 def known_detg(run_dir: str | os.PathLike) -> np.ndarray:
     """DR7 objIDs of the known D-ETGs (Kaviraj et al. 2012 list, or its simulated counterpart)."""
-    return pd.read_csv(_labels_dir(run_dir) / "known_detg.csv")["objid"].to_numpy(np.int64)
+    path = _labels_dir(run_dir) / "known_detg.csv"
+    return parse_objids(pd.read_csv(path, dtype={"objid": str})["objid"], path, "objid", field=0)
 
 
 def truth_table(run_dir: str | os.PathLike) -> pd.DataFrame:
