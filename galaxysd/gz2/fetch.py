@@ -303,14 +303,15 @@ class DataCheck:
     def report(self) -> str:
         """A plain-text table: each file, present or missing, where it is expected, how to get it."""
         lines = [f"data folder {self.data_dir} (files expected under {data_root(self.data_dir)}):"]
+        for d in self.suggested_data_dirs():
+            lines.append(f"  The files seem to be under {d}: pass --data-dir {d} (or set GALAXYSD_DATA={d}).")
         for f in self.files:
             state = "present" if f.present else "MISSING"
-            how = f"download by hand from {f.source}" if f.manual else f"from {f.source}"
+            how = (f"download by hand from {f.source}" if f.manual else
+                   f"unpacked from {f.source}" if f.path.is_dir() else f"from {f.source}")
             lines.append(f"  {state:8} {f.path}  [{how}]")
             if f.found_at is not None:
                 lines.append(f"           found instead at {f.found_at}")
-        for d in self.suggested_data_dirs():
-            lines.append(f"  The files seem to be under {d}: pass --data-dir {d} (or set GALAXYSD_DATA={d}).")
         if self.missing:
             auto = [f for f in self.missing if not f.manual and f.found_at is None]
             hand = [f for f in self.missing if f.manual and f.found_at is None]
