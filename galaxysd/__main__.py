@@ -1,4 +1,4 @@
-"""Command line: ``python -m galaxysd {run,build,book,params,simulate}``.
+"""Command line: ``python -m galaxysd {run,build,book,params,simulate,fetch}``.
 
 Examples
 --------
@@ -77,6 +77,26 @@ def _simulate(args) -> None:
     return result
 
 
+def _fetch(args) -> int:
+    """Check the data folder, then (unless --check) download what is missing, with progress and verification."""
+    import os
+
+    from galaxysd.errors import DataError
+    from galaxysd.gz2.fetch import check_data, fetch_all
+
+    data_dir = args.data_dir or os.environ.get("GALAXYSD_DATA", "")
+    if not data_dir:
+        raise DataError("name the data folder to download into: --data-dir DIR (or set GALAXYSD_DATA); "
+                        "nothing is downloaded into a folder you did not name")
+    check = check_data(data_dir, images=not args.no_images)
+    print(check.report())
+    if args.check:
+        return 0 if check.complete else 2
+    fetch_all(data_dir, images=not args.no_images, progress=not args.no_progress, download=True)
+    print(f"[galaxysd] every file is present and verified under {check.data_dir / 'gz2'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``galaxysd`` command."""
     parser = argparse.ArgumentParser(prog="galaxysd", description=__doc__.splitlines()[0])
@@ -98,6 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     simulate.add_argument("--seed", type=int, default=0)
     simulate.add_argument("--frame-r90", type=float, default=5.0,
                           help="image width in units of the galaxy's R90 (GZ2 cutouts: 8.48)")
+    fetch = sub.add_parser("fetch", help="check the real-data folder; download what is missing, verified")
+    fetch.add_argument("--data-dir", default="", help="the data folder (default $GALAXYSD_DATA; one must be named)")
+    fetch.add_argument("--check", action="store_true", help="only report what is present and missing")
+    fetch.add_argument("--no-images", action="store_true", help="leave out the 3.3 GB image zip")
+    fetch.add_argument("--no-progress", action="store_true", help="hide the download progress bars")
     args = parser.parse_args(argv)
     try:
         if args.command in ("run", "book"):
@@ -108,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
             _params(args)
         if args.command == "simulate":
             _simulate(args)
+        if args.command == "fetch":
+            return _fetch(args)
     except GalaxySDError as err:
         print(f"galaxysd: error: {err}", file=sys.stderr)
         return 2 if not err.__class__.__name__.startswith("NotebookExecution") else 1

@@ -21,5 +21,9 @@ class DataError(GalaxySDError, ValueError):
     """An input file is missing, malformed, or does not match its expected schema."""
 
 
+class DataWarning(UserWarning):
+    """Input data that can be used, but lose something the user should know of (counted in the message)."""
+
+
 class PromptError(GalaxySDError, ValueError):
     """A (weighted) prompt is malformed."""

@@ -56,8 +56,12 @@ class RunPaths:
     data: Path
 
     def ensure(self) -> "RunPaths":
-        """Create the folders if they do not exist and return ``self``."""
-        for folder in (self.run, self.figures, self.data):
+        """Create the run and figures folders if they do not exist and return ``self``.
+
+        The data folder is not created: it holds files the user puts there (or ``python -m galaxysd
+        fetch`` downloads there), and a wrongly named one must not be left behind as an empty folder.
+        """
+        for folder in (self.run, self.figures):
             folder.mkdir(parents=True, exist_ok=True)
         return self
 
@@ -78,7 +82,7 @@ def run_paths(profile: str, run_dir: str | os.PathLike = "", figures_dir: str | 
     Returns
     -------
     RunPaths
-        Absolute folders, created on disk.
+        Absolute folders; the run and figures folders are created on disk, the data folder is not.
 
     Examples
     --------

@@ -322,7 +322,7 @@ def test_missing_image_folder_is_reported(tmp_path):
 
 def test_yang_file_with_text_values_is_reported(tmp_path):
     galaxies, members, groups = write_yang(tmp_path)
-    members.write_text("1 101 1 1 1\n2 102 two 1 1\n")
+    members.write_text("1 101 1 1 1\n2 102 2 yes 1\n")
     with pytest.raises(DataError, match="non-numeric"):
         loaders.read_yang(galaxies, members, groups)
 

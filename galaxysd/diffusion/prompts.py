@@ -55,8 +55,10 @@ def _parse_weight(prompt: str, raw: str, pos: int) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise PromptError(f"weighted prompt {prompt!r}: weight {raw!r} is not a number; write "
-                          f"{{phrase:1.3}} or {{phrase}} (= {DEFAULT_EMPHASIS}){_where(prompt, pos)}") from None
+        raise PromptError(f"weighted prompt {prompt!r}: weight {raw!r} is not a number; a ':' inside braces "
+                          "is always read as a weight (the text after the last ':' is the weight). Write "
+                          f"{{phrase:1.3}} or {{phrase}} (= {DEFAULT_EMPHASIS}); to keep a ':' in the phrase, "
+                          f"end it with an explicit weight, e.g. {{ratio 1:2:1.0}}{_where(prompt, pos)}") from None
     if not math.isfinite(value) or value <= 0:
         raise PromptError(f"weighted prompt {prompt!r}: weight {raw.strip()!r} must be a positive finite "
                           f"number{_where(prompt, pos)}")

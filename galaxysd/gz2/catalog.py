@@ -22,17 +22,20 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from galaxysd.cache import atomic_write_text
-from galaxysd.errors import DataError
-from galaxysd.gz2.labels import BALANCE_CAP, MIN_DEBIASED, MIN_VOTES, balance, exclude_detg, label_catalog
+from galaxysd.errors import DataError, DataWarning
+from galaxysd.gz2.labels import (BALANCE_CAP, MIN_DEBIASED, MIN_VOTES, balance, exclude_detg, label_catalog,
+                                 nan_debiased)
 from galaxysd.gz2.loaders import (attach_images, open_images, read_dustlanes, read_filename_mapping,
                                   read_gswlc, read_hart16, read_yang, side_table)
 from galaxysd.gz2.manifest import MANIFEST_NAME, write_manifest
+from galaxysd.gz2.objids import parse_objids
 from galaxysd.gz2.simulate.survey import SurveyFiles
 
 SURVEY_STAGE = "01_data/survey"
@@ -49,10 +52,73 @@ BINARY_TASKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
+#: On the real data, at least this share of the known D-ETG list must be found in the Hart16 table.
+MIN_KNOWN_MATCH = 0.5
+
+
+def is_simulated(files: SurveyFiles) -> bool:
+    """Whether a survey is simulated (it has ground truth) rather than the real GZ2 files."""
+    return Path(files.truth).is_file()
+
+
+def read_known_detg(path: str | os.PathLike, table_objids, strict: bool,
+                    min_match: float = MIN_KNOWN_MATCH) -> tuple[pd.DataFrame, dict]:
+    """Read the known D-ETG list and check how much of it the Hart16 table holds.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The dust-lane file (``dustlanes/Basic_Information.txt``).
+    table_objids : array-like of int
+        The objIDs of the Hart16 table.
+    strict : bool
+        The real data's rules: the file must parse whole and not be empty
+        (:func:`~galaxysd.gz2.sidetables.read_dustlanes` with ``strict``), and at least ``min_match``
+        of the list must be in the table, else :class:`~galaxysd.errors.DataError`. Without
+        ``strict`` an empty list is allowed and a poor match is a :class:`~galaxysd.errors.DataWarning`.
+    min_match : float, optional
+        Share of the list that must be found (default: most of it, 0.5).
+
+    Returns
+    -------
+    known : pandas.DataFrame
+        The list (``objid`` and the file's columns).
+    counts : dict
+        ``n_known_detg_listed``, ``n_known_detg_matched``, ``n_known_detg_skipped_lines``.
+
+    Raises
+    ------
+    DataError
+        With ``strict``: an empty or partly unparsed file, or fewer than ``min_match`` of the list
+        found in the table; the message names the file and the counts.
+
+    Examples
+    --------
+    >>> known, counts = read_known_detg(files.dustlanes, table.dr7objid, strict=True)  # doctest: +SKIP
+    """
+    known = read_dustlanes(path, allow_empty=not strict, strict=strict)
+    listed = len(known)
+    matched = int(np.isin(known["objid"].to_numpy(np.int64), np.asarray(table_objids, np.int64)).sum())
+    counts = {"n_known_detg_listed": listed, "n_known_detg_matched": matched,
+              "n_known_detg_skipped_lines": len(known.attrs.get("skipped_lines", []))}
+    if counts["n_known_detg_skipped_lines"]:
+        warnings.warn(f"dust-lane file {path}: {counts['n_known_detg_skipped_lines']} line(s) after the first "
+                      f"data line are not data lines and were skipped (lines {known.attrs['skipped_lines'][:5]})",
+                      DataWarning, stacklevel=2)
+    if listed and matched < min_match * listed:
+        msg = (f"only {matched} of the {listed} known D-ETGs listed in {path} are in the Hart16 table "
+               f"(fewer than {min_match:.0%}); objIDs corrupted upstream (float notation?) or a list for "
+               "another table? The D-ETG exclusion and the experiments of Section 4.3 depend on this list.")
+        if strict:
+            raise DataError(msg)
+        warnings.warn(msg, DataWarning, stacklevel=2)
+    return known, counts
+
+
 def write_labels(files: SurveyFiles, out_dir: str | os.PathLike, min_debiased: float = MIN_DEBIASED,
                  min_votes: int = MIN_VOTES, votes_inclusive: bool = False, threshold_inclusive: bool = False,
                  fraction: str = "weighted_fraction", image_dir: str | os.PathLike | None = None,
-                 check_decode: bool = False) -> dict:
+                 check_decode: bool = False, strict: bool | None = None) -> dict:
     """Label every galaxy of a survey and write the ``01_data/labels`` stage files into ``out_dir``.
 
     Parameters
@@ -67,11 +133,21 @@ def write_labels(files: SurveyFiles, out_dir: str | os.PathLike, min_debiased: f
         Where to extract images when they come from a zip (real data).
     check_decode : bool, optional
         Decode every labelled galaxy's image and report those that fail.
+    strict : bool, optional
+        Apply the real data's rules to the known D-ETG list (:func:`read_known_detg`). Default: strict
+        unless the survey is simulated (:func:`is_simulated`).
 
     Returns
     -------
     dict
-        The counts written to ``counts.json``.
+        The counts written to ``counts.json``, including the known list's (``n_known_detg_*``) and
+        the galaxies that lose a tag to a NaN debiased fraction (``n_nan_debiased``, ``nan_debiased``).
+
+    Raises
+    ------
+    DataError
+        If a file is malformed, or (``strict``) the known D-ETG list is empty, partly unparsed or
+        mostly absent from the table.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -79,6 +155,12 @@ def write_labels(files: SurveyFiles, out_dir: str | os.PathLike, min_debiased: f
     labels = label_catalog(table, min_debiased=min_debiased, min_votes=min_votes,
                            votes_inclusive=votes_inclusive, threshold_inclusive=threshold_inclusive,
                            fraction=fraction)
+    strict = not is_simulated(files) if strict is None else strict
+    known, known_counts = read_known_detg(files.dustlanes, table["dr7objid"], strict=strict)
+    lost = nan_debiased(table, labels)
+    if lost.attrs["n_galaxies"]:
+        warnings.warn(f"{lost.attrs['n_galaxies']} galaxies have a NaN debiased fraction in a well-sampled task, "
+                      f"so those answers cannot become tags: {dict(lost[lost > 0])}", DataWarning, stacklevel=2)
     mapping = read_filename_mapping(files.mapping)
     images = open_images(files.images)
     labelled = labels[labels.n_tags > 0]
@@ -86,7 +168,6 @@ def write_labels(files: SurveyFiles, out_dir: str | os.PathLike, min_debiased: f
     cat = labels.merge(matched[["objid", "asset_id", "image_path"]], on="objid", how="left")
     cat["image_path"] = cat["image_path"].fillna("")
     cat["asset_id"] = cat["asset_id"].fillna(-1).astype(np.int64)
-    known = read_dustlanes(files.dustlanes, allow_empty=True)
     cat["known_detg"] = cat["objid"].isin(known["objid"])
     sides = side_table(table, read_gswlc(files.gswlc),
                        read_yang(files.yang_galaxies, files.yang_members, files.yang_groups))
@@ -98,7 +179,8 @@ def write_labels(files: SurveyFiles, out_dir: str | os.PathLike, min_debiased: f
               "n_no_mapping": report.no_mapping, "n_missing_image": report.no_image,
               "n_undecodable": len(report.undecodable),
               "n_mapping_rows_without_image": report.mapping_rows_without_image,
-              "n_known_detg_listed": int(len(known)), "n_known_detg_matched": int(cat.known_detg.sum()),
+              **known_counts, "n_nan_debiased": lost.attrs["n_galaxies"],
+              "nan_debiased": {k: int(v) for k, v in lost[lost > 0].items()},
               "n_in_gswlc": int(sides.in_gswlc.sum()), "n_in_yang": int(sides.in_yang.sum())}
     atomic_write_text(out / "counts.json", json.dumps(counts, indent=2))
     atomic_write_text(out / "survey.json", json.dumps(files.as_dict(), indent=2))
@@ -116,7 +198,7 @@ def write_training(labels_dir: str | os.PathLike, out_dir: str | os.PathLike, ca
         ``n_after_exclusion``, ``n_training``, ``n_groups_capped``), also written to ``counts.json``.
     """
     cat = labelled_catalog(labels_dir)
-    known = pd.read_csv(Path(labels_dir) / "known_detg.csv")["objid"].to_numpy(np.int64)
+    known = known_detg(labels_dir)
     cand = cat[(cat.n_tags > 0) & (cat.image_path != "")]
     kept, excl = exclude_detg(cand, known)
     bal = balance(kept, cap=cap, seed=seed)
@@ -155,10 +237,11 @@ def labelled_catalog(run_dir: str | os.PathLike) -> pd.DataFrame:
     >>> cat = labelled_catalog(paths.run)  # doctest: +SKIP
     >>> cat[cat.image_path != ""].shape  # doctest: +SKIP
     """
-    cat = pd.read_csv(_labels_dir(run_dir) / CATALOG_NAME,
-                      dtype={"tags": str, "caption": str, "image_path": str}, keep_default_na=False,
+    path = _labels_dir(run_dir) / CATALOG_NAME
+    cat = pd.read_csv(path, dtype={"objid": str, "tags": str, "caption": str, "image_path": str},
+                      keep_default_na=False,
                       na_values={c: [""] for c in ("z", "logmstar", "logsfr", "loghalo", "r_mag")})
-    cat["objid"] = cat["objid"].astype(np.int64)
+    cat["objid"] = parse_objids(cat["objid"], path, "objid", field=0)
     return cat
 
 
@@ -178,7 +261,8 @@ def survey_of(run_dir: str | os.PathLike) -> SurveyFiles:
 
 def known_detg(run_dir: str | os.PathLike) -> np.ndarray:
     """DR7 objIDs of the known D-ETGs (Kaviraj et al. 2012 list, or its simulated counterpart)."""
-    return pd.read_csv(_labels_dir(run_dir) / "known_detg.csv")["objid"].to_numpy(np.int64)
+    path = _labels_dir(run_dir) / "known_detg.csv"
+    return parse_objids(pd.read_csv(path, dtype={"objid": str})["objid"], path, "objid", field=0)
 
 
 def truth_table(run_dir: str | os.PathLike) -> pd.DataFrame:

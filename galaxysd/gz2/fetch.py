@@ -1,16 +1,34 @@
-"""Download the real data into ``$GALAXYSD_DATA`` with pooch, recording checksums on first use.
+"""The real data in ``$GALAXYSD_DATA/gz2``: check the folder, download with pooch, record good files' checksums.
 
-None of the providers publishes checksums, so the first download of each file records its sha256 in
-``<data_dir>/checksums.json`` and every later download (or call) verifies against it. Files land in
-the same layout as a simulated survey (:func:`galaxysd.gz2.simulate.survey_files`), under
-``<data_dir>/gz2/``, so the same loaders read both.
+Three steps, each usable on its own:
+
+- :func:`check_data` looks at a data folder *before anything is downloaded*: which files are present,
+  which are missing, where each is expected and how to get it (a URL, or the page to download it
+  from by hand); files found one folder too high or too low are pointed out. Nothing is created.
+- :func:`fetch` downloads one file (pooch, with a progress bar) into the folder the caller names,
+  checks it, and removes any folder it created if the download fails.
+- :func:`verify_or_record` checks a file against the sha256 recorded in ``<data_dir>/gz2/checksums.json``.
+  None of the providers publishes checksums, so the first good copy is recorded -- *after* the file
+  passes its own check (the zip opens and lists its images; a table parses with its schema), never
+  before: a truncated download is reported ("incomplete download?") and not recorded.
+
+``python -m galaxysd fetch --data-dir DIR`` runs the three (:func:`fetch_all` with ``download=True``);
+the notebooks only check (``download=False``) and say what to run, so nothing is downloaded into a
+folder the user did not name. Files land in the layout of a simulated survey
+(:func:`galaxysd.gz2.simulate.survey_files`), under ``<data_dir>/gz2/``, so the same loaders read both.
+The images count as present either as ``images_gz2.zip`` or unpacked in its layout,
+``gz2/images/<asset_id>.jpg`` (the zip may then be deleted).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from galaxysd.cache import DigestMemo, atomic_write_text
 from galaxysd.errors import DataError
@@ -29,6 +47,8 @@ MANUAL = {"yang/SDSS7": "https://gax.sjtu.edu.cn/data/Group.html",
           "yang/imodelC_1": "https://gax.sjtu.edu.cn/data/Group.html",
           "yang/modelC_group": "https://gax.sjtu.edu.cn/data/Group.html"}
 CHECKSUMS = "checksums.json"
+IMAGES_ZIP = "images_gz2.zip"
+_JPG = re.compile(r"\d+\.jpe?g", re.IGNORECASE)
 
 
 def data_root(data_dir: str | os.PathLike) -> Path:
@@ -44,41 +64,128 @@ def _load_sums(data_dir: Path) -> dict:
         return {}
 
 
+def _check_zip(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise DataError(f"not a valid zip file ({exc})") from exc
+    if not any(_JPG.fullmatch(n.rsplit("/", 1)[-1]) and not n.startswith("__MACOSX/") for n in names):
+        raise DataError(f"the zip lists {len(names)} entries but no <asset_id>.jpg image")
+
+
+def _checker(name: str) -> Callable[[Path], object]:
+    """The file's own check: its reader, which raises DataError on a malformed or truncated file."""
+    from galaxysd.gz2 import loaders
+    if name == IMAGES_ZIP:
+        return _check_zip
+    if name.startswith("yang/"):
+        return lambda p: loaders.read_yang_file(p, name.split("/", 1)[1])
+    return {"gz2_hart16.csv.gz": loaders.read_hart16, "gz2_filename_mapping.csv": loaders.read_filename_mapping,
+            "dustlanes/Basic_Information.txt": lambda p: loaders.read_dustlanes(p, strict=True),
+            "gswlc/GSWLC-X2.dat.gz": loaders.read_gswlc}[name]
+
+
+def check_file(path: str | os.PathLike, name: str) -> str | None:
+    """Run a data file's own check; ``None`` if it passes, else what is wrong.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    name : str
+        A key of :data:`REMOTE` or :data:`MANUAL` (which check applies).
+
+    Examples
+    --------
+    >>> check_file(root / "images_gz2.zip", "images_gz2.zip")  # doctest: +SKIP
+    """
+    try:
+        _checker(name)(Path(path))
+    except DataError as exc:
+        return str(exc)
+    return None
+
+
+def _refetch_hint(name: str, data_dir: Path) -> str:
+    if name in MANUAL:
+        return f"download it again from {MANUAL[name]} and put it at {data_root(data_dir) / name}"
+    return f"delete it and run `python -m galaxysd fetch --data-dir {data_dir}`"
+
+
 def verify_or_record(path: Path, name: str, data_dir: Path) -> str:
-    """Check ``path`` against the recorded sha256 of ``name``, recording it if there is none.
+    """Check ``path`` against the recorded sha256 of ``name``; record it only for a file that passes its check.
+
+    A file with a recorded checksum that matches is trusted (unchanged files are not re-hashed:
+    :class:`~galaxysd.cache.DigestMemo`). A file without one is first checked by :func:`check_file`
+    (the zip opens and lists its images, a table parses with its schema); only then is its sha256
+    recorded.
+
+    Returns
+    -------
+    str
+        The file's sha256.
 
     Raises
     ------
     DataError
-        If the file's sha256 differs from the recorded one.
+        If the file fails its own check (with "incomplete download?" and what to do; nothing is
+        recorded), or its sha256 differs from the recorded one.
     """
+    data_dir = Path(data_dir)
     sums = _load_sums(data_dir)
     memo = DigestMemo(data_root(data_dir) / ".digests.json")  # unchanged files are not re-hashed
     digest = memo.digest(Path(path))
     memo.save()
-    if name in sums and sums[name] != digest:
-        raise DataError(f"{path}: sha256 {digest[:12]}... differs from the one recorded at first download "
-                        f"({sums[name][:12]}...); delete the file to download it again, or delete its "
-                        f"entry in {data_root(data_dir) / CHECKSUMS} if the provider changed it")
-    if name not in sums:
-        sums[name] = digest
-        atomic_write_text(data_root(data_dir) / CHECKSUMS, json.dumps(sums, indent=2, sort_keys=True))
+    if sums.get(name) == digest:
+        return digest
+    problem = check_file(path, name)
+    if problem:
+        recorded = ("its sha256 also differs from the one recorded for a good copy" if name in sums else
+                    "no checksum was recorded for it")
+        raise DataError(f"{path} fails its check -- incomplete download? {problem.rstrip('.')}. What to do: "
+                        f"{_refetch_hint(name, data_dir)} ({recorded})")
+    if name in sums:
+        raise DataError(f"{path}: sha256 {digest[:12]}... differs from the one recorded for a good copy "
+                        f"({sums[name][:12]}...), although the file passes its check: if the provider changed "
+                        f"it, delete its entry in {data_root(data_dir) / CHECKSUMS}; otherwise "
+                        f"{_refetch_hint(name, data_dir)}")
+    sums[name] = digest
+    atomic_write_text(data_root(data_dir) / CHECKSUMS, json.dumps(sums, indent=2, sort_keys=True))
     return digest
 
 
-def fetch(name: str, data_dir: str | os.PathLike, progress: bool = True, url: str | None = None) -> Path:
-    """Download one remote file (if absent) into ``<data_dir>/gz2/<name>`` and verify its checksum.
+def _new_folders(folder: Path) -> list[Path]:
+    """The folders that creating ``folder`` would create, deepest first."""
+    made = []
+    while not folder.exists():
+        made.append(folder)
+        folder = folder.parent
+    return made
 
-    The download goes through :func:`pooch.retrieve` (with its progress bar). The first time a file
-    is seen its sha256 is recorded in ``<data_dir>/gz2/checksums.json``; every later call -- a fresh
-    download after the file was deleted, or simply a file already there -- is checked against it.
+
+def _remove_empty(folders: list[Path]) -> None:
+    for folder in folders:  # deepest first
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
+def fetch(name: str, data_dir: str | os.PathLike, progress: bool = True, url: str | None = None) -> Path:
+    """Download one remote file (if absent) into ``<data_dir>/gz2/<name>``, check it, verify its checksum.
+
+    The download goes through :func:`pooch.retrieve` (with its progress bar) into the folder given,
+    never another. A failed download leaves no folder behind that it created; a downloaded file that
+    fails its own check is deleted and reported ("incomplete download?"). The first good copy's
+    sha256 is recorded in ``<data_dir>/gz2/checksums.json``; every later call is checked against it.
 
     Parameters
     ----------
     name : str
-        A key of :data:`REMOTE`.
+        A key of :data:`REMOTE` (or :data:`MANUAL`: then only checked, never downloaded).
     data_dir : str or path-like
-        ``$GALAXYSD_DATA`` (``RunPaths.data``).
+        The data folder the user named (``$GALAXYSD_DATA``, ``--data-dir``).
     progress : bool, optional
         Show pooch's progress bar.
     url : str, optional
@@ -92,46 +199,234 @@ def fetch(name: str, data_dir: str | os.PathLike, progress: bool = True, url: st
     Raises
     ------
     DataError
-        Unknown name, failed download, or checksum mismatch.
+        Unknown name, manual file missing, failed download, a file that fails its check, or a
+        checksum mismatch.
+
+    Examples
+    --------
+    >>> fetch("gz2_filename_mapping.csv", "/data/galaxysd")  # doctest: +SKIP
     """
     data_dir = Path(data_dir)
+    target = data_root(data_dir) / name
     if name in MANUAL:
-        target = data_root(data_dir) / name
         if not target.is_file():
             raise DataError(f"{target} is missing: download it from {MANUAL[name]} and place it there")
+        verify_or_record(target, name, data_dir)
         return target
     if name not in REMOTE:
         raise DataError(f"unknown data file {name!r}; known: {sorted(REMOTE)}")
     url = url or REMOTE[name]
-    target = data_root(data_dir) / name
     if not target.is_file():
         import pooch
+        made = _new_folders(target.parent)
         try:
-            pooch.retrieve(url, known_hash=None, fname=target.name, path=target.parent,
-                           progressbar=progress)
+            pooch.retrieve(url, known_hash=None, fname=target.name, path=target.parent, progressbar=progress)
         except Exception as exc:  # network errors come in many types
+            _remove_empty(made)
             raise DataError(f"download of {url} into {target} failed: {exc}") from exc
+        problem = check_file(target, name)
+        if problem:
+            target.unlink()
+            _remove_empty(made)
+            raise DataError(f"the file downloaded from {url} fails its check -- incomplete download? "
+                            f"{problem.rstrip('.')}. "
+                            f"It was deleted; run `python -m galaxysd fetch --data-dir {data_dir}` to try again")
     verify_or_record(target, name, data_dir)
     return target
 
 
-def fetch_all(data_dir: str | os.PathLike, images: bool = True, progress: bool = True) -> SurveyFiles:
-    """Fetch every real file the paper profile needs and return their paths.
+def unpacked_images(data_dir: str | os.PathLike) -> Path | None:
+    """The unpacked images folder ``<data_dir>/gz2/images`` if it holds ``<asset_id>.jpg`` files, else ``None``.
 
-    The images stay in ``images_gz2.zip``; :func:`galaxysd.gz2.loaders.open_images` reads them from it.
+    The Zenodo zip unpacks to ``images/<asset_id>.jpg``; such a folder counts as the images, with or
+    without the zip beside it.
     """
-    for name in REMOTE:
-        if name == "images_gz2.zip" and not images:
+    folder = data_root(data_dir) / "images"
+    if not folder.is_dir():
+        return None
+    with os.scandir(folder) as entries:
+        return folder if any(_JPG.fullmatch(e.name) for e in entries) else None
+
+
+@dataclass
+class FileStatus:
+    """One data file in :class:`DataCheck`.
+
+    Attributes
+    ----------
+    name : str
+        Path inside ``<data_dir>/gz2`` (a key of :data:`REMOTE` or :data:`MANUAL`).
+    path : pathlib.Path
+        Where it is expected.
+    present : bool
+        Whether it is there (for the images: the zip or the unpacked folder).
+    source : str
+        Where to get it: its URL, or the page to download it from by hand.
+    manual : bool
+        Whether it must be downloaded by hand (no stable direct URL).
+    found_at : pathlib.Path or None
+        Where it was found instead, when missing where expected.
+    suggest : pathlib.Path or None
+        The data folder that would find it there.
+    """
+
+    name: str
+    path: Path
+    present: bool
+    source: str
+    manual: bool
+    found_at: Path | None = None
+    suggest: Path | None = None
+
+
+@dataclass
+class DataCheck:
+    """What a data folder holds of the real files (:func:`check_data`)."""
+
+    data_dir: Path
+    files: list[FileStatus]
+
+    @property
+    def missing(self) -> list[FileStatus]:
+        """The files that are not where they are expected."""
+        return [f for f in self.files if not f.present]
+
+    @property
+    def complete(self) -> bool:
+        """Whether every file is present."""
+        return not self.missing
+
+    def suggested_data_dirs(self) -> list[Path]:
+        """Data folders that would hold the misplaced files (one level too high or too low)."""
+        return list(dict.fromkeys(f.suggest for f in self.files if f.suggest is not None))
+
+    def report(self) -> str:
+        """A plain-text table: each file, present or missing, where it is expected, how to get it."""
+        lines = [f"data folder {self.data_dir} (files expected under {data_root(self.data_dir)}):"]
+        for d in self.suggested_data_dirs():
+            lines.append(f"  The files seem to be under {d}: pass --data-dir {d} (or set GALAXYSD_DATA={d}).")
+        for f in self.files:
+            state = "present" if f.present else "MISSING"
+            how = (f"download by hand from {f.source}" if f.manual else
+                   f"unpacked from {f.source}" if f.path.is_dir() else f"from {f.source}")
+            lines.append(f"  {state:8} {f.path}  [{how}]")
+            if f.found_at is not None:
+                lines.append(f"           found instead at {f.found_at}")
+        if self.missing:
+            auto = [f for f in self.missing if not f.manual and f.found_at is None]
+            hand = [f for f in self.missing if f.manual and f.found_at is None]
+            if auto:
+                lines.append(f"  {len(auto)} file(s) can be downloaded with progress and verification by "
+                             f"`python -m galaxysd fetch --data-dir {self.data_dir}`.")
+            if hand:
+                lines.append(f"  {len(hand)} file(s) must be downloaded by hand and placed where shown.")
+        else:
+            lines.append("  every file is present.")
+        return "\n".join(lines)
+
+
+def _found_elsewhere(data_dir: Path, name: str) -> tuple[Path | None, Path | None]:
+    """A file one folder level too low (``<data_dir>/<name>``) or too high (``<data_dir>/*/gz2/<name>``).
+
+    Returns where it is and the data folder that would find it (``None`` if no folder would).
+    """
+    if (data_dir / name).exists():
+        return data_dir / name, data_dir.parent if data_dir.name == "gz2" else None
+    if data_dir.is_dir():
+        for sub in sorted(p for p in data_dir.iterdir() if p.is_dir()):
+            if (sub / "gz2" / name).exists():
+                return sub / "gz2" / name, sub
+    return None, None
+
+
+def check_data(data_dir: str | os.PathLike, images: bool = True) -> DataCheck:
+    """Look at a data folder before anything is downloaded: what is present, missing, where, how to get it.
+
+    Nothing is created or downloaded. A file missing where expected but found one folder level too
+    high or too low is pointed out, with the ``--data-dir`` that would find it.
+
+    Parameters
+    ----------
+    data_dir : str or path-like
+        The data folder (``$GALAXYSD_DATA``); files are expected under ``<data_dir>/gz2/``.
+    images : bool, optional
+        Include the images (``images_gz2.zip``, or unpacked as ``gz2/images/<asset_id>.jpg``).
+
+    Returns
+    -------
+    DataCheck
+        Per file: present or not, expected path, source; ``.report()`` prints it.
+
+    Examples
+    --------
+    >>> print(check_data("/data/galaxysd").report())  # doctest: +SKIP
+    """
+    data_dir = Path(data_dir).expanduser().resolve()
+    root = data_root(data_dir)
+    statuses = []
+    for name, source in [*REMOTE.items(), *MANUAL.items()]:
+        if name == IMAGES_ZIP and not images:
             continue
-        fetch(name, data_dir, progress)
-    for name in MANUAL:
-        fetch(name, data_dir, progress)
-    return real_files(data_dir)
+        path = root / name
+        if name == IMAGES_ZIP and unpacked_images(data_dir) is not None:
+            path = root / "images"  # unpacked images are read; the zip, if any, is not needed
+        present = path.exists()
+        found, suggest = None, None
+        for alias in ([name, "images"] if name == IMAGES_ZIP else [name]):
+            if not present and found is None:
+                found, suggest = _found_elsewhere(data_dir, alias)
+        statuses.append(FileStatus(name, path, present, source, name in MANUAL, found, suggest))
+    return DataCheck(data_dir, statuses)
+
+
+def fetch_all(data_dir: str | os.PathLike, images: bool = True, progress: bool = True,
+              download: bool = False) -> SurveyFiles:
+    """Check the data folder, download what is missing (only with ``download``), verify every file.
+
+    Parameters
+    ----------
+    data_dir : str or path-like
+        The data folder the user named.
+    images : bool, optional
+        Also the images (the zip is not downloaded when they are unpacked: :func:`unpacked_images`).
+    progress : bool, optional
+        Progress bars of the downloads.
+    download : bool, optional
+        Download missing files (``python -m galaxysd fetch``). ``False`` (the notebooks): a missing
+        file is an error carrying :meth:`DataCheck.report`, before anything is downloaded or created.
+
+    Returns
+    -------
+    SurveyFiles
+        The real files' paths (:func:`real_files`).
+
+    Raises
+    ------
+    DataError
+        A file is missing (without ``download``, or a manual one), a download fails, or a file fails
+        its check or checksum.
+
+    Examples
+    --------
+    >>> files = fetch_all(paths.data)  # doctest: +SKIP
+    """
+    check = check_data(data_dir, images=images)
+    if check.missing and (not download or any(f.found_at for f in check.missing)):
+        raise DataError(f"the real data are incomplete; nothing was downloaded.\n{check.report()}")
+    for status in check.files:
+        if (status.manual and not status.present) or (status.name == IMAGES_ZIP and status.path.is_dir()):
+            continue  # placed by hand (reported below); unpacked images: a folder, not checksummed
+        fetch(status.name, check.data_dir, progress)
+    hand = [f for f in check.files if f.manual and not f.present]
+    if hand:
+        raise DataError(f"{len(hand)} file(s) must be downloaded by hand and placed where shown:\n"
+                        f"{check_data(data_dir, images=images).report()}")
+    return real_files(check.data_dir)
 
 
 def real_files(data_dir: str | os.PathLike) -> SurveyFiles:
-    """The real files' paths in the survey layout; ``images`` is the zip unless an ``images/`` folder exists."""
+    """The real files' paths in the survey layout; ``images`` is the zip unless the images are unpacked."""
     root = data_root(data_dir)
     files = survey_files(root)
-    images = root / "images" if (root / "images").is_dir() else root / "images_gz2.zip"
+    images = unpacked_images(data_dir) or root / IMAGES_ZIP
     return SurveyFiles(**{**files.__dict__, "images": images})

@@ -21,6 +21,7 @@ import pandas as pd
 from PIL import Image, UnidentifiedImageError
 
 from galaxysd.errors import DataError
+from galaxysd.gz2.objids import parse_objids
 
 #: What reading a truncated, corrupt or non-CSV file can raise (pandas, gzip, zlib).
 READ_ERRORS = (OSError, EOFError, ValueError, UnicodeDecodeError, zlib.error, pd.errors.ParserError,
@@ -33,23 +34,21 @@ def read_filename_mapping(path: str | os.PathLike) -> pd.DataFrame:
     Raises
     ------
     DataError
-        If the file is missing, lacks a column, or holds a non-integer objid or asset_id.
+        If the file is missing, lacks a column, or holds an objid or asset_id that is not written as
+        an integer (float notation is refused, never rounded; the error names the line).
     """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"filename mapping {path} does not exist")
     try:
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(path, dtype={"objid": str, "asset_id": str})  # ids as text: read exactly
     except READ_ERRORS as exc:
         raise DataError(f"filename mapping {path} could not be read (truncated or not a CSV?): {exc}") from exc
     missing = [c for c in ("objid", "sample", "asset_id") if c not in frame.columns]
     if missing:
         raise DataError(f"filename mapping {path} lacks column(s) {missing}; expected objid, sample, asset_id")
     for col in ("objid", "asset_id"):
-        v = pd.to_numeric(frame[col], errors="coerce")
-        if v.isna().any():
-            raise DataError(f"filename mapping {path}: column {col} has {int(v.isna().sum())} non-integer value(s)")
-        frame[col] = v.astype(np.int64)
+        frame[col] = parse_objids(frame[col], path, col, field=list(frame.columns).index(col))
     return frame
 
 
@@ -89,7 +88,8 @@ class ImageZip:
         try:
             self._zip = zipfile.ZipFile(self.path_zip)
         except zipfile.BadZipFile as exc:
-            raise DataError(f"image zip {self.path_zip} is not a valid zip file: {exc}") from exc
+            raise DataError(f"image zip {self.path_zip} is not a valid zip file (incomplete download? delete it "
+                            f"and run `python -m galaxysd fetch`): {exc}") from exc
         self._index = {}
         for name in self._zip.namelist():
             base = name.rsplit("/", 1)[-1]

@@ -24,7 +24,7 @@ import pandas as pd
 
 from galaxysd.errors import DataError, ParameterError
 from galaxysd.gz2.schema import ANSWERS, TASKS, THRESHOLDS, task_count_columns
-from galaxysd.gz2.tags import CAPTION_PREFIX, EARLY_TYPE_TAGS, TAG_ORDER, TAG_PHRASES, TAG_SEPARATOR
+from galaxysd.gz2.tags import CAPTION_PREFIX, EARLY_TYPE_TAGS, EMPTY_CAPTION, TAG_ORDER, TAG_PHRASES, TAG_SEPARATOR
 
 #: The paper's published counts (Section 3), shown beside every profile's own.
 PAPER_COUNTS = {"n_table": 239695, "n_labelled": 71455, "n_training": 27910, "n_known_detg": 352,
@@ -178,7 +178,7 @@ def label_catalog(table: pd.DataFrame, min_debiased: float = MIN_DEBIASED, min_v
     -------
     pandas.DataFrame
         One row per input row: ``objid`` (int64), ``tags`` (``"|"``-joined, canonical order, ``""`` if
-        none), ``caption``, ``n_tags``, one boolean ``ws_<task>`` column per task (well sampled) and one
+        none), ``caption`` (:data:`~galaxysd.gz2.tags.EMPTY_CAPTION` if none), ``n_tags``, one boolean ``ws_<task>`` column per task (well sampled) and one
         boolean ``conf_<answer column stem>`` column per answer (confident).
 
     Examples
@@ -194,13 +194,52 @@ def label_catalog(table: pd.DataFrame, min_debiased: float = MIN_DEBIASED, min_v
     joined = join_tags(tags)
     out = pd.DataFrame({"objid": table["dr7objid"].to_numpy(dtype=np.int64), "tags": joined.to_numpy()},
                        index=table.index)
-    out["caption"] = CAPTION_PREFIX + out["tags"].str.replace(TAG_SEPARATOR, ", ", regex=False)
+    out["caption"] = np.where(out["tags"] == "", EMPTY_CAPTION,
+                              CAPTION_PREFIX + out["tags"].str.replace(TAG_SEPARATOR, ", ", regex=False))
     out["n_tags"] = tags.sum(axis=1).to_numpy()
     for t in TASKS:
         out[f"ws_{t.stem}"] = sampled[t.stem].to_numpy()
     for a in ANSWERS:
         out[f"conf_{a.column}"] = conf[a.column].to_numpy()
     return out.reset_index(drop=True)
+
+
+def nan_debiased(table: pd.DataFrame, labels: pd.DataFrame) -> pd.Series:
+    """How many galaxies lose a possible tag to a NaN debiased fraction, per answer.
+
+    A NaN debiased fraction never passes the confidence cut, so the answer silently cannot become a
+    tag. This counts, per answer that has a tag phrase, the galaxies whose task is well sampled
+    (``ws_<task>`` of :func:`label_catalog`) but whose debiased fraction is NaN, so that the loss is
+    reported rather than silent.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The Hart16-schema table that ``labels`` was made from (same row order).
+    labels : pandas.DataFrame
+        From :func:`label_catalog`.
+
+    Returns
+    -------
+    pandas.Series
+        Answer column stem -> number of galaxies; ``.attrs["n_galaxies"]`` counts the galaxies with
+        at least one such answer.
+
+    Examples
+    --------
+    >>> nan_debiased(table, label_catalog(table)).sum()  # doctest: +SKIP
+    """
+    hit = np.zeros(len(table), bool)
+    out = {}
+    for a in ANSWERS:
+        if a.column not in TAG_PHRASES:
+            continue
+        bad = labels[f"ws_{a.task}"].to_numpy(bool) & np.isnan(table[a.col("debiased")].to_numpy(np.float64))
+        out[a.column] = int(bad.sum())
+        hit |= bad
+    series = pd.Series(out, name="galaxies", dtype=np.int64)
+    series.attrs["n_galaxies"] = int(hit.sum())
+    return series
 
 
 def has_tag(labels: pd.DataFrame, tag: str) -> pd.Series:

@@ -16,7 +16,12 @@ reader                          file
 :func:`read_dustlanes`          Kaviraj et al. (2012) ``Basic_Information.txt`` and siblings
 :func:`read_gswlc`              ``GSWLC-X2.dat[.gz]`` (Salim et al. 2016, 2018)
 :func:`read_yang`               Yang et al. (2007) ``SDSS7``, ``imodelC_1``, ``modelC_group``
+:func:`read_yang_file`          one of those three files, checked on its own
 ==============================  =======================================================
+
+Every id column (objIDs, asset ids, Yang ids) is read as text and parsed by
+:func:`~galaxysd.gz2.objids.parse_objids`, which reads it exactly or refuses it (float notation, as
+spreadsheets write it) naming the file, line and column; it never rounds.
 """
 
 from __future__ import annotations
@@ -30,10 +35,11 @@ import pandas as pd
 from galaxysd.errors import DataError
 from galaxysd.gz2.images import (READ_ERRORS, ImageFolder, ImageMatch, ImageZip,  # noqa: F401 (re-export)
                                  attach_images, open_images, read_filename_mapping)
+from galaxysd.gz2.objids import parse_objids
 from galaxysd.gz2.schema import ANSWERS, hart16_columns
 from galaxysd.gz2.sidetables import (DUSTLANE_BASIC_COLUMNS, DUSTLANE_MISSING, GSWLC_COLUMNS,  # noqa: F401
-                                     GSWLC_MISSING, match_sky, read_dustlanes, read_gswlc, read_yang,
-                                     side_table)
+                                     GSWLC_MISSING, YANG_COLUMNS, match_sky, read_dustlanes, read_gswlc,
+                                     read_yang, read_yang_file, side_table)
 
 # The readers of images and side tables live in their own modules and are re-exported here, so
 # that every reader has one import path (the table in the docstring above).
@@ -41,7 +47,8 @@ __all__ = ["check_hart16", "read_hart16",
            "READ_ERRORS", "ImageFolder", "ImageMatch", "ImageZip", "attach_images", "open_images",
            "read_filename_mapping",
            "DUSTLANE_BASIC_COLUMNS", "DUSTLANE_MISSING", "GSWLC_COLUMNS", "GSWLC_MISSING", "match_sky",
-           "read_dustlanes", "read_gswlc", "read_yang", "side_table"]
+           "read_dustlanes", "read_gswlc", "read_yang", "read_yang_file", "YANG_COLUMNS", "side_table",
+           "parse_objids"]
 
 # ----------------------------------------------------------------------------- Hart16 table
 
@@ -49,7 +56,8 @@ __all__ = ["check_hart16", "read_hart16",
 def check_hart16(table: pd.DataFrame, source: str | os.PathLike = "table") -> pd.DataFrame:
     """Check a table against the Hart16 schema; return it with ``gz2class`` renamed ``gz2_class``.
 
-    Checks: all 231 columns present; ``dr7objid`` integer and unique; counts non-negative integers;
+    Checks: all 231 columns present; ``dr7objid`` integer (read exactly from its text by
+    :func:`~galaxysd.gz2.objids.parse_objids`, float notation refused) and unique; counts non-negative integers;
     fractions, weighted fractions and debiased fractions within [0, 1] (NaN allowed); flags 0 or 1.
 
     Raises
@@ -64,9 +72,8 @@ def check_hart16(table: pd.DataFrame, source: str | os.PathLike = "table") -> pd
     if missing:
         raise DataError(f"{source}: {len(missing)} Hart16 column(s) missing, e.g. {missing[:4]}; "
                         "expected the 231 columns of gz2_hart16 (galaxysd.gz2.hart16_columns())")
-    ids = pd.to_numeric(table["dr7objid"], errors="coerce")
-    if ids.isna().any():
-        raise DataError(f"{source}: column dr7objid has {int(ids.isna().sum())} non-integer value(s)")
+    ids = pd.Series(parse_objids(table["dr7objid"], source, "dr7objid",
+                                 field=list(table.columns).index("dr7objid")), index=table.index)
     dup = ids.duplicated()
     if dup.any():
         raise DataError(f"{source}: column dr7objid has {int(dup.sum())} duplicate objID(s), "
@@ -112,7 +119,8 @@ def read_hart16(path: str | os.PathLike) -> pd.DataFrame:
     Raises
     ------
     DataError
-        If the file is missing, unreadable, or fails :func:`check_hart16`.
+        If the file is missing, unreadable, or fails :func:`check_hart16` (for instance an objID
+        written in float notation, named by line and column).
 
     Examples
     --------
@@ -132,7 +140,8 @@ def read_hart16(path: str | os.PathLike) -> pd.DataFrame:
             table = tab.to_pandas()
             table.columns = [c.lower() for c in table.columns]
         else:
-            table = pd.read_csv(path, dtype={"dr7objid": "Int64", "rastring": str, "decstring": str,
+            # objIDs as text: one float-notated value would make pandas round the whole column
+            table = pd.read_csv(path, dtype={"dr7objid": str, "rastring": str, "decstring": str,
                                              "sample": str, "gz2_class": str, "gz2class": str})
     except READ_ERRORS as exc:
         raise DataError(f"Hart16 table {path} could not be read (truncated download or wrong format?): "

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from galaxysd.errors import DataError
+from galaxysd.gz2.objids import parse_objids
 
 #: Stage name and file name of the training manifest.
 TRAINING_STAGE = "01_data/training"
@@ -70,8 +71,9 @@ def read_training_manifest(path: str | os.PathLike, check_images: bool = False) 
     Raises
     ------
     DataError
-        If the file is missing, lacks a column, has a row without tags, or (with ``check_images``)
-        names images that do not exist.
+        If the file is missing, lacks a column, has a row without tags, an objid not written as an
+        integer (:func:`~galaxysd.gz2.objids.parse_objids`), or (with ``check_images``) names images
+        that do not exist.
 
     Examples
     --------
@@ -82,9 +84,9 @@ def read_training_manifest(path: str | os.PathLike, check_images: bool = False) 
         path = training_manifest_path(path)
     if not path.is_file():
         raise DataError(f"training manifest {path} does not exist; run notebook 01_data first")
-    frame = pd.read_csv(path, dtype={"image_path": str, "tags": str, "caption": str})
+    frame = pd.read_csv(path, dtype={"objid": str, "image_path": str, "tags": str, "caption": str})
     _check(frame, path)
-    frame["objid"] = frame["objid"].astype("int64")
+    frame["objid"] = parse_objids(frame["objid"], path, "objid", field=list(frame.columns).index("objid"))
     if check_images:
         missing = [p for p in frame["image_path"] if not Path(p).is_file()]
         if missing:

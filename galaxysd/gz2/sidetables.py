@@ -17,6 +17,7 @@ import pandas as pd
 
 from galaxysd.errors import DataError
 from galaxysd.gz2.images import READ_ERRORS
+from galaxysd.gz2.objids import parse_objids
 
 
 #: Column names of the Kaviraj et al. (2012) Basic_Information file.
@@ -25,10 +26,13 @@ DUSTLANE_MISSING = -999
 
 
 def read_dustlanes(path: str | os.PathLike, columns: Iterable[str] | None = None,
-                   allow_empty: bool = False) -> pd.DataFrame:
+                   allow_empty: bool = False, strict: bool = False) -> pd.DataFrame:
     """Read a Kaviraj et al. (2012) dust-lane file (free-text header, whitespace-separated data).
 
-    Data lines are those whose first field is an 18-digit DR7 objID; -999 becomes NaN.
+    Data lines are those whose first field is an 18-digit DR7 objID; -999 becomes NaN. The lines
+    before the first data line are the header; a non-blank line after it that is not a data line is
+    *skipped*, and always counted: ``frame.attrs["skipped_lines"]`` lists their line numbers and
+    ``frame.attrs["header_lines"]`` counts the header's non-blank lines.
 
     Parameters
     ----------
@@ -39,33 +43,57 @@ def read_dustlanes(path: str | os.PathLike, columns: Iterable[str] | None = None
         ``objid, col2, col3, ...``.
     allow_empty : bool, optional
         Return an empty table (Basic_Information columns) instead of raising when there is no data
-        line -- a small simulated survey may hold no known D-ETG.
+        line -- a small simulated survey may hold no known D-ETG. Ignored when ``strict``.
+    strict : bool, optional
+        The real data's rule: a file without data lines, or with any skipped line, is an error that
+        names the file and the lines.
 
     Returns
     -------
     pandas.DataFrame
-        ``objid`` as int64, the rest as floats with NaN for -999.
+        ``objid`` as int64, the rest as floats with NaN for -999; ``attrs`` as above.
 
     Raises
     ------
     DataError
-        If there are no data lines, rows differ in length, a value is not a number, or a negative
-        sentinel other than -999 appears.
+        If there are no data lines (unless ``allow_empty``), a line is skipped (with ``strict``), an
+        objID is written in float notation (named by line), rows differ in length, a value is not a
+        number, or a negative sentinel other than -999 appears.
+
+    Examples
+    --------
+    >>> known = read_dustlanes(files.dustlanes, strict=True)  # doctest: +SKIP
     """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"dust-lane file {path} does not exist")
-    rows = []
+    rows, other = [], []
     for i, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
         fields = line.split()
         if fields and re.fullmatch(r"\d{18}", fields[0]):
             rows.append((i, fields))
+        elif fields and re.fullmatch(r"[-+]?[\d.]+[eE]?[-+]?\d*", fields[0]) and _looks_like_objid(fields[0]):
+            parse_objids([fields[0]], path, "objid (column 1)", lines=[i])  # raises: float notation
+        elif fields:
+            other.append((i, line.strip()))
+    first = rows[0][0] if rows else None
+    skipped = [(i, text) for i, text in other if first is not None and i > first]
+    if strict and (not rows or skipped):
+        shown = other if not rows else skipped
+        listing = "; ".join(f"line {i}: {text[:60]!r}" for i, text in shown[:5])
+        what = ("has no data line (a line starting with an 18-digit objID)" if not rows else
+                f"has {len(skipped)} line(s) after the first data line that are not data lines")
+        raise DataError(f"dust-lane file {path} {what}; the known D-ETG list must be read whole "
+                        f"({len(rows)} data line(s), {len(other)} other non-blank line(s), e.g. {listing or 'none'}). "
+                        "Is it an error page or a truncated download? Download it again.")
     if not rows and allow_empty:
         frame = pd.DataFrame({c: pd.Series(dtype=float) for c in (columns or DUSTLANE_BASIC_COLUMNS)})
         frame["objid"] = frame["objid"].astype(np.int64)
+        frame.attrs.update(skipped_lines=[], header_lines=len(other))
         return frame
     if not rows:
-        raise DataError(f"dust-lane file {path} has no data line (a line starting with an 18-digit objID)")
+        raise DataError(f"dust-lane file {path} has no data line (a line starting with an 18-digit objID) "
+                        f"among its {len(other)} non-blank line(s)")
     widths = {len(f) for _, f in rows}
     if len(widths) > 1:
         bad = [i for i, f in rows if len(f) != len(rows[0][1])]
@@ -79,7 +107,7 @@ def read_dustlanes(path: str | os.PathLike, columns: Iterable[str] | None = None
     if len(columns) != width:
         raise DataError(f"dust-lane file {path}: {width} columns, but {len(columns)} names were given")
     frame = pd.DataFrame([f for _, f in rows], columns=columns)
-    frame["objid"] = frame["objid"].astype(np.int64)
+    frame["objid"] = parse_objids(frame["objid"], path, "objid", lines=[i for i, _ in rows])
     for col in columns[1:]:
         v = pd.to_numeric(frame[col], errors="coerce")
         if v.isna().any():
@@ -89,7 +117,16 @@ def read_dustlanes(path: str | os.PathLike, columns: Iterable[str] | None = None
             raise DataError(f"dust-lane file {path}: column {col} has {int(odd.sum())} unexpected sentinel(s) "
                             f"(e.g. {v[odd].iloc[0]}); only -999 means missing")
         frame[col] = v.where(v != DUSTLANE_MISSING)
+    frame.attrs.update(skipped_lines=[i for i, _ in skipped], header_lines=len(other) - len(skipped))
     return frame
+
+
+def _looks_like_objid(field: str) -> bool:
+    """A number of objID size (>= 1e15) written as a float: an objID that went through a spreadsheet."""
+    try:
+        return abs(float(field)) >= 1e15 and not field.lstrip("+").isdigit()
+    except ValueError:
+        return False
 
 
 #: Columns of GSWLC-2 (Salim et al. 2018), in file order.
@@ -105,8 +142,8 @@ def read_gswlc(path: str | os.PathLike) -> pd.DataFrame:
     Raises
     ------
     DataError
-        If the file has a number of columns other than 24, a non-numeric value, or a sentinel other
-        than -99 (e.g. -999) in the physical columns.
+        If the file has a number of columns other than 24, an objid not written as an integer (named
+        by line), a non-numeric value, or a sentinel other than -99 (e.g. -999) in the physical columns.
     """
     path = Path(path)
     if not path.is_file():
@@ -119,10 +156,7 @@ def read_gswlc(path: str | os.PathLike) -> pd.DataFrame:
         raise DataError(f"GSWLC file {path} has {frame.shape[1]} columns; expected {len(GSWLC_COLUMNS)} "
                         f"({', '.join(GSWLC_COLUMNS[:6])}, ...)")
     frame.columns = list(GSWLC_COLUMNS)
-    out = pd.DataFrame({"objid": pd.to_numeric(frame["objid"], errors="coerce")})
-    if out["objid"].isna().any():
-        raise DataError(f"GSWLC file {path}: column objid has {int(out['objid'].isna().sum())} non-integer value(s)")
-    out["objid"] = frame["objid"].astype(np.int64)
+    out = pd.DataFrame({"objid": parse_objids(frame["objid"], path, "objid", field=0)})
     for col in GSWLC_COLUMNS[1:]:
         v = pd.to_numeric(frame[col], errors="coerce")
         if v.isna().any():
@@ -133,6 +167,41 @@ def read_gswlc(path: str | os.PathLike) -> pd.DataFrame:
                             f"(e.g. {v[odd].iloc[0]}); only -99 means missing")
         out[col] = v.where(v != GSWLC_MISSING)
     return out
+
+
+#: Columns read from each Yang et al. (2007) file, in file order (later columns are ignored).
+YANG_COLUMNS = {"SDSS7": ["galaxy_id", "nyu_id", "ra", "dec", "z", "r_mag"],
+                "imodelC_1": ["galaxy_id", "nyu_id", "group_id", "brightest", "most_massive"],
+                "modelC_group": ["group_id", "g_ra", "g_dec", "g_z", "log_l", "log_mstar", "loghalo_l",
+                                 "loghalo_m"]}
+_YANG_IDS = ("galaxy_id", "nyu_id", "group_id")
+
+
+def read_yang_file(path: str | os.PathLike, kind: str | None = None) -> pd.DataFrame:
+    """Read one Yang et al. (2007) file (``SDSS7``, ``imodelC_1`` or ``modelC_group``) and check it.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file; its name gives ``kind`` unless ``kind`` is given.
+    kind : str, optional
+        A key of :data:`YANG_COLUMNS`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :data:`YANG_COLUMNS`; id columns as exact int64.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, too narrow, non-numeric, or an id is not written as an integer.
+    """
+    path = Path(path)
+    kind = kind or path.name
+    if kind not in YANG_COLUMNS:
+        raise DataError(f"Yang file {path}: unknown kind {kind!r}; expected one of {sorted(YANG_COLUMNS)}")
+    return _read_table(path, YANG_COLUMNS[kind], f"Yang {kind}")
 
 
 def _read_table(path: Path, names: list[str], what: str, skip_comments: bool = True) -> pd.DataFrame:
@@ -147,8 +216,9 @@ def _read_table(path: Path, names: list[str], what: str, skip_comments: bool = T
                 header += 1
                 continue
             break
+    ids = {i: str for i, name in enumerate(names) if name in _YANG_IDS}  # ids as text: read exactly
     try:
-        frame = pd.read_csv(path, sep=r"\s+", header=None, skiprows=header,
+        frame = pd.read_csv(path, sep=r"\s+", header=None, skiprows=header, dtype=ids,
                             comment="#" if skip_comments else None)
     except READ_ERRORS as exc:
         raise DataError(f"{what} file {path} could not be parsed: {exc}") from exc
@@ -157,6 +227,9 @@ def _read_table(path: Path, names: list[str], what: str, skip_comments: bool = T
                         f"({', '.join(names)})")
     frame = frame.iloc[:, :len(names)]
     frame.columns = names
+    for i, name in enumerate(names):
+        if name in _YANG_IDS:
+            frame[name] = parse_objids(frame[name], path, name, field=i)
     non_num = [c for c in names if not pd.api.types.is_numeric_dtype(frame[c])]
     if non_num:
         raise DataError(f"{what} file {path}: column(s) {non_num} hold non-numeric values")
@@ -187,11 +260,9 @@ def read_yang(galaxies: str | os.PathLike, members: str | os.PathLike, groups: s
     DataError
         If a file is missing, too narrow, non-numeric, or a member points at an unknown galaxy or group.
     """
-    gal = _read_table(Path(galaxies), ["galaxy_id", "nyu_id", "ra", "dec", "z", "r_mag"], "Yang SDSS7")
-    mem = _read_table(Path(members), ["galaxy_id", "nyu_id", "group_id", "brightest", "most_massive"],
-                      "Yang imodelC_1")
-    grp = _read_table(Path(groups), ["group_id", "g_ra", "g_dec", "g_z", "log_l", "log_mstar", "loghalo_l",
-                                     "loghalo_m"], "Yang modelC_group")
+    gal = read_yang_file(galaxies, "SDSS7")
+    mem = read_yang_file(members, "imodelC_1")
+    grp = read_yang_file(groups, "modelC_group")
     unknown = ~mem["galaxy_id"].isin(gal["galaxy_id"])
     if unknown.any():
         raise DataError(f"Yang imodelC_1 {members}: {int(unknown.sum())} member(s) name a galaxy id absent from {galaxies}")

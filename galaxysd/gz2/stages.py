@@ -94,13 +94,15 @@ def survey_stage(paths: RunPaths, real_data: bool = False, n_galaxies: int = 500
     paths : RunPaths
         The run's folders (:func:`galaxysd.paths.run_paths`).
     real_data : bool, optional
-        ``True``: download (first time) and check the real files in ``paths.data / "gz2"``
-        (:func:`galaxysd.gz2.fetch.fetch_all`); the other parameters are then ignored.
+        ``True``: check and verify the real files in ``paths.data / "gz2"``
+        (:func:`galaxysd.gz2.fetch.fetch_all`); nothing is downloaded here: a missing file is an
+        error listing what is present, missing, where and how to get it
+        (``python -m galaxysd fetch --data-dir DIR`` downloads). The other parameters are then ignored.
         ``False``: simulate a survey into the ``01_data/survey`` stage.
     n_galaxies, image_size, seed, frame_r90
         See :func:`galaxysd.gz2.simulate.simulate_survey`.
     progress : bool, optional
-        Show progress bars (downloads, rendering).
+        Show progress bars (rendering).
 
     Returns
     -------

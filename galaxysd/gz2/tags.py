@@ -46,6 +46,9 @@ if TYPE_CHECKING:  # pandas is imported where it is used, to keep `import galaxy
 
 #: Caption prefix the authors used for every SDSS image.
 CAPTION_PREFIX = "sdss, "
+#: The caption of a galaxy without tags: the prefix alone, without its separator (the one form used
+#: everywhere: :func:`caption`, :func:`caption_from_tags` and the labelled catalogue).
+EMPTY_CAPTION = CAPTION_PREFIX.rstrip(", ")
 #: Separator of tags in the manifest's ``tags`` column.
 TAG_SEPARATOR = "|"
 
@@ -123,12 +126,15 @@ def sort_tags(tags: Iterable[str]) -> list[str]:
 def caption(tags: Sequence[str]) -> str:
     """The full caption of a tag list: ``"sdss, "`` + tags in canonical order joined by ``", "``.
 
+    A galaxy without tags gets :data:`EMPTY_CAPTION` (``"sdss"``).
+
     Examples
     --------
     >>> caption(["2 spiral arms", "spiral galaxy"])
     'sdss, spiral galaxy, 2 spiral arms'
     """
-    return CAPTION_PREFIX + ", ".join(sort_tags(tags))
+    tags = sort_tags(tags)
+    return CAPTION_PREFIX + ", ".join(tags) if tags else EMPTY_CAPTION
 
 
 def split_tags(tags: str) -> list[str]:
@@ -156,7 +162,8 @@ def caption_from_tags(tags: Sequence[str] | str, rng: np.random.Generator, keep_
     Returns
     -------
     str
-        E.g. ``"sdss, 2 spiral arms, spiral galaxy"``; ``"sdss"`` alone if ``tags`` is empty.
+        E.g. ``"sdss, 2 spiral arms, spiral galaxy"``; :data:`EMPTY_CAPTION` (``"sdss"``) if ``tags``
+        is empty.
 
     Raises
     ------
@@ -174,7 +181,7 @@ def caption_from_tags(tags: Sequence[str] | str, rng: np.random.Generator, keep_
         tags = split_tags(tags)
     tags = list(tags)
     if not tags:
-        return CAPTION_PREFIX.rstrip(", ")
+        return EMPTY_CAPTION
     keep = rng.random(len(tags)) < keep_prob
     if not keep.any():
         keep[rng.integers(len(tags))] = True
