@@ -50,10 +50,13 @@ def jpeg_bytes(value=128, size=8):
 
 
 def write_zenodo_zip(path, assets, broken=(), source=None):
-    """``images_gz2.zip`` as on Zenodo: ``images/<asset>.jpg`` plus a ``__MACOSX/images/._<asset>.jpg``
-    resource fork beside each. The JPEG bytes come from ``source/<asset>.jpg`` when ``source`` is a
-    folder, else a uniform 8-px image; assets in ``broken`` get bytes that do not decode."""
+    """``images_gz2.zip`` as on Zenodo: folder entries, ``images/<asset>.jpg`` and a
+    ``__MACOSX/images/._<asset>.jpg`` resource fork beside each. The JPEG bytes come from
+    ``source/<asset>.jpg`` when ``source`` is a folder, else a uniform 8-px image; assets in ``broken``
+    get bytes that do not decode."""
     with zipfile.ZipFile(path, "w") as zf:
+        for folder in ("images/", "__MACOSX/", "__MACOSX/images/"):
+            zf.writestr(folder, b"")
         for a in assets:
             if a in broken:
                 data = b"not a jpeg"

@@ -103,6 +103,7 @@ def test_paper_route_counts_selection_steps_from_the_real_files(paper_run):
     assert counts["n_labelled_with_image"] + counts["n_missing_image"] + counts["n_no_mapping"] == n_labelled
     assert counts["n_undecodable"] == 0
     assert f"{counts['n_labelled_with_image']} of {n_labelled} galaxies have an image" in counts["image_report"]
+    assert counts["image_report"] in notebook_text(paper_run["written"]["01_data"])
     # D-ETG exclusion: the dust-lane list is read, its table members matched, none of them trains
     assert counts["n_known_detg_listed"] == data["n_listed"]
     assert counts["n_known_detg_matched"] == data["n_listed_in_table"]
