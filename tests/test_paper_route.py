@@ -22,20 +22,17 @@ NOTEBOOKS = ["01_data", "02_finetune", "03_generate"]
 TINY = ("{vae_channels: [16, 32], unet_channels: [32, 32], unet_attention_levels: [1], text_hidden: 32, "
         "text_layers: 1, text_heads: 2, text_intermediate: 64, norm_num_groups: 8}")
 #: The paper's settings, cut to a CPU and a few minutes: the tiny model at 64 px, the smoke profile's
-#: step counts, generation at the model's own size, full precision, one thread. Everything else
-#: (thresholds, cap, image check, seed, learning-rate scaling, gradient checkpointing, scheduler,
-#: guidance, strength) stays the paper's.
+#: step counts, generation at the model's own size, one thread. Everything else stays the paper's:
+#: thresholds, cap, image check, seed, learning-rate scaling, fp16 and float16 (full precision on a
+#: CPU), gradient checkpointing, scheduler, guidance, strength.
 OVERRIDES = [
     "01_data.gallery_per_tag=3",
     "02_finetune.base_model=tiny", "02_finetune.resolution=64", f"02_finetune.tiny_sizes={TINY}",
     "02_finetune.autoencoder_steps=20", "02_finetune.autoencoder_batch_size=8", "02_finetune.max_steps=20",
     "02_finetune.batch_size=8", "02_finetune.warmup_steps=2", "02_finetune.checkpoint_every=10",
-    "02_finetune.grid_checkpoints=2", "02_finetune.grid_steps=4", '02_finetune.mixed_precision="no"',
-    "02_finetune.num_threads=1",
+    "02_finetune.grid_checkpoints=2", "02_finetune.grid_steps=4", "02_finetune.num_threads=1",
     "03_generate.resolution=0", "03_generate.letters=AK", "03_generate.steps=3", "03_generate.n_per_prompt=3",
-    "03_generate.n_txt2img=1",
-    "03_generate.n_sweep=1", "03_generate.n_real_stats=8", "03_generate.dtype=float32",
-    "03_generate.num_threads=1",
+    "03_generate.n_txt2img=1", "03_generate.n_sweep=1", "03_generate.n_real_stats=8", "03_generate.num_threads=1",
 ]
 #: The files the paper route downloads (``galaxysd.gz2.fetch.REMOTE``), inside ``<data>/gz2``.
 REMOTE_FILES = ["gz2_hart16.csv.gz", "gz2_filename_mapping.csv", "images_gz2.zip",
