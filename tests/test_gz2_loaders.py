@@ -1,20 +1,18 @@
-"""Loaders read small files written here in the real formats, and name what is wrong with broken ones."""
+"""Loaders read small files in the real formats (written by tests/realfiles.py) and name what is wrong."""
 
 import gzip
-import io
 import json
-import zipfile
 
 import numpy as np
 import pandas as pd
 import pytest
-from PIL import Image
 
 from galaxysd.cache import sha256_file
 from galaxysd.errors import DataError
 from galaxysd.gz2 import fetch, loaders
 from galaxysd.gz2.manifest import read_training_manifest, write_manifest
 from galaxysd.gz2.schema import hart16_columns
+from realfiles import DUST_HEADER, gswlc_line, jpeg_bytes, write_mapping, write_yang, write_zenodo_zip
 
 IDS = [587722981741363201, 587722981741363202, 587722981741363203]
 
@@ -39,12 +37,6 @@ def hart16_frame():
                    sample="original", gz2_class="Sc2m", total_classifications=44, total_votes=120)
         rows.append(row)
     return pd.DataFrame(rows)[hart16_columns()]
-
-
-def jpeg_bytes(value=128, size=8):
-    buf = io.BytesIO()
-    Image.fromarray(np.full((size, size, 3), value, np.uint8)).save(buf, format="JPEG")
-    return buf.getvalue()
 
 
 # -------------------------------------------------------------- Hart16 table
@@ -95,19 +87,6 @@ def test_hart16_missing_file_is_a_data_error(tmp_path):
 
 
 # -------------------------------------------------------------- images and mapping
-
-def write_zenodo_zip(path, assets, broken=()):
-    with zipfile.ZipFile(path, "w") as zf:
-        for a in assets:
-            zf.writestr(f"images/{a}.jpg", b"not a jpeg" if a in broken else jpeg_bytes())
-            zf.writestr(f"__MACOSX/images/._{a}.jpg", b"\x00\x05\x16\x07 mac resource fork")
-    return path
-
-
-def write_mapping(path, rows):
-    pd.DataFrame(rows, columns=["objid", "sample", "asset_id"]).to_csv(path, index=False)
-    return path
-
 
 def test_zip_in_zenodo_layout_skips_macosx_entries(tmp_path):
     zf = loaders.open_images(write_zenodo_zip(tmp_path / "images_gz2.zip", [11, 12, 13]))
@@ -162,26 +141,6 @@ def test_attach_images_from_zip_needs_a_folder(tmp_path):
 
 # -------------------------------------------------------------- dust lanes
 
-DUST_HEADER = """Early-type galaxies with dust lanes
-Kaviraj et al. 2012
-
-Columns:
-(1) objID
-(2-3) RA, Dec
-(4) redshift
-(5) dust-lane orientation
-(6) morphology
-(7) log halo mass
-(8) density
-
-Notes:
-We assign value -999 if there is no counterpart in the cross-matching.
-
-References:
-Kaviraj et al. 2012
-"""
-
-
 def test_dustlanes_parse_data_lines_and_missing_values(tmp_path):
     path = tmp_path / "Basic_Information.txt"
     path.write_text(DUST_HEADER + f"{IDS[0]} 150.1 2.2 0.05 1 3 12.5 1.2\n{IDS[1]} 151.0 2.3 0.07 3 1 -999 0.4\n")
@@ -214,12 +173,6 @@ def test_dustlanes_without_data_lines_is_an_error(tmp_path):
 
 # -------------------------------------------------------------- GSWLC-2
 
-def gswlc_line(objid, ra, dec, sfr=-0.3, sfr_err=0.1):
-    vals = [objid, 12, 266, 51630, 3, ra, dec, 0.05, 1.1, 10.5, 0.05, sfr, sfr_err, 1, 0.2, 0.5, 0.1,
-            0.3, 0.05, 0, 1, 1, 0, 1]
-    return " ".join(str(v) for v in vals)
-
-
 def test_gswlc_reads_gzip_and_turns_minus_99_into_nan(tmp_path):
     path = tmp_path / "GSWLC-X2.dat.gz"
     with gzip.open(path, "wt") as f:
@@ -246,16 +199,6 @@ def test_gswlc_other_sentinel_is_reported(tmp_path):
 
 
 # -------------------------------------------------------------- Yang et al. groups
-
-def write_yang(tmp_path, member_group=2):
-    (tmp_path / "SDSS7").write_text("1 101 150.1 2.2 0.05 16.2 17.77 0.9 -21 0.7 -21 0.7 1\n"
-                                    "2 102 151.0 2.3 0.07 16.8 17.77 0.9 -20 0.6 -20 0.6 1\n")
-    (tmp_path / "imodelC_1").write_text(f"1 101 1 1 1\n2 102 {member_group} 1 1\n")
-    (tmp_path / "modelC_group").write_text("group catalogue\n  columns: id ra dec z\n# header 3\n"
-                                           "1 150.1 2.2 0.05 10.5 10.8 12.9 13.0 1.0\n"
-                                           "2 151.0 2.3 0.07 10.1 10.3 0.0 0.0 1.0\n")
-    return tmp_path / "SDSS7", tmp_path / "imodelC_1", tmp_path / "modelC_group"
-
 
 def test_yang_joins_galaxies_groups_and_halo_masses(tmp_path):
     frame = loaders.read_yang(*write_yang(tmp_path))
