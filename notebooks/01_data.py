@@ -42,7 +42,7 @@ votes_inclusive = False  # True: at least min_votes votes suffice; False: more t
 threshold_inclusive = False  # True: Table 3 fractions may equal the threshold (as in Willett flags); False: must exceed it (paper)
 threshold_fraction = "weighted_fraction"  # vote fraction the Table 3 thresholds apply to
 min_debiased = 0.8  # an answer becomes a tag when its debiased fraction exceeds this
-balance_cap = 2000  # largest number of training galaxies per tag combination
+balance_cap = 300  # largest number of training galaxies per tag combination (the paper: 2000)
 check_images = False  # decode every labelled image and report those that fail (slow on real data)
 gallery_per_tag = 6  # example images per tag in the gallery
 
