@@ -55,7 +55,7 @@ from galaxysd.gz2 import figures as gz2fig
 from galaxysd.paths import run_paths
 
 paths = run_paths(profile, run_dir, figures_dir, data_dir)
-label = plots.profile_label(profile)
+label = plots.profile_label(profile, real_data)
 paper = gz2.PAPER_COUNTS
 
 # %% [markdown]
@@ -94,7 +94,7 @@ figure_files = plots.publish(plots.pipeline_schematic(profile), paths.figures, "
 # %% tags=["remove-stderr"]
 survey = gz2.survey_stage(paths, real_data, n_galaxies=n_galaxies, image_size=image_size, seed=seed,
                           frame_r90=frame_r90)
-print(survey.hart16)
+print(paths.relative(survey.hart16))
 
 # %% [markdown]
 # ## From votes to labels
@@ -176,7 +176,7 @@ glue("balance_cap", balance_cap, display=False)
 # %%
 training = gz2.training_stage(paths, labels, cap=balance_cap, seed=seed)
 manifest = training.manifest
-manifest.head()
+manifest.head().assign(image_path=lambda frame: frame.image_path.map(paths.relative))
 
 # %%
 steps = gz2.selection_steps(labels.counts, training.counts)
@@ -223,6 +223,7 @@ _ = plots.publish(fig2, paths.figures, "fig2_upset")
 # %%
 table1 = gz2fig.table1(manifest, labels.labelled)
 glue("table1", table1, display=False)
+_ = plots.save_table(table1, paths.figures, "table1_prompts")
 table1
 
 # %% [markdown]

@@ -74,7 +74,7 @@ from galaxysd.diffusion import report, sample, stages
 from galaxysd.paths import run_paths
 
 paths = run_paths(profile, run_dir, figures_dir, data_dir)
-label = plots.profile_label(profile)
+label = plots.profile_label(profile, gz2.reads_real_data(paths.run))
 
 # %% [markdown]
 # ## The training set

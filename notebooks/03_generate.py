@@ -61,7 +61,7 @@ from galaxysd.diffusion import batch, gallery, prompts, sample
 from galaxysd.paths import run_paths
 
 paths = run_paths(profile, run_dir, figures_dir, data_dir)
-label = plots.profile_label(profile)
+label = plots.profile_label(profile, gz2.reads_real_data(paths.run))
 if num_threads:
     torch.set_num_threads(num_threads)
 began = time.perf_counter()

@@ -1,0 +1,24 @@
+"""The examples in the docstrings run and print what they say, so they cannot drift from the code.
+
+Every module of the package is checked; examples that need a run folder or a trained model are marked
+``# doctest: +SKIP`` where they are written.
+"""
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import galaxysd
+
+MODULES = sorted(m.name for m in pkgutil.walk_packages(galaxysd.__path__, "galaxysd.")
+                 if not m.name.endswith("__main__"))
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+                             verbose=False, report=True)
+    assert result.failed == 0, f"{result.failed} docstring example(s) of {name} failed (see the output above)"
