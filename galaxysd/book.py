@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -42,7 +43,7 @@ from galaxysd.progress import ProgressRelay
 # --------------------------------------------------------------------------------------------------
 # Execution
 # --------------------------------------------------------------------------------------------------
-def finish_notebook(nb, plan: NotebookPlan, real: bool | None = None):
+def finish_notebook(nb, plan: NotebookPlan, real: bool | None = None, root: Path | None = None):
     """Hide papermill's injected cell in the book and add the collapsed run-settings cell.
 
     ``real`` is what the run read (:func:`galaxysd.pages.reads_real_data`), shown in the cell's title.
@@ -54,7 +55,7 @@ def finish_notebook(nb, plan: NotebookPlan, real: bool | None = None):
     nb.cells = [c for c in nb.cells if SETTINGS_TAG not in c.get("metadata", {}).get("tags", [])]
     index = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
     nb.cells.insert(index, pages.settings_cell(plan.parameters.get("profile", "?"), plan.parameters,
-                                               plan.origins, real))
+                                               plan.origins, real, root))
     return nb
 
 
@@ -98,7 +99,7 @@ def execute_plan(plan: NotebookPlan, output_dir: str | os.PathLike, kernel_name:
             f"{', ' + repr(first_line[0]) if first_line else ''}): {err.ename}: {err.evalue}\n"
             f"the partly executed notebook is kept at {failed}") from err
     real = pages.reads_real_data(plan.parameters, plan.parameters.get("run_dir") or None)
-    nb = finish_notebook(nbformat.read(running, as_version=4), plan, real)
+    nb = finish_notebook(nbformat.read(running, as_version=4), plan, real, plan.source.parent.parent)
     nbformat.write(nb, running)
     os.replace(running, final)
     failed.unlink(missing_ok=True)
@@ -171,11 +172,65 @@ def write_book_pages(output_dir: Path, profile: str, timings: dict[str, float], 
     pages.write_banner(output_dir, profile, description, pages.reads_real_data({}, run_dir))
 
 
+#: Environment variable that gives the book its repository address (see :func:`repository_url`).
+REPOSITORY_ENV = "GALAXYSD_REPOSITORY_URL"
+#: The launch buttons a page gets once the book knows its repository.
+LAUNCH_BUTTONS = {"notebook_interface": "classic", "binderhub_url": "https://mybinder.org",
+                  "colab_url": "https://colab.research.google.com"}
+
+
+def repository_url(root: str | os.PathLike | None = None, configured: str = "") -> str:
+    """The address of the book's repository, for its repository, issues and launch buttons.
+
+    The one setting a fork makes: ``repository.url`` in ``_config.yml`` (``configured``); left empty,
+    the environment variable :data:`REPOSITORY_ENV`, then the checkout's ``origin`` remote. Only an
+    https address of a repository on GitHub, GitLab or Bitbucket is used; anything else gives ``""``
+    (no buttons) rather than a link that leads nowhere.
+
+    Examples
+    --------
+    >>> repository_url(configured="git@github.com:someone/galaxysd.git")
+    'https://github.com/someone/galaxysd'
+    >>> repository_url(configured="/srv/git/galaxysd")
+    ''
+    """
+    url = configured or os.environ.get(REPOSITORY_ENV, "")
+    if not url and root is not None:
+        found = subprocess.run(["git", "remote", "get-url", "origin"], cwd=root, capture_output=True, text=True)
+        url = found.stdout.strip() if found.returncode == 0 else ""
+    url = re.sub(r"^git@([^:]+):", r"https://\1/", url.strip())
+    url = re.sub(r"\.git$", "", url).rstrip("/")
+    return url if re.fullmatch(r"https://(github\.com|gitlab\.com|bitbucket\.org)/[\w.-]+/[\w.-]+", url) else ""
+
+
+def book_config(root: str | os.PathLike) -> dict:
+    """``_config.yml`` with the repository address filled in and the buttons on, or off without one."""
+    import yaml
+
+    config = yaml.safe_load((Path(root) / "_config.yml").read_text())
+    repository = config.setdefault("repository", {})
+    url = repository_url(root, repository.get("url") or "")
+    repository["url"] = url
+    html = config.setdefault("html", {})
+    html["use_repository_button"] = html["use_issues_button"] = bool(url)
+    config["launch_buttons"] = dict(LAUNCH_BUTTONS) if url else {}
+    return config
+
+
 def build_book(root: str | os.PathLike | None = None) -> Path:
-    """Build the Jupyter Book (version 1) and return the path of ``index.html``."""
+    """Build the Jupyter Book (version 1) and return the path of ``index.html``.
+
+    The configuration is ``_config.yml`` completed by :func:`book_config` (repository address and
+    buttons), written to ``_build/_config.yml``.
+    """
+    import yaml
+
     base = Path(root) if root is not None else project_root()
-    command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(base)]
+    config_path = base / "_build" / "_config.yml"
+    config_path.parent.mkdir(parents=True, exist_ok=True)
+    config_path.write_text(yaml.safe_dump(book_config(base), sort_keys=False))
+    command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(base), "--config", str(config_path)]
     if not Path(command[0]).exists():
-        command = [sys.executable, "-m", "jupyter_book", "build", str(base)]
+        command = [sys.executable, "-m", "jupyter_book", "build", str(base), "--config", str(config_path)]
     subprocess.run(command, check=True)
     return base / "_build" / "html" / "index.html"

@@ -27,6 +27,7 @@ from typing import Any, Mapping
 from galaxysd.cache import RECORD_NAME, atomic_write_text
 
 SETTINGS_TAG = "galaxysd-run-settings"
+FOLDER_PARAMETERS = ("run_dir", "figures_dir", "data_dir")
 #: Distributions whose versions the reproducing page lists.
 VERSIONED = ("torch", "diffusers", "transformers", "accelerate", "numpy", "pandas", "jupyter-book",
              "papermill")
@@ -78,7 +79,18 @@ def data_kind(real: bool | None) -> str:
     return {True: "real data", False: "simulated survey", None: "data not read yet"}[real]
 
 
-def settings_cell(profile: str, parameters: Mapping[str, Any], origins: Mapping[str, str], real: bool | None):
+def _shown(name: str, value: Any, root: str | os.PathLike | None) -> Any:
+    """A folder the runner filled in, as the page shows it: inside the project, or just its name."""
+    if name not in FOLDER_PARAMETERS or not value:
+        return value
+    path = Path(value)
+    if root is not None and path.is_relative_to(Path(root).resolve()):
+        return path.relative_to(Path(root).resolve()).as_posix()
+    return f".../{path.name}"
+
+
+def settings_cell(profile: str, parameters: Mapping[str, Any], origins: Mapping[str, str], real: bool | None,
+                  root: str | os.PathLike | None = None):
     """The collapsed "Run settings" cell: the profile, what data it read, and every value with its origin.
 
     Parameters
@@ -88,6 +100,9 @@ def settings_cell(profile: str, parameters: Mapping[str, Any], origins: Mapping[
         Values and where each came from (:class:`galaxysd.parameters.NotebookPlan`).
     real : bool or None
         :func:`reads_real_data`.
+    root : str or path-like, optional
+        The project: folders inside it are shown relative to it, others by their name only, so that
+        the page does not show the building machine's paths.
 
     Returns
     -------
@@ -96,7 +111,8 @@ def settings_cell(profile: str, parameters: Mapping[str, Any], origins: Mapping[
     """
     import nbformat
 
-    rows = "\n".join(f"| `{k}` | `{json.dumps(v)}` | {origins.get(k, '')} |" for k, v in parameters.items())
+    rows = "\n".join(f"| `{k}` | `{json.dumps(_shown(k, v, root))}` | {origins.get(k, '')} |"
+                     for k, v in parameters.items())
     text = (f":::{{dropdown}} Run settings: profile **{profile}** ({data_kind(real)})\n"
             f"This page was executed by `python -m galaxysd run --profile {profile}` with these "
             f"parameter values.\n\n| parameter | value | set by |\n|---|---|---|\n{rows}\n:::\n")

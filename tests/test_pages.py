@@ -75,3 +75,15 @@ def test_index_page_lists_every_output_with_its_files(tmp_path):
     text = pages.write_output_index(tmp_path, "demo").read_text()
     for o in outputs.OUTPUTS:
         assert f"`figures/demo/{o.files[0]}`" in text and f"`{o.function}`" in text
+
+
+def test_book_links_its_repository_only_when_it_knows_a_real_address(tmp_path, monkeypatch):
+    (tmp_path / "_config.yml").write_text((ROOT / "_config.yml").read_text())
+    monkeypatch.delenv(book.REPOSITORY_ENV, raising=False)
+    config = book.book_config(tmp_path)  # not a git checkout: no address, no buttons
+    assert config["repository"]["url"] == "" and config["launch_buttons"] == {}
+    assert not config["html"]["use_repository_button"]
+    monkeypatch.setenv(book.REPOSITORY_ENV, "https://github.com/someone/galaxysd.git")
+    config = book.book_config(tmp_path)
+    assert config["repository"]["url"] == "https://github.com/someone/galaxysd"
+    assert config["launch_buttons"]["binderhub_url"] and config["html"]["use_issues_button"]
