@@ -245,7 +245,7 @@ quality.round(2)
 # The sampler matters for the fine structure of a small model: Euler-ancestral, the paper's, adds
 # fresh noise at every step, and on the tiny demo model a deterministic sampler
 # (`scheduler="dpmpp_2m"`) keeps more of the spirals' knots and windings at the same number of steps
-# (measured on the demo setting in `benchmarks/README.md`, sixth session, where neither sampler drew
+# (measured on the demo setting in `benchmarks/README.md`, beside experiments 19-22, where neither sampler drew
 # thin, wound arms).
 
 # %% [markdown]

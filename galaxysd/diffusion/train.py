@@ -357,7 +357,7 @@ def finetune(config: FinetuneConfig | dict) -> dict:
     text_encoder.requires_grad_(config.train_text_encoder)
     unet.train()
     # Channels-last weights let oneDNN pick faster convolution kernels: a demo training step on 2 CPU
-    # cores took 0.37 s instead of 0.44 s (benchmarks/README.md, sixth session). Only the memory
+    # cores took 0.37 s instead of 0.44 s (benchmarks/README.md, beside experiments 19-22). Only the memory
     # layout changes: saved weights load as usual.
     unet.to(memory_format=torch.channels_last)
     text_encoder.train(config.train_text_encoder)
