@@ -66,7 +66,7 @@ paper = gz2.PAPER_COUNTS
 # downstream tasks of the later chapters.
 
 # %%
-figure_files = plots.publish(plots.pipeline_schematic(profile), paths.figures, "fig1_schematic")
+figure_files = plots.publish(plots.pipeline_schematic(profile, real_data=real_data), paths.figures, "fig1_schematic")
 
 # %% [markdown]
 # ```{glue:figure} fig1_schematic
