@@ -57,7 +57,8 @@ OUTPUTS: list[Output] = [
     Output("Figure 2", "fig2_upset", "figure", "01_data", "galaxysd.gz2.figures.upset_figure",
            "which tags occur together in the training set (UpSet)"),
     Output("Table 1", "table1_prompts", "table", "01_data", "galaxysd.gz2.figures.table1",
-           "the prompts A-P and how many training galaxies carry each"),
+           "the prompts A-P (``TABLE1_PROMPTS`` in galaxysd/gz2/prompts.py) and how many "
+           "training galaxies carry each"),
     Output("Figure B3", "figB3_question_tree", "figure", "01_data",
            "galaxysd.gz2.figures.question_tree_figure", "the GZ2 decision tree"),
     Output("", "gallery_tags", "figure", "01_data", "galaxysd.gz2.figures.gallery_figure",
