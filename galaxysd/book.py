@@ -1,9 +1,8 @@
 """Run the notebooks of a profile with papermill, and build the book.
 
 What a run is given is planned and checked first (:mod:`galaxysd.parameters`: notebooks, profiles,
-``--set`` values and their precedence); then each notebook is executed in order:
-
-Executed notebooks are written to ``book/notebooks/<name>.ipynb`` (where ``_toc.yml`` takes them from).
+``--set`` values and their precedence); then each notebook is executed in order. Executed notebooks
+are written to ``book/notebooks/<name>.ipynb`` (where ``_toc.yml`` takes them from).
 The cell papermill injects is tagged ``remove-cell`` so that the book does not render it, and a collapsed
 "Run settings" dropdown with the profile, the data it read and every parameter value (and where it came
 from) is inserted before the parameters cell instead. Long stages report their progress to the terminal
