@@ -8,7 +8,11 @@ Run every notebook of the demo profile, then build the book::
 
 Re-run one notebook with a new value (precedence: notebook default < profile < --set)::
 
-    python -m galaxysd run --profile demo --only 03_generate --set 03_generate.guidance_scale=5.0
+    python -m galaxysd run --profile demo --only 03_generate --set 03_generate.guidance=5.0
+
+See every value a notebook would run with, and where each comes from::
+
+    python -m galaxysd params 02_finetune --profile paper
 """
 
 from __future__ import annotations
@@ -35,17 +39,20 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="hide papermill's progress bar")
 
 
+def _profiles_dir(args):
+    from pathlib import Path
+
+    from galaxysd.parameters import PROFILES_DIR
+
+    return Path(args.profiles_dir) if args.profiles_dir else PROFILES_DIR
+
+
 def _run(args) -> None:
     from galaxysd.book import run_profile
 
-    from pathlib import Path
-
-    from galaxysd.book import PROFILES_DIR
-
     run_profile(args.profile, args.only, args.overrides, root=args.root, output_dir=args.output_dir,
                 run_dir=args.run_dir, figures_dir=args.figures_dir, data_dir=args.data_dir,
-                progress=not args.no_progress,
-                profiles_dir=Path(args.profiles_dir) if args.profiles_dir else PROFILES_DIR)
+                progress=not args.no_progress, profiles_dir=_profiles_dir(args))
 
 
 def _build(args) -> None:
@@ -56,16 +63,11 @@ def _build(args) -> None:
 
 
 def _params(args) -> None:
-    from galaxysd.book import declared_parameters, discover_notebooks, load_profile, notebooks_dir, \
-        _match_notebook
+    from galaxysd.parameters import describe_plan, plan_run
 
-    known = discover_notebooks(notebooks_dir(args.root))
-    name = _match_notebook(args.notebook, known)
-    profile_values = load_profile(args.profile)["notebooks"].get(name, {})
-    print(f"{name} (profile {args.profile}):")
-    for param in declared_parameters(known[name]).values():
-        value = profile_values.get(param.name, param.default)
-        print(f"  {param.name} = {value!r}  [{param.type_name}]  # {param.comment}")
+    (plan,) = plan_run(args.profile, [args.notebook], args.overrides, args.root,
+                       profiles_dir=_profiles_dir(args))
+    print(describe_plan(plan))
 
 
 def _simulate(args) -> None:
@@ -107,9 +109,13 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--root")
     book = sub.add_parser("book", help="run the notebooks, then build the book")
     _add_run_arguments(book)
-    params = sub.add_parser("params", help="list a notebook's parameters and the profile's values")
+    params = sub.add_parser("params", help="list a notebook's parameter values and where each comes from "
+                            "(notebook default, profile, --set)")
     params.add_argument("notebook")
     params.add_argument("--profile", default="demo")
+    params.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="NOTEBOOK.PARAM=VALUE", help="one-off parameter value (YAML syntax)")
+    params.add_argument("--profiles-dir", help="folder of your own profile YAML files")
     params.add_argument("--root")
     simulate = sub.add_parser("simulate", help="write the simulated GZ2-like survey")
     simulate.add_argument("out", help="output folder")

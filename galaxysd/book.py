@@ -1,330 +1,69 @@
 """Run the notebooks of a profile with papermill, and build the book.
 
-The notebooks live in ``notebooks/`` as jupytext ``py:percent`` files, each with one cell tagged
-``parameters``. A profile (``galaxysd/profiles/<name>.yaml``) gives parameter values per notebook::
-
-    description: "..."
-    notebooks:
-      03_generate: {guidance_scale: 6.5, n_per_prompt: 3}
-
-Values are merged with this precedence: notebook default < profile < command line (``--set``). The
-runner also fills ``profile``, ``run_dir``, ``figures_dir`` and ``data_dir``, which every notebook
-declares. Before anything executes, every requested notebook, profile, parameter and value is checked:
-papermill itself only warns about a parameter that a notebook does not declare.
-
-Executed notebooks are written to ``book/notebooks/<name>.ipynb`` (where ``_toc.yml`` takes them from).
+What a run is given is planned and checked first (:mod:`galaxysd.parameters`: notebooks, profiles,
+``--set`` values and their precedence); then each notebook is executed in order. Executed notebooks
+are written to ``book/notebooks/<name>.ipynb`` (where ``_toc.yml`` takes them from).
 The cell papermill injects is tagged ``remove-cell`` so that the book does not render it, and a collapsed
-"Run settings" dropdown with the profile and every parameter value (and where it came from) is inserted
-before the parameters cell instead.
+"Run settings" dropdown with the profile, the data it read and every parameter value (and where it came
+from) is inserted before the parameters cell instead. Long stages report their progress to the terminal
+through :mod:`galaxysd.progress`, not into the notebook. After the notebooks, the pages of
+:mod:`galaxysd.pages` (run times, versions, the index of figures and tables, the profile banner) are
+written beside them.
+
+Examples
+--------
+Re-run one notebook with a new value::
+
+    python -m galaxysd run --profile demo --only 03_generate --set 03_generate.guidance=5.0
 """
 
 from __future__ import annotations
 
-import ast
-import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Iterable, Sequence
 
-import yaml
-
-from galaxysd.errors import NotebookExecutionError, ParameterError
-from galaxysd.paths import PACKAGE_DIR, project_root
-
-PROFILES_DIR = PACKAGE_DIR / "profiles"
-RUNNER_PARAMETERS = ("profile", "run_dir", "figures_dir", "data_dir")
-SETTINGS_TAG = "galaxysd-run-settings"
-
-
-# --------------------------------------------------------------------------------------------------
-# Notebooks and their declared parameters
-# --------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Parameter:
-    """One parameter declared in a notebook's ``parameters`` cell."""
-
-    name: str
-    default: Any
-    comment: str = ""
-
-    @property
-    def type_name(self) -> str:
-        return "any" if self.default is None else type(self.default).__name__
-
-
-def notebooks_dir(root: str | os.PathLike | None = None) -> Path:
-    """The folder of jupytext notebook sources (``<project root>/notebooks``)."""
-    base = Path(root) if root is not None else project_root()
-    if base is None:
-        raise ParameterError("no notebooks/ folder found: run from a source checkout of galaxysd, or "
-                             "pass --root pointing at one")
-    return base / "notebooks"
-
-
-def discover_notebooks(folder: str | os.PathLike) -> dict[str, Path]:
-    """Notebook sources in run order, as ``{"01_data": path, ...}``.
-
-    Parameters
-    ----------
-    folder : str or path-like
-        A folder of ``NN_name.py`` jupytext files.
-
-    Returns
-    -------
-    dict of str to pathlib.Path
-        Sorted by name, which starts with the stage number.
-    """
-    return {p.stem: p for p in sorted(Path(folder).glob("[0-9][0-9]_*.py"))}
-
-
-def read_notebook(path: str | os.PathLike):
-    """Read a jupytext ``py:percent`` source into an nbformat notebook."""
-    import jupytext
-
-    return jupytext.read(Path(path), fmt="py:percent")
-
-
-def _parameters_cell(nb, name: str):
-    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
-    if len(cells) != 1:
-        raise ParameterError(f"notebook {name} must have exactly one cell tagged 'parameters', "
-                             f"found {len(cells)}")
-    return cells[0]
-
-
-def declared_parameters(path: str | os.PathLike) -> dict[str, Parameter]:
-    """The parameters a notebook declares, with their defaults and comments.
-
-    The cell is parsed with :mod:`ast` rather than papermill's regex-based inspection so that defaults
-    come back as Python values (lists, dicts, None), which the type checks below need.
-
-    Parameters
-    ----------
-    path : str or path-like
-        A jupytext notebook source.
-
-    Returns
-    -------
-    dict of str to Parameter
-
-    Raises
-    ------
-    ParameterError
-        If the cell is missing, or assigns something that is not a literal.
-    """
-    path = Path(path)
-    cell = _parameters_cell(read_notebook(path), path.stem)
-    source = cell.source
-    lines = source.splitlines()
-    declared = {}
-    for node in ast.parse(source).body:
-        if not (isinstance(node, (ast.Assign, ast.AnnAssign))):
-            continue
-        target = node.targets[0] if isinstance(node, ast.Assign) else node.target
-        if not isinstance(target, ast.Name):
-            continue
-        try:
-            default = ast.literal_eval(node.value)
-        except ValueError as err:
-            raise ParameterError(f"{path.name}: parameter '{target.id}' must have a literal default "
-                                 f"(number, string, bool, None, list or dict)") from err
-        line = lines[node.lineno - 1]
-        comment = line.split("#", 1)[1].strip() if "#" in line else ""
-        declared[target.id] = Parameter(target.id, default, comment)
-    missing = [p for p in RUNNER_PARAMETERS if p not in declared]
-    if missing:
-        raise ParameterError(f"{path.name}: the parameters cell must declare {', '.join(missing)}")
-    return declared
-
-
-# --------------------------------------------------------------------------------------------------
-# Profiles, overrides and type checks
-# --------------------------------------------------------------------------------------------------
-def available_profiles(folder: Path = PROFILES_DIR) -> list[str]:
-    """Names of the shipped profiles."""
-    return sorted(p.stem for p in Path(folder).glob("*.yaml"))
-
-
-def load_profile(name: str, folder: Path = PROFILES_DIR) -> dict:
-    """Read a profile's YAML file.
-
-    Raises
-    ------
-    ParameterError
-        If there is no such profile, or its file is not shaped ``notebooks: {name: {param: value}}``.
-    """
-    path = Path(folder) / f"{name}.yaml"
-    if not path.is_file():
-        raise ParameterError(f"unknown profile '{name}'; available profiles: "
-                             f"{', '.join(available_profiles(folder))}")
-    content = yaml.safe_load(path.read_text()) or {}
-    notebooks = content.get("notebooks") or {}
-    if not isinstance(notebooks, dict) or not all(isinstance(v, dict) or v is None
-                                                  for v in notebooks.values()):
-        raise ParameterError(f"{path}: 'notebooks' must map notebook names to parameter mappings")
-    content["notebooks"] = {k: dict(v or {}) for k, v in notebooks.items()}
-    return content
-
-
-def parse_override(text: str) -> tuple[str, str, Any]:
-    """Parse ``NOTEBOOK.PARAM=VALUE`` from the command line; the value is read as YAML.
-
-    Examples
-    --------
-    >>> parse_override("03_generate.guidance_scale=5.0")
-    ('03_generate', 'guidance_scale', 5.0)
-    """
-    key, sep, raw = text.partition("=")
-    notebook, dot, param = key.strip().partition(".")
-    if not sep or not dot or not notebook or not param:
-        raise ParameterError(f"override '{text}' must look like NOTEBOOK.PARAMETER=VALUE, "
-                             f"e.g. 03_generate.guidance_scale=5.0")
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError as err:
-        raise ParameterError(f"override '{text}': value is not valid YAML ({err})") from err
-    return notebook, param, value
-
-
-def check_type(notebook: str, param: Parameter, value: Any, origin: str) -> Any:
-    """Return ``value`` if it fits the type of the parameter's default, else raise ParameterError.
-
-    An int is accepted (and converted) where the default is a float; a ``None`` default accepts
-    anything; bools are never accepted as numbers.
-    """
-    default = param.default
-    if default is None:
-        return value
-    expected = type(default)
-    if expected is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, expected) and not (expected is not bool and isinstance(value, bool)):
-        return value
-    raise ParameterError(f"{origin}: parameter '{param.name}' of notebook {notebook} expects "
-                         f"{expected.__name__} (default {default!r}), got {type(value).__name__} "
-                         f"{value!r}")
-
-
-def _match_notebook(name: str, known: Mapping[str, Path]) -> str:
-    if name in known:
-        return name
-    hits = [k for k in known if k.split("_", 1)[0] == name or k.split("_", 1)[-1] == name]
-    if len(hits) == 1:
-        return hits[0]
-    raise ParameterError(f"unknown notebook '{name}'; available notebooks: {', '.join(known)}")
-
-
-@dataclass
-class NotebookPlan:
-    """A notebook ready to run: where it is, and every parameter value with its origin."""
-
-    name: str
-    source: Path
-    parameters: dict[str, Any]
-    origins: dict[str, str] = field(default_factory=dict)
-    declared: dict[str, Parameter] = field(default_factory=dict)
-
-
-def plan_run(profile: str, only: Sequence[str] | None = None, overrides: Iterable[str] = (),
-             root: str | os.PathLike | None = None, paths: Mapping[str, str] | None = None,
-             profiles_dir: Path = PROFILES_DIR) -> list[NotebookPlan]:
-    """Resolve and check everything a run needs, without executing anything.
-
-    Parameters
-    ----------
-    profile : str
-        Profile name.
-    only : sequence of str, optional
-        Notebook names (``"03_generate"``, ``"03"`` or ``"generate"``) to run; default all, in order.
-    overrides : iterable of str
-        ``NOTEBOOK.PARAM=VALUE`` one-off overrides, highest precedence.
-    root : path-like, optional
-        Project root holding ``notebooks/``.
-    paths : mapping, optional
-        Values for ``run_dir``, ``figures_dir`` and ``data_dir`` given to every notebook.
-    profiles_dir : pathlib.Path, optional
-        Where profiles are read from.
-
-    Returns
-    -------
-    list of NotebookPlan
-
-    Raises
-    ------
-    ParameterError
-        Unknown profile, notebook or parameter, or a value of the wrong type.
-    """
-    known = discover_notebooks(notebooks_dir(root))
-    if not known:
-        raise ParameterError(f"no notebooks found in {notebooks_dir(root)}")
-    profile_content = load_profile(profile, profiles_dir)
-    selected = [_match_notebook(n, known) for n in only] if only else list(known)
-    selected = [n for n in known if n in set(selected)]  # keep run order
-
-    parsed = [parse_override(o) for o in overrides]
-    for notebook, _, _ in parsed:
-        _match_notebook(notebook, known)
-    for notebook in profile_content["notebooks"]:
-        if notebook not in known:
-            raise ParameterError(f"profile '{profile}' sets parameters of unknown notebook "
-                                 f"'{notebook}'; available notebooks: {', '.join(known)}")
-
-    plans = []
-    for name in selected:
-        declared = declared_parameters(known[name])
-        values = {k: p.default for k, p in declared.items()}
-        origins = {k: "notebook default" for k in declared}
-        layers = [(f"profile '{profile}'", profile_content["notebooks"].get(name, {})),
-                  ("command line", {p: v for nb, p, v in parsed if _match_notebook(nb, known) == name}),
-                  ("runner", {"profile": profile, **(paths or {})})]
-        for origin, layer in layers:
-            for key, value in layer.items():
-                if key not in declared:
-                    raise ParameterError(
-                        f"{origin}: notebook {name} has no parameter '{key}'; it declares: "
-                        f"{', '.join(declared)}")
-                values[key] = check_type(name, declared[key], value, origin)
-                origins[key] = origin
-        plans.append(NotebookPlan(name, known[name], values, origins, declared))
-    return plans
+from galaxysd import pages
+from galaxysd.errors import NotebookExecutionError
+from galaxysd.pages import SETTINGS_TAG, stage_seconds, write_timings  # noqa: F401 (the runner's pages)
+from galaxysd.parameters import (PROFILES_DIR, RUNNER_PARAMETERS, NotebookPlan, Parameter,  # noqa: F401
+                                 available_profiles, check_type, declared_parameters, describe_plan,
+                                 discover_notebooks, load_profile, match_notebook, notebooks_dir,
+                                 parse_override, plan_run, read_notebook)
+from galaxysd.paths import project_root
+from galaxysd.progress import ProgressRelay
 
 
 # --------------------------------------------------------------------------------------------------
 # Execution
 # --------------------------------------------------------------------------------------------------
-def _settings_cell(plan: NotebookPlan):
-    import nbformat
+def finish_notebook(nb, plan: NotebookPlan, real: bool | None = None, root: Path | None = None):
+    """Hide papermill's injected cell in the book and add the collapsed run-settings cell.
 
-    profile = plan.parameters["profile"]
-    rows = "\n".join(f"| `{k}` | `{json.dumps(v)}` | {plan.origins[k]} |"
-                     for k, v in plan.parameters.items())
-    kind = "real data" if profile == "paper" else "simulated survey"
-    text = (f":::{{dropdown}} Run settings: profile **{profile}** ({kind})\n"
-            f"This page was executed by `python -m galaxysd run --profile {profile}` with these "
-            f"parameter values.\n\n| parameter | value | set by |\n|---|---|---|\n{rows}\n:::\n")
-    return nbformat.v4.new_markdown_cell(text, metadata={"tags": [SETTINGS_TAG]})
-
-
-def finish_notebook(nb, plan: NotebookPlan):
-    """Hide papermill's injected cell in the book and add the collapsed run-settings cell."""
+    ``real`` is what the run read (:func:`galaxysd.pages.reads_real_data`), shown in the cell's title.
+    """
     for cell in nb.cells:
         tags = cell.setdefault("metadata", {}).setdefault("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:
             tags.append("remove-cell")
     nb.cells = [c for c in nb.cells if SETTINGS_TAG not in c.get("metadata", {}).get("tags", [])]
     index = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
-    nb.cells.insert(index, _settings_cell(plan))
+    nb.cells.insert(index, pages.settings_cell(plan.parameters.get("profile", "?"), plan.parameters,
+                                               plan.origins, real, root))
     return nb
 
 
 def execute_plan(plan: NotebookPlan, output_dir: str | os.PathLike, kernel_name: str = "python3",
                  progress: bool = True) -> Path:
     """Execute one notebook with papermill and write ``<output_dir>/<name>.ipynb``.
+
+    While it runs, the progress bars of its long stages (:func:`galaxysd.progress.progress_bar`) are
+    shown in this terminal, not in the notebook.
 
     Raises
     ------
@@ -345,10 +84,12 @@ def execute_plan(plan: NotebookPlan, output_dir: str | os.PathLike, kernel_name:
     # plan_run has already checked every parameter against the notebook; papermill's own check is a
     # regex over the parameters cell that misreads some comments, so its warnings are only noise here.
     logging.getLogger("papermill").setLevel(logging.ERROR)
+    side_channel = output_dir / f".{plan.name}.progress"
     try:
-        papermill.execute_notebook(source, str(running), parameters=plan.parameters,
-                                   kernel_name=kernel_name, language="python", progress_bar=progress,
-                                   cwd=str(output_dir), report_mode=False)
+        with ProgressRelay(side_channel, label=plan.name):
+            papermill.execute_notebook(source, str(running), parameters=plan.parameters,
+                                       kernel_name=kernel_name, language="python", progress_bar=progress,
+                                       cwd=str(output_dir), report_mode=False)
     except PapermillExecutionError as err:
         os.replace(running, failed)
         first_line = (err.source or "").strip().splitlines()[:1]
@@ -356,116 +97,12 @@ def execute_plan(plan: NotebookPlan, output_dir: str | os.PathLike, kernel_name:
             f"notebook {plan.name} failed in code cell {err.exec_count} (cell index {err.cell_index}"
             f"{', ' + repr(first_line[0]) if first_line else ''}): {err.ename}: {err.evalue}\n"
             f"the partly executed notebook is kept at {failed}") from err
-    nb = finish_notebook(nbformat.read(running, as_version=4), plan)
+    real = pages.reads_real_data(plan.parameters, plan.parameters.get("run_dir") or None)
+    nb = finish_notebook(nbformat.read(running, as_version=4), plan, real, plan.source.parent.parent)
     nbformat.write(nb, running)
     os.replace(running, final)
     failed.unlink(missing_ok=True)
     return final
-
-
-def stage_seconds(run_dir: str | os.PathLike, notebook: str) -> tuple[float, int, int]:
-    """How long computing a notebook's cached stages took, read from their records.
-
-    A notebook whose stages were loaded from ``runs/`` runs in seconds; this is what they cost when
-    they were computed. Records written before stages recorded their time fall back to the
-    ``timing.json`` that the diffusion stages keep beside them.
-
-    Parameters
-    ----------
-    run_dir : str or path-like
-        The profile's run folder.
-    notebook : str
-        Notebook name, which is also the folder of its stages (``02_finetune``).
-
-    Returns
-    -------
-    (float, int, int)
-        Total seconds of the stages whose time is known, how many stages there are, and how many
-        of them have no recorded time.
-    """
-    from galaxysd.cache import RECORD_NAME
-
-    total, n_stages, unknown = 0.0, 0, 0
-    for record_path in sorted((Path(run_dir) / notebook).rglob(RECORD_NAME)):
-        n_stages += 1
-        seconds = json.loads(record_path.read_text()).get("seconds")
-        timing = record_path.with_name("timing.json")
-        if seconds is None and timing.is_file():
-            seconds = json.loads(timing.read_text()).get("seconds")
-        if seconds is None:
-            unknown += 1
-        else:
-            total += float(seconds)
-    return total, n_stages, unknown
-
-
-def _duration(seconds: float) -> str:
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
-
-
-def write_timings(output_dir: Path, profile: str, timings: Mapping[str, float],
-                  profiles_dir: Path = PROFILES_DIR, run_dir: str | os.PathLike | None = None) -> Path:
-    """Record measured run times as a Markdown table the reproducing page includes.
-
-    Parameters
-    ----------
-    output_dir : pathlib.Path
-        Where ``run_times.md`` and ``run_times.json`` are written (beside the executed notebooks).
-    profile : str
-    timings : mapping of str to float
-        Wall seconds of each notebook executed now.
-    profiles_dir : pathlib.Path, optional
-    run_dir : path-like, optional
-        The profile's run folder: adds a column with what computing each notebook's cached stages
-        took (:func:`stage_seconds`), which a rebuild from loaded stages would otherwise hide.
-
-    Returns
-    -------
-    pathlib.Path
-        ``run_times.md``.
-    """
-    import platform
-
-    Path(output_dir).mkdir(parents=True, exist_ok=True)
-    path = Path(output_dir) / "run_times.md"
-    previous = {}
-    json_path = Path(output_dir) / "run_times.json"
-    if json_path.is_file():
-        previous = json.loads(json_path.read_text())
-    if previous.get("profile") != profile:
-        previous = {"profile": profile, "seconds": {}}
-    previous["seconds"].update({k: round(v, 1) for k, v in timings.items()})
-    previous.setdefault("stages", {})
-    if run_dir is not None:
-        for name in timings:
-            total, n_stages, unknown = stage_seconds(run_dir, name)
-            previous["stages"][name] = {"seconds": round(total, 1), "stages": n_stages, "unknown": unknown}
-    json_path.write_text(json.dumps(previous, indent=2))
-    machine = f"{platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}"
-
-    def stages_cell(name: str) -> str:
-        info = previous["stages"].get(name)
-        if not info or not info["stages"]:
-            return "no cached stages"
-        known = info["stages"] - info["unknown"]
-        if not known:
-            return f"not recorded ({info['stages']} stages)"
-        text = f"{_duration(info['seconds'])} ({known} stage{'s' if known > 1 else ''}"
-        return text + (f"; {info['unknown']} more not recorded)" if info["unknown"] else ")")
-
-    rows = "\n".join(f"| {k} | {_duration(v)} | {stages_cell(k)} |" for k, v in sorted(previous["seconds"].items()))
-    path.write_text(f"Measured when this book was built (profile **{profile}**, {machine}). A notebook "
-                    "whose stages were loaded from `runs/` takes seconds; the last column is what "
-                    "computing those stages took when they were computed:\n\n"
-                    f"| notebook | this build | computing its stages |\n|---|---|---|\n{rows}\n")
-    description = load_profile(profile, profiles_dir).get("description", "")
-    kind = "the real Galaxy Zoo 2 data" if profile == "paper" else "a simulated survey"
-    (Path(output_dir) / "profile.md").write_text(
-        f"```{{admonition}} You are reading the **{profile}** profile\n:class: note\n"
-        f"{description}\n\nEvery figure and number in these pages was computed from {kind} when the "
-        f"book was built; the paper's published values are quoted beside them for comparison.\n```\n")
-    return path
 
 
 def run_profile(profile: str = "demo", only: Sequence[str] | None = None, overrides: Iterable[str] = (),
@@ -520,15 +157,79 @@ def run_profile(profile: str = "demo", only: Sequence[str] | None = None, overri
         written.append(execute_plan(plan, out, kernel_name, progress))
         timings[plan.name] = time.perf_counter() - start
         print(f"[galaxysd] {plan.name} done in {timings[plan.name]:.0f} s -> {written[-1]}", flush=True)
-    write_timings(out, profile, timings, profiles_dir, run_dir=resolved.run)
+    write_book_pages(out, profile, timings, resolved.run, base, profiles_dir)
     return written
 
 
+def write_book_pages(output_dir: Path, profile: str, timings: dict[str, float], run_dir: Path,
+                     root: Path | None, profiles_dir: Path = PROFILES_DIR) -> None:
+    """The pages beside the executed notebooks: run times, versions, the output index, the banner."""
+    pages.write_timings(output_dir, profile, timings, run_dir=run_dir)
+    pages.write_versions(output_dir, root)
+    pages.write_output_index(output_dir, profile)
+    description = load_profile(profile, profiles_dir).get("description", "")
+    pages.write_banner(output_dir, profile, description, pages.reads_real_data({}, run_dir))
+
+
+#: Environment variable that gives the book its repository address (see :func:`repository_url`).
+REPOSITORY_ENV = "GALAXYSD_REPOSITORY_URL"
+#: The launch buttons a page gets once the book knows its repository.
+LAUNCH_BUTTONS = {"notebook_interface": "classic", "binderhub_url": "https://mybinder.org",
+                  "colab_url": "https://colab.research.google.com"}
+
+
+def repository_url(root: str | os.PathLike | None = None, configured: str = "") -> str:
+    """The address of the book's repository, for its repository, issues and launch buttons.
+
+    The one setting a fork makes: ``repository.url`` in ``_config.yml`` (``configured``); left empty,
+    the environment variable :data:`REPOSITORY_ENV`, then the checkout's ``origin`` remote. Only an
+    https address of a repository on GitHub, GitLab or Bitbucket is used; anything else gives ``""``
+    (no buttons) rather than a link that leads nowhere.
+
+    Examples
+    --------
+    >>> repository_url(configured="git@github.com:someone/galaxysd.git")
+    'https://github.com/someone/galaxysd'
+    >>> repository_url(configured="/srv/git/galaxysd")
+    ''
+    """
+    url = configured or os.environ.get(REPOSITORY_ENV, "")
+    if not url and root is not None:
+        found = subprocess.run(["git", "remote", "get-url", "origin"], cwd=root, capture_output=True, text=True)
+        url = found.stdout.strip() if found.returncode == 0 else ""
+    url = re.sub(r"^git@([^:]+):", r"https://\1/", url.strip())
+    url = re.sub(r"\.git$", "", url).rstrip("/")
+    return url if re.fullmatch(r"https://(github\.com|gitlab\.com|bitbucket\.org)/[\w.-]+/[\w.-]+", url) else ""
+
+
+def book_config(root: str | os.PathLike) -> dict:
+    """``_config.yml`` with the repository address filled in and the buttons on, or off without one."""
+    import yaml
+
+    config = yaml.safe_load((Path(root) / "_config.yml").read_text())
+    repository = config.setdefault("repository", {})
+    url = repository_url(root, repository.get("url") or "")
+    repository["url"] = url
+    html = config.setdefault("html", {})
+    html["use_repository_button"] = html["use_issues_button"] = bool(url)
+    config["launch_buttons"] = dict(LAUNCH_BUTTONS) if url else {}
+    return config
+
+
 def build_book(root: str | os.PathLike | None = None) -> Path:
-    """Build the Jupyter Book (version 1) and return the path of ``index.html``."""
+    """Build the Jupyter Book (version 1) and return the path of ``index.html``.
+
+    The configuration is ``_config.yml`` completed by :func:`book_config` (repository address and
+    buttons), written to ``_build/_config.yml``.
+    """
+    import yaml
+
     base = Path(root) if root is not None else project_root()
-    command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(base)]
+    config_path = base / "_build" / "_config.yml"
+    config_path.parent.mkdir(parents=True, exist_ok=True)
+    config_path.write_text(yaml.safe_dump(book_config(base), sort_keys=False))
+    command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(base), "--config", str(config_path)]
     if not Path(command[0]).exists():
-        command = [sys.executable, "-m", "jupyter_book", "build", str(base)]
+        command = [sys.executable, "-m", "jupyter_book", "build", str(base), "--config", str(config_path)]
     subprocess.run(command, check=True)
     return base / "_build" / "html" / "index.html"

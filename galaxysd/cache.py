@@ -215,7 +215,7 @@ def run_stage(run_dir: str | os.PathLike, name: str, params: Mapping[str, Any],
         if record.get("key") == key:
             memo.save()
             if verbose:
-                print(f"[stage {name}] up to date, loaded from {out}")
+                print(f"[stage {name}] up to date, loaded from the run folder")
             return StageResult(out, True, record)
 
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -234,5 +234,5 @@ def run_stage(run_dir: str | os.PathLike, name: str, params: Mapping[str, Any],
     os.replace(work, out)
     memo.save()
     if verbose:
-        print(f"[stage {name}] computed into {out}")
+        print(f"[stage {name}] computed into the run folder")
     return StageResult(out, False, record)

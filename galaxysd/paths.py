@@ -55,6 +55,23 @@ class RunPaths:
     figures: Path
     data: Path
 
+    def relative(self, path: str | os.PathLike) -> str:
+        """A path as a page prints it: inside the run, data or figures folder, not the machine's absolute path.
+
+        Examples
+        --------
+        >>> paths = RunPaths("demo", Path("/x/runs/demo"), Path("/x/figures/demo"), Path("/x/data"))
+        >>> paths.relative("/x/runs/demo/01_data/survey/gz2_hart16.csv.gz")
+        '<run>/01_data/survey/gz2_hart16.csv.gz'
+        >>> paths.relative("/elsewhere/file.csv")
+        'file.csv'
+        """
+        path = Path(path)
+        for name, folder in (("run", self.run), ("figures", self.figures), ("data", self.data)):
+            if path.is_relative_to(folder):
+                return f"<{name}>/{path.relative_to(folder).as_posix()}"
+        return path.name
+
     def ensure(self) -> "RunPaths":
         """Create the run and figures folders if they do not exist and return ``self``.
 

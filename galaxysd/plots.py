@@ -87,10 +87,58 @@ def publish(fig: "plt.Figure", figures_dir: str | os.PathLike, name: str, dpi: i
     return written
 
 
-def profile_label(profile: str) -> str:
-    """A short caption tag that says which data a figure was made from."""
-    if profile == "paper":
-        return "paper profile: real GZ2 data"
+def save_table(table, figures_dir: str | os.PathLike, name: str) -> Path:
+    """Save a table as ``<figures_dir>/<name>.csv``, atomically, beside the figures.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table; its index is written as the first column(s).
+    figures_dir : str or path-like
+        The profile's figure folder.
+    name : str
+        File stem, with the paper's number: ``"table1_prompts"``.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Examples
+    --------
+    >>> save_table(table1, paths.figures, "table1_prompts")  # doctest: +SKIP
+    """
+    folder = Path(figures_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{name}.csv"
+    tmp = folder / f".{name}.tmp.csv"
+    table.to_csv(tmp)
+    os.replace(tmp, target)
+    return target
+
+
+def profile_label(profile: str, real_data: bool | None) -> str:
+    """A short caption tag that says which profile and which data a figure was made from.
+
+    Parameters
+    ----------
+    profile : str
+        The profile's name.
+    real_data : bool or None
+        Whether the run read the real GZ2 data (:func:`galaxysd.gz2.reads_real_data`); decided from
+        what the run read, never from the profile's name. ``None``: not known yet.
+
+    Examples
+    --------
+    >>> profile_label("my-gpu", True)
+    'my-gpu profile: real GZ2 data'
+    >>> profile_label("demo", False)
+    "demo profile: simulated survey (not the paper's data)"
+    """
+    if real_data:
+        return f"{profile} profile: real GZ2 data"
+    if real_data is None:
+        return f"{profile} profile"
     return f"{profile} profile: simulated survey (not the paper's data)"
 
 
@@ -111,7 +159,8 @@ def _arrow(ax, start, end, label=""):
 
 
 def pipeline_schematic(profile: str = "demo", example_prompt: str =
-                       "sdss, spiral galaxy, tightly wound spiral arms, 2 spiral arms") -> "plt.Figure":
+                       "sdss, spiral galaxy, tightly wound spiral arms, 2 spiral arms",
+                       real_data: bool = False) -> "plt.Figure":
     """Figure 1: the pipeline from GZ2 images and tags to fine-tuning, generation and downstream use.
 
     Parameters
@@ -120,6 +169,8 @@ def pipeline_schematic(profile: str = "demo", example_prompt: str =
         Profile name, written in the corner so the figure says where it came from.
     example_prompt : str, optional
         A caption in the authors' style, shown on the training and generation boxes.
+    real_data : bool, optional
+        Whether the run reads the real GZ2 data (written in the corner with the profile).
 
     Returns
     -------
@@ -152,6 +203,6 @@ def pipeline_schematic(profile: str = "demo", example_prompt: str =
     ax.text(1.05, 0.6, "pairs", ha="center", fontsize=8, style="italic")
     ax.text(2.15, 0.6, "weights", ha="center", fontsize=8, style="italic")
     ax.text(3.25, 0.6, "images", ha="center", fontsize=8, style="italic")
-    ax.text(4.25, 0.02, profile_label(profile), ha="right", fontsize=7, color="0.4")
+    ax.text(4.25, 0.02, profile_label(profile, real_data), ha="right", fontsize=7, color="0.4")
     fig.tight_layout()
     return fig

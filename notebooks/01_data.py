@@ -42,7 +42,7 @@ votes_inclusive = False  # True: at least min_votes votes suffice; False: more t
 threshold_inclusive = False  # True: Table 3 fractions may equal the threshold (as in Willett flags); False: must exceed it (paper)
 threshold_fraction = "weighted_fraction"  # vote fraction the Table 3 thresholds apply to
 min_debiased = 0.8  # an answer becomes a tag when its debiased fraction exceeds this
-balance_cap = 2000  # largest number of training galaxies per tag combination
+balance_cap = 300  # largest number of training galaxies per tag combination (the paper: 2000)
 check_images = False  # decode every labelled image and report those that fail (slow on real data)
 gallery_per_tag = 6  # example images per tag in the gallery
 
@@ -55,7 +55,7 @@ from galaxysd.gz2 import figures as gz2fig
 from galaxysd.paths import run_paths
 
 paths = run_paths(profile, run_dir, figures_dir, data_dir)
-label = plots.profile_label(profile)
+label = plots.profile_label(profile, real_data)
 paper = gz2.PAPER_COUNTS
 
 # %% [markdown]
@@ -66,7 +66,7 @@ paper = gz2.PAPER_COUNTS
 # downstream tasks of the later chapters.
 
 # %%
-figure_files = plots.publish(plots.pipeline_schematic(profile), paths.figures, "fig1_schematic")
+figure_files = plots.publish(plots.pipeline_schematic(profile, real_data=real_data), paths.figures, "fig1_schematic")
 
 # %% [markdown]
 # ```{glue:figure} fig1_schematic
@@ -94,7 +94,7 @@ figure_files = plots.publish(plots.pipeline_schematic(profile), paths.figures, "
 # %% tags=["remove-stderr"]
 survey = gz2.survey_stage(paths, real_data, n_galaxies=n_galaxies, image_size=image_size, seed=seed,
                           frame_r90=frame_r90)
-print(survey.hart16)
+print(paths.relative(survey.hart16))
 
 # %% [markdown]
 # ## From votes to labels
@@ -176,7 +176,7 @@ glue("balance_cap", balance_cap, display=False)
 # %%
 training = gz2.training_stage(paths, labels, cap=balance_cap, seed=seed)
 manifest = training.manifest
-manifest.head()
+manifest.head().assign(image_path=lambda frame: frame.image_path.map(paths.relative))
 
 # %%
 steps = gz2.selection_steps(labels.counts, training.counts)
@@ -223,6 +223,7 @@ _ = plots.publish(fig2, paths.figures, "fig2_upset")
 # %%
 table1 = gz2fig.table1(manifest, labels.labelled)
 glue("table1", table1, display=False)
+_ = plots.save_table(table1, paths.figures, "table1_prompts")
 table1
 
 # %% [markdown]

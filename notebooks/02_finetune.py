@@ -36,12 +36,12 @@ seed = 0  # random seed for weights, data order, captions and noise
 base_model = "tiny"  # tiny (built here) or a Hub id or folder of Stable Diffusion v1.5
 tiny_sizes = {}  # overrides of the tiny model sizes, see galaxysd.diffusion.model.TINY_DEFAULTS
 resolution = 64  # image side in pixels (the paper: 424)
-autoencoder_steps = 400  # steps of training the tiny VAE from scratch (tiny model only)
+autoencoder_steps = 1000  # steps of training the tiny VAE from scratch (tiny model only)
 autoencoder_batch_size = 16  # images per VAE training step
 autoencoder_learning_rate = 0.001  # peak learning rate of the VAE
 autoencoder_crop = 32  # side in pixels of the random crops the VAE trains on (0: whole images)
-max_steps = 500  # optimiser steps of the diffusion model (the paper: 10000)
-batch_size = 32  # images per step and process (the paper: 16)
+max_steps = 1400  # optimiser steps of the diffusion model (the paper: 10000)
+batch_size = 16  # images per step and process (the paper: 16)
 learning_rate = 0.001  # peak learning rate, or per image when scale_lr is set
 scale_lr = False  # multiply learning_rate by the total batch (the paper: 1e-7 x 16)
 warmup_steps = 40  # linear warm-up steps before the cosine decay (the paper: 400)
@@ -55,11 +55,11 @@ mixed_precision = "no"  # no, fp16 or bf16 (GPU only)
 gradient_checkpointing = False  # recompute activations to save GPU memory
 use_ema = False  # keep an exponential moving average of the UNet weights
 ema_decay = 0.9999  # decay of the moving average
-checkpoint_every = 100  # steps between checkpoints
+checkpoint_every = 350  # steps between checkpoints (the paper: 1000)
 num_processes = 1  # training processes (GPUs); more than 1 starts torchrun
 num_threads = 2  # CPU threads (0: torch default)
 grid_checkpoints = 3  # checkpoints to draw sample grids from
-grid_steps = 20  # sampler steps for the sample grids
+grid_steps = 12  # sampler steps for the sample grids (the paper's sampler: 40)
 grid_guidance = 4.0  # classifier-free guidance scale for the sample grids
 
 # %%
@@ -74,7 +74,7 @@ from galaxysd.diffusion import report, sample, stages
 from galaxysd.paths import run_paths
 
 paths = run_paths(profile, run_dir, figures_dir, data_dir)
-label = plots.profile_label(profile)
+label = plots.profile_label(profile, gz2.reads_real_data(paths.run))
 
 # %% [markdown]
 # ## The training set

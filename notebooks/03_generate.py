@@ -33,18 +33,18 @@ figures_dir = ""  # folder for PNG and PDF figures (empty: GALAXYSD_FIGURES/prof
 data_dir = ""  # folder of the real or simulated data (empty: GALAXYSD_DATA)
 seed = 0  # random seed for noise and for the reference galaxies drawn
 scheduler = "euler_a"  # sampler: euler_a (the paper's), euler, ddim, dpmpp_2m, unipc...
-steps = 40  # denoising steps (the paper: 40)
+steps = 12  # denoising steps (the paper: 40)
 guidance = 6.5  # classifier-free guidance scale (the paper: 6.5)
 strength = 1.0  # image-to-image strength, 0-1 (the paper: 1.0)
 resolution = 0  # image side in pixels (0: the model's own size; the paper: 424)
 letters = "ABCDEFGHIJKLMNOP"  # Table 1 prompts to generate (letters A-P)
-n_per_prompt = 8  # image-to-image samples per Table 1 prompt (the first three are in Figure 3)
-n_txt2img = 8  # text-to-image samples per Table 1 prompt, for the brightness comparison
+n_per_prompt = 16  # image-to-image samples per Table 1 prompt (the first three are in Figure 3)
+n_txt2img = 1  # text-to-image samples per Table 1 prompt, for the brightness comparison (the paper: 16)
 sweep_base = "sdss, in-between round galaxy"  # early-type prompt of the weight sweep
 sweep_phrase = "dust lane"  # phrase whose weight is swept
 sweep_weights = [1.0, 1.3, 1.6]  # weights of the phrase (1.0: no emphasis)
-n_sweep = 4  # samples per weight (same seeds and references in every row)
-n_real_stats = 64  # real galaxies per prompt measured for the quality table
+n_sweep = 3  # samples per weight (same seeds and references in every row)
+n_real_stats = 48  # real galaxies per prompt measured for the quality table
 batch_size = 16  # images per sampler call
 dtype = "float32"  # weight dtype for sampling: float32, or float16/bfloat16 on a GPU
 num_threads = 2  # CPU threads (0: torch default)
@@ -61,7 +61,7 @@ from galaxysd.diffusion import batch, gallery, prompts, sample
 from galaxysd.paths import run_paths
 
 paths = run_paths(profile, run_dir, figures_dir, data_dir)
-label = plots.profile_label(profile)
+label = plots.profile_label(profile, gz2.reads_real_data(paths.run))
 if num_threads:
     torch.set_num_threads(num_threads)
 began = time.perf_counter()
@@ -245,7 +245,7 @@ quality.round(2)
 # The sampler matters for the fine structure of a small model: Euler-ancestral, the paper's, adds
 # fresh noise at every step, and on the tiny demo model a deterministic sampler
 # (`scheduler="dpmpp_2m"`) keeps more of the spirals' knots and windings at the same number of steps
-# (measured on the demo setting in `benchmarks/README.md`, sixth session, where neither sampler drew
+# (measured on the demo setting in `benchmarks/README.md`, beside experiments 19-22, where neither sampler drew
 # thin, wound arms).
 
 # %% [markdown]

@@ -240,3 +240,20 @@ def test_run_times_page_says_what_loaded_stages_cost_when_they_were_computed(tmp
     book.write_timings(out, "demo", {"01_first": 4.0}, run_dir=runs)
     assert "| 02_second | 1 min 5 s |" in (out / "run_times.md").read_text()
 
+
+
+@pytest.mark.slow
+def test_long_stage_progress_shows_in_the_terminal_and_not_in_the_notebook(tmp_path):
+    root = tmp_path / "project"
+    profiles = write_project(root)
+    with open(root / "notebooks" / "02_second.py", "a") as handle:
+        handle.write("\n# %%\nfrom galaxysd.progress import progress_bar\n"
+                     "for _ in progress_bar(range(30), desc='fine-tune', mininterval=0):\n    pass\n")
+    result = subprocess.run([sys.executable, "-m", "galaxysd", "run", "--profile", "tiny", "--root", str(root),
+                             "--profiles-dir", str(profiles), "--output-dir", str(tmp_path / "out"),
+                             "--run-dir", str(tmp_path / "runs"), "--no-progress"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "[02_second] fine-tune: 100%" in result.stderr and "30/30" in result.stderr
+    nb = nbformat.read(tmp_path / "out" / "02_second.ipynb", as_version=4)
+    assert "fine-tune" not in json.dumps([c.get("outputs", []) for c in nb.cells if c.cell_type == "code"])

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from galaxysd import book
+from galaxysd import book, outputs
 
 ROOT = Path(book.__file__).resolve().parents[1]
 
@@ -34,6 +34,14 @@ def test_every_notebook_runs_on_smoke_and_builds_into_a_book(tmp_path):
         assert not errors, f"{path.name} has error outputs"
     assert (tmp_path / "figures" / "fig1_schematic.png").is_file()
     assert (tmp_path / "figures" / "fig1_schematic.pdf").is_file()
+    assert (tmp_path / "figures" / "table1_prompts.csv").is_file()
+    saved = {p.name for p in (tmp_path / "figures").iterdir() if not p.name.startswith(".")}
+    assert saved <= outputs.known_files(), f"add rows to galaxysd.outputs.OUTPUTS for {saved - outputs.known_files()}"
+    for path in written:  # pages print paths inside the run folder, not this machine's
+        nb = nbformat.read(path, as_version=4)
+        shown = [str(o) for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+        shown += [c.source for c in nb.cells if book.SETTINGS_TAG in c.metadata.get("tags", [])]
+        assert not [s for s in shown if str(tmp_path) in s], f"{path.name} shows an absolute path"
 
     index = book.build_book(project)
     assert index.is_file()
@@ -44,4 +52,7 @@ def test_every_notebook_runs_on_smoke_and_builds_into_a_book(tmp_path):
     chapter1 = (project / "_build" / "html" / "book" / "notebooks" / "01_data.html").read_text()
     assert len(re.findall(r"<img[^>]+_images/", chapter1)) >= 1
     intro = (project / "_build" / "html" / "book" / "intro.html").read_text()
-    assert "smoke" in intro
+    assert "smoke" in intro and "simulated survey" in intro
+    reproducing = (project / "_build" / "html" / "book" / "reproducing.html").read_text()
+    assert "fig2_upset" in reproducing and "galaxysd.gz2.figures.upset_figure" in reproducing
+    assert "diffusers" in reproducing

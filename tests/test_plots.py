@@ -19,6 +19,22 @@ def test_schematic_names_the_profile_it_was_made_for():
     texts = " ".join(t.get_text() for t in fig.axes[0].texts)
     assert "simulated survey" in texts and "Fine-tuning" in texts and "Generation" in texts
     plt.close(fig)
-    fig = plots.pipeline_schematic("paper")
+    fig = plots.pipeline_schematic("paper", real_data=True)
     assert "real GZ2 data" in " ".join(t.get_text() for t in fig.axes[0].texts)
     plt.close(fig)
+
+
+def test_the_data_label_follows_what_the_run_read_not_the_profile_name():
+    assert plots.profile_label("my-gpu", True) == "my-gpu profile: real GZ2 data"
+    assert "simulated survey" in plots.profile_label("paper", False)
+    assert "simulated" not in plots.profile_label("x", None) and "real" not in plots.profile_label("x", None)
+
+
+def test_table_is_saved_as_csv_under_its_paper_number(tmp_path):
+    import pandas as pd
+
+    table = pd.DataFrame({"prompt": ["sdss, smooth"], "n": [3]}, index=pd.Index(["A"], name="letter"))
+    path = plots.save_table(table, tmp_path / "figs", "table1_prompts")
+    assert path == tmp_path / "figs" / "table1_prompts.csv"
+    assert pd.read_csv(path, index_col="letter").loc["A", "n"] == 3
+    assert not list((tmp_path / "figs").glob(".*"))

@@ -6,10 +6,19 @@ Modules
 - :mod:`galaxysd.diffusion.tokenizer` -- the small CLIP tokenizer shipped for the tiny model.
 - :mod:`galaxysd.diffusion.model` -- build the tiny SD-architecture model or load SD v1.5; save and
   load in diffusers format; where a run's trained model and checkpoints live.
-- :mod:`galaxysd.diffusion.train` -- latent cache, caption re-subsampling, fine-tuning with
-  accelerate (one CPU, one GPU or several processes), checkpoints and resume.
+- :mod:`galaxysd.diffusion.latents` -- images in, latents out: the tiny autoencoder's training and
+  the latent cache.
+- :mod:`galaxysd.diffusion.train` -- caption re-subsampling, fine-tuning with accelerate (one CPU,
+  one GPU or several processes), checkpoints and resume.
+- :mod:`galaxysd.diffusion.stages` -- the cached stages of chapter 02 (base model, latents, training).
+- :mod:`galaxysd.diffusion.report` -- chapter 02's figures: loss curve, sample grids across checkpoints.
 - :mod:`galaxysd.diffusion.prompts` -- weighted prompts ``{phrase:weight}``.
-- :mod:`galaxysd.diffusion.sample` -- schedulers, text-to-image and image-to-image, batch generation.
+- :mod:`galaxysd.diffusion.sample` -- schedulers by name, classifier-free guidance, text-to-image and
+  image-to-image.
+- :mod:`galaxysd.diffusion.batch` -- batch generation to disk (plan, manifest, resumption, sharding)
+  and chapter 03's generation stages.
+- :mod:`galaxysd.diffusion.gallery` -- chapter 03's figures (Figure 3, brightness, weight sweep) and
+  its prompt-following measurements.
 
 Submodules are imported explicitly (``from galaxysd.diffusion import model``) so that importing the
 package does not load torch.

@@ -50,7 +50,7 @@ NOISE_SCHEDULE = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.0
                       timestep_spacing="leading")
 
 #: Sizes of the tiny model (tuned for the demo profile: 64 px images, about 8 minutes of training on
-#: 2 CPU cores; benchmarks/README.md, fifth and sixth sessions); any key can be overridden through
+#: 2 CPU cores; benchmarks/README.md, experiments 17-22); any key can be overridden through
 #: ``build_tiny_components(**sizes)``.
 #: ``unet_attention_levels`` lists the UNet levels (0: the highest resolution) whose blocks carry
 #: transformer (self- and cross-attention) layers; the middle block always has one.

@@ -320,7 +320,8 @@ def finetune(config: FinetuneConfig | dict) -> dict:
     ...                         output_dir="train", max_steps=10))  # doctest: +SKIP
     """
     from accelerate import Accelerator
-    from tqdm.auto import tqdm
+
+    from galaxysd.progress import progress_bar
 
     if isinstance(config, dict):
         config = FinetuneConfig.from_dict(config)
@@ -356,7 +357,7 @@ def finetune(config: FinetuneConfig | dict) -> dict:
     text_encoder.requires_grad_(config.train_text_encoder)
     unet.train()
     # Channels-last weights let oneDNN pick faster convolution kernels: a demo training step on 2 CPU
-    # cores took 0.37 s instead of 0.44 s (benchmarks/README.md, sixth session). Only the memory
+    # cores took 0.37 s instead of 0.44 s (benchmarks/README.md, beside experiments 19-22). Only the memory
     # layout changes: saved weights load as usual.
     unet.to(memory_format=torch.channels_last)
     text_encoder.train(config.train_text_encoder)
@@ -423,8 +424,8 @@ def finetune(config: FinetuneConfig | dict) -> dict:
 
     n_items = len(manifest)
     t0 = time.perf_counter()
-    bar = tqdm(range(start_step, config.max_steps), initial=start_step, total=config.max_steps,
-               desc="fine-tune", disable=not (config.progress and accelerator.is_main_process))
+    bar = progress_bar(range(start_step, config.max_steps), initial=start_step, total=config.max_steps,
+                       desc="fine-tune", disable=not (config.progress and accelerator.is_main_process))
     step = start_step
     interrupted = False
     for step in bar:
@@ -465,7 +466,8 @@ def finetune(config: FinetuneConfig | dict) -> dict:
         # log
         mean_loss = float(accelerator.gather(loss.detach().reshape(1)).mean())
         history.append({"step": step + 1, "loss": mean_loss, "lr": optimizer.param_groups[0]["lr"]})
-        bar.set_postfix(loss=f"{mean_loss:.4f}")
+        images_per_s = (step + 1 - start_step) * config.batch_size * world / (time.perf_counter() - t0)
+        bar.set_postfix(loss=f"{mean_loss:.4f}", images_per_s=f"{images_per_s:.1f}", refresh=False)
         # checkpoint
         done = step + 1
         if done % config.checkpoint_every == 0 or done == config.max_steps or done == config.stop_after:

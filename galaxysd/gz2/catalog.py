@@ -259,6 +259,29 @@ def survey_of(run_dir: str | os.PathLike) -> SurveyFiles:
     return SurveyFiles(**{k: Path(v) for k, v in info.items()})
 
 
+def reads_real_data(run_dir: str | os.PathLike) -> bool | None:
+    """Whether a run's labels were made from the real GZ2 files rather than a simulated survey.
+
+    A simulated survey carries its ground truth; the real data have none. This, not the profile's
+    name, decides whether pages and figures say "simulated": a user's own profile on the real data
+    reads real data.
+
+    Returns
+    -------
+    bool or None
+        ``None`` if the run has no labels yet.
+
+    Examples
+    --------
+    >>> label = plots.profile_label(profile, reads_real_data(paths.run))  # doctest: +SKIP
+    """
+    try:
+        files = survey_of(run_dir)
+    except (DataError, FileNotFoundError):
+        return None
+    return not files.truth.is_file()
+
+
 def known_detg(run_dir: str | os.PathLike) -> np.ndarray:
     """DR7 objIDs of the known D-ETGs (Kaviraj et al. 2012 list, or its simulated counterpart)."""
     path = _labels_dir(run_dir) / "known_detg.csv"

@@ -25,11 +25,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image
-from tqdm import tqdm
 
 from galaxysd.gz2.simulate.population import draw_population
 from galaxysd.gz2.simulate.render import render_batch
 from galaxysd.gz2.simulate.volunteers import hart16_table, visibility
+from galaxysd.progress import progress_bar
 
 _GZIP = {"method": "gzip", "mtime": 0}  # no timestamp: the same seed gives byte-identical files
 #: Bumped whenever the simulator's output changes, so cached surveys are remade.
@@ -235,8 +235,8 @@ def simulate_survey(out_dir: str | os.PathLike, n_galaxies: int = 5000, image_si
     with_image = np.nonzero(sample == "original")[0]
     files.images.mkdir(parents=True, exist_ok=True)
     batches = [with_image[i:i + batch] for i in range(0, len(with_image), batch)]
-    for b, rows in enumerate(tqdm(batches, desc="rendering galaxies", unit="batch", disable=not progress,
-                                   mininterval=2.0)):
+    for b, rows in enumerate(progress_bar(batches, desc="rendering galaxies", unit="batch", disable=not progress,
+                                           mininterval=2.0)):
         targets = [files.images / f"{asset[i]}.jpg" for i in rows]
         if all(t.is_file() for t in targets):
             continue

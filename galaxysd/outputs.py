@@ -1,0 +1,114 @@
+"""The index of the book's figures and tables: each one's chapter, the function that makes it, and its files.
+
+A chapter that saves a figure or table adds one :class:`Output` row to :data:`OUTPUTS`; the runner
+writes the index to the reproducing page (:func:`index_table`), and a test checks that every file the
+smoke run saves has a row and that every row's function exists, so the index cannot drift. Paper
+figures and tables keep the paper's numbers in their file names (``fig3_...``, ``table1_...``);
+figures the paper does not have are named without a number.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+from galaxysd.paths import PACKAGE_DIR
+
+
+@dataclass(frozen=True)
+class Output:
+    """One figure or table of the book.
+
+    Attributes
+    ----------
+    paper : str
+        Its number in the paper (``"Figure 2"``, ``"Table 1"``), or ``""`` if the paper has none.
+    stem : str
+        File name without extension under ``figures/<profile>/`` (``"fig2_upset"``).
+    kind : str
+        ``"figure"`` (saved as PNG and PDF) or ``"table"`` (saved as CSV).
+    chapter : str
+        The notebook that makes it.
+    function : str
+        Dotted name of the function that draws or computes it.
+    what : str
+        A few words on what it shows.
+    """
+
+    paper: str
+    stem: str
+    kind: str
+    chapter: str
+    function: str
+    what: str
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The file names it is saved as."""
+        return (f"{self.stem}.csv",) if self.kind == "table" else (f"{self.stem}.png", f"{self.stem}.pdf")
+
+
+OUTPUTS: list[Output] = [
+    Output("Figure 1", "fig1_schematic", "figure", "01_data", "galaxysd.plots.pipeline_schematic",
+           "the pipeline, drawn by code"),
+    Output("", "fig_redshift_bias", "figure", "01_data", "galaxysd.gz2.figures.redshift_bias_figure",
+           "smooth fraction against redshift, raw and debiased"),
+    Output("Figure 2", "fig2_upset", "figure", "01_data", "galaxysd.gz2.figures.upset_figure",
+           "which tags occur together in the training set (UpSet)"),
+    Output("Table 1", "table1_prompts", "table", "01_data", "galaxysd.gz2.figures.table1",
+           "the prompts A-P (``TABLE1_PROMPTS`` in galaxysd/gz2/prompts.py) and how many "
+           "training galaxies carry each"),
+    Output("Figure B3", "figB3_question_tree", "figure", "01_data",
+           "galaxysd.gz2.figures.question_tree_figure", "the GZ2 decision tree"),
+    Output("", "gallery_tags", "figure", "01_data", "galaxysd.gz2.figures.gallery_figure",
+           "example training images per tag"),
+    Output("", "fig_finetune_loss", "figure", "02_finetune", "galaxysd.diffusion.report.loss_curve_figure",
+           "the fine-tuning loss"),
+    Output("", "fig_finetune_samples", "figure", "02_finetune",
+           "galaxysd.diffusion.report.checkpoint_sample_grid", "the same prompts across checkpoints"),
+    Output("Figure 3", "fig3_generated", "figure", "03_generate", "galaxysd.diffusion.gallery.figure3",
+           "real and generated galaxies for each prompt A-P"),
+    Output("", "fig_brightness", "figure", "03_generate", "galaxysd.diffusion.gallery.brightness_figure",
+           "text-to-image against image-to-image brightness"),
+    Output("", "fig_dust_sweep", "figure", "03_generate", "galaxysd.diffusion.gallery.sweep_figure",
+           "an early type with its dust-lane phrase weighted more and more"),
+]
+
+
+def source_file(function: str) -> str:
+    """The file, relative to the project, that defines a dotted function name (without importing it).
+
+    Examples
+    --------
+    >>> source_file("galaxysd.plots.pipeline_schematic")
+    'galaxysd/plots.py'
+    """
+    module = function.rsplit(".", 1)[0]
+    relative = Path(*module.split(".")[1:])
+    for candidate in (PACKAGE_DIR / relative.with_suffix(".py"), PACKAGE_DIR / relative / "__init__.py"):
+        if candidate.is_file():
+            return candidate.relative_to(PACKAGE_DIR.parent).as_posix()
+    spec = importlib.util.find_spec(module)
+    return spec.origin if spec and spec.origin else module
+
+
+def known_files() -> set[str]:
+    """Every file name that some :data:`OUTPUTS` row is saved as."""
+    return {name for output in OUTPUTS for name in output.files}
+
+
+def index_table(profile: str, outputs: list[Output] | None = None) -> str:
+    """The index as a Markdown table: figure or table → chapter → function → its source file → saved as.
+
+    Examples
+    --------
+    >>> print(index_table("demo", OUTPUTS[:1]).splitlines()[2])
+    | Figure 1: the pipeline, drawn by code | 01_data | `galaxysd.plots.pipeline_schematic` | `galaxysd/plots.py` | `figures/demo/fig1_schematic.png`, `.pdf` |
+    """
+    rows = []
+    for o in outputs if outputs is not None else OUTPUTS:
+        saved = f"`figures/{profile}/{o.files[0]}`" + (", `.pdf`" if o.kind == "figure" else "")
+        rows.append(f"| {o.paper + ': ' if o.paper else ''}{o.what} | {o.chapter} | `{o.function}` | `{source_file(o.function)}` | "
+                    f"{saved} |")
+    return ("| output | chapter | made by | in | saved as |\n|---|---|---|---|---|\n" + "\n".join(rows) + "\n")

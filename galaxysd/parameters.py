@@ -1,0 +1,322 @@
+"""Notebooks, their parameters and the profiles that set them: one place for each setting.
+
+The notebooks live in ``notebooks/`` as jupytext ``py:percent`` files, each with one cell tagged
+``parameters``. **A notebook's defaults are the demo's values**; a profile
+(``galaxysd/profiles/<name>.yaml``) sets only what differs, per notebook, with a comment each::
+
+    description: "..."
+    notebooks:
+      03_generate:
+        steps: 40  # the paper's sampler steps (demo: 12)
+
+Values are merged with this precedence: notebook default < profile < command line (``--set``) <
+runner. The runner fills ``profile``, ``run_dir``, ``figures_dir`` and ``data_dir``, which every
+notebook declares. Before anything executes, every requested notebook, profile, parameter and value is
+checked: papermill itself only warns about a parameter that a notebook does not declare.
+``python -m galaxysd params NOTEBOOK --profile P`` prints :func:`describe_plan` of one notebook.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import yaml
+
+from galaxysd.errors import ParameterError
+from galaxysd.paths import PACKAGE_DIR, project_root
+
+PROFILES_DIR = PACKAGE_DIR / "profiles"
+RUNNER_PARAMETERS = ("profile", "run_dir", "figures_dir", "data_dir")
+
+
+# --------------------------------------------------------------------------------------------------
+# Notebooks and their declared parameters
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter declared in a notebook's ``parameters`` cell."""
+
+    name: str
+    default: Any
+    comment: str = ""
+
+    @property
+    def type_name(self) -> str:
+        return "any" if self.default is None else type(self.default).__name__
+
+
+def notebooks_dir(root: str | os.PathLike | None = None) -> Path:
+    """The folder of jupytext notebook sources (``<project root>/notebooks``)."""
+    base = Path(root) if root is not None else project_root()
+    if base is None:
+        raise ParameterError("no notebooks/ folder found: run from a source checkout of galaxysd, or "
+                             "pass --root pointing at one")
+    return base / "notebooks"
+
+
+def discover_notebooks(folder: str | os.PathLike) -> dict[str, Path]:
+    """Notebook sources in run order, as ``{"01_data": path, ...}``.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        A folder of ``NN_name.py`` jupytext files.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        Sorted by name, which starts with the stage number.
+    """
+    return {p.stem: p for p in sorted(Path(folder).glob("[0-9][0-9]_*.py"))}
+
+
+def read_notebook(path: str | os.PathLike):
+    """Read a jupytext ``py:percent`` source into an nbformat notebook."""
+    import jupytext
+
+    return jupytext.read(Path(path), fmt="py:percent")
+
+
+def _parameters_cell(nb, name: str):
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise ParameterError(f"notebook {name} must have exactly one cell tagged 'parameters', "
+                             f"found {len(cells)}")
+    return cells[0]
+
+
+def declared_parameters(path: str | os.PathLike) -> dict[str, Parameter]:
+    """The parameters a notebook declares, with their defaults and comments.
+
+    The cell is parsed with :mod:`ast` rather than papermill's regex-based inspection so that defaults
+    come back as Python values (lists, dicts, None), which the type checks below need.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A jupytext notebook source.
+
+    Returns
+    -------
+    dict of str to Parameter
+
+    Raises
+    ------
+    ParameterError
+        If the cell is missing, or assigns something that is not a literal.
+    """
+    path = Path(path)
+    cell = _parameters_cell(read_notebook(path), path.stem)
+    source = cell.source
+    lines = source.splitlines()
+    declared = {}
+    for node in ast.parse(source).body:
+        if not (isinstance(node, (ast.Assign, ast.AnnAssign))):
+            continue
+        target = node.targets[0] if isinstance(node, ast.Assign) else node.target
+        if not isinstance(target, ast.Name):
+            continue
+        try:
+            default = ast.literal_eval(node.value)
+        except ValueError as err:
+            raise ParameterError(f"{path.name}: parameter '{target.id}' must have a literal default "
+                                 f"(number, string, bool, None, list or dict)") from err
+        line = lines[node.lineno - 1]
+        comment = line.split("#", 1)[1].strip() if "#" in line else ""
+        declared[target.id] = Parameter(target.id, default, comment)
+    missing = [p for p in RUNNER_PARAMETERS if p not in declared]
+    if missing:
+        raise ParameterError(f"{path.name}: the parameters cell must declare {', '.join(missing)}")
+    return declared
+
+
+# --------------------------------------------------------------------------------------------------
+# Profiles, overrides and type checks
+# --------------------------------------------------------------------------------------------------
+def available_profiles(folder: Path = PROFILES_DIR) -> list[str]:
+    """Names of the shipped profiles."""
+    return sorted(p.stem for p in Path(folder).glob("*.yaml"))
+
+
+def load_profile(name: str, folder: Path = PROFILES_DIR) -> dict:
+    """Read a profile's YAML file.
+
+    Raises
+    ------
+    ParameterError
+        If there is no such profile, or its file is not shaped ``notebooks: {name: {param: value}}``.
+    """
+    path = Path(folder) / f"{name}.yaml"
+    if not path.is_file():
+        raise ParameterError(f"unknown profile '{name}'; available profiles: "
+                             f"{', '.join(available_profiles(folder))}")
+    content = yaml.safe_load(path.read_text()) or {}
+    notebooks = content.get("notebooks") or {}
+    if not isinstance(notebooks, dict) or not all(isinstance(v, dict) or v is None
+                                                  for v in notebooks.values()):
+        raise ParameterError(f"{path}: 'notebooks' must map notebook names to parameter mappings")
+    content["notebooks"] = {k: dict(v or {}) for k, v in notebooks.items()}
+    return content
+
+
+def parse_override(text: str) -> tuple[str, str, Any]:
+    """Parse ``NOTEBOOK.PARAM=VALUE`` from the command line; the value is read as YAML.
+
+    Examples
+    --------
+    >>> parse_override("03_generate.guidance=5.0")
+    ('03_generate', 'guidance', 5.0)
+    """
+    key, sep, raw = text.partition("=")
+    notebook, dot, param = key.strip().partition(".")
+    if not sep or not dot or not notebook or not param:
+        raise ParameterError(f"override '{text}' must look like NOTEBOOK.PARAMETER=VALUE, "
+                             f"e.g. 03_generate.guidance=5.0")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as err:
+        raise ParameterError(f"override '{text}': value is not valid YAML ({err})") from err
+    return notebook, param, value
+
+
+def check_type(notebook: str, param: Parameter, value: Any, origin: str) -> Any:
+    """Return ``value`` if it fits the type of the parameter's default, else raise ParameterError.
+
+    An int is accepted (and converted) where the default is a float; a ``None`` default accepts
+    anything; bools are never accepted as numbers.
+    """
+    default = param.default
+    if default is None:
+        return value
+    expected = type(default)
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, expected) and not (expected is not bool and isinstance(value, bool)):
+        return value
+    raise ParameterError(f"{origin}: parameter '{param.name}' of notebook {notebook} expects "
+                         f"{expected.__name__} (default {default!r}), got {type(value).__name__} "
+                         f"{value!r}")
+
+
+def match_notebook(name: str, known: Mapping[str, Path]) -> str:
+    """The notebook a short name means: ``"03"``, ``"generate"`` or ``"03_generate"``.
+
+    Examples
+    --------
+    >>> match_notebook("03", {"01_data": None, "03_generate": None})
+    '03_generate'
+    """
+    if name in known:
+        return name
+    hits = [k for k in known if k.split("_", 1)[0] == name or k.split("_", 1)[-1] == name]
+    if len(hits) == 1:
+        return hits[0]
+    raise ParameterError(f"unknown notebook '{name}'; available notebooks: {', '.join(known)}")
+
+
+@dataclass
+class NotebookPlan:
+    """A notebook ready to run: where it is, and every parameter value with its origin."""
+
+    name: str
+    source: Path
+    parameters: dict[str, Any]
+    origins: dict[str, str] = field(default_factory=dict)
+    declared: dict[str, Parameter] = field(default_factory=dict)
+
+
+def plan_run(profile: str, only: Sequence[str] | None = None, overrides: Iterable[str] = (),
+             root: str | os.PathLike | None = None, paths: Mapping[str, str] | None = None,
+             profiles_dir: Path = PROFILES_DIR) -> list[NotebookPlan]:
+    """Resolve and check everything a run needs, without executing anything.
+
+    Parameters
+    ----------
+    profile : str
+        Profile name.
+    only : sequence of str, optional
+        Notebook names (``"03_generate"``, ``"03"`` or ``"generate"``) to run; default all, in order.
+    overrides : iterable of str
+        ``NOTEBOOK.PARAM=VALUE`` one-off overrides, highest precedence.
+    root : path-like, optional
+        Project root holding ``notebooks/``.
+    paths : mapping, optional
+        Values for ``run_dir``, ``figures_dir`` and ``data_dir`` given to every notebook.
+    profiles_dir : pathlib.Path, optional
+        Where profiles are read from.
+
+    Returns
+    -------
+    list of NotebookPlan
+
+    Raises
+    ------
+    ParameterError
+        Unknown profile, notebook or parameter, or a value of the wrong type.
+    """
+    known = discover_notebooks(notebooks_dir(root))
+    if not known:
+        raise ParameterError(f"no notebooks found in {notebooks_dir(root)}")
+    profile_content = load_profile(profile, profiles_dir)
+    selected = [match_notebook(n, known) for n in only] if only else list(known)
+    selected = [n for n in known if n in set(selected)]  # keep run order
+
+    parsed = [parse_override(o) for o in overrides]
+    for notebook, _, _ in parsed:
+        match_notebook(notebook, known)
+    for notebook in profile_content["notebooks"]:
+        if notebook not in known:
+            raise ParameterError(f"profile '{profile}' sets parameters of unknown notebook "
+                                 f"'{notebook}'; available notebooks: {', '.join(known)}")
+
+    plans = []
+    for name in selected:
+        declared = declared_parameters(known[name])
+        values = {k: p.default for k, p in declared.items()}
+        origins = {k: "notebook default" for k in declared}
+        layers = [(f"profile '{profile}'", profile_content["notebooks"].get(name, {})),
+                  ("command line", {p: v for nb, p, v in parsed if match_notebook(nb, known) == name}),
+                  ("runner", {"profile": profile, **(paths or {})})]
+        for origin, layer in layers:
+            for key, value in layer.items():
+                if key not in declared:
+                    raise ParameterError(
+                        f"{origin}: notebook {name} has no parameter '{key}'; it declares: "
+                        f"{', '.join(declared)}")
+                values[key] = check_type(name, declared[key], value, origin)
+                origins[key] = origin
+        plans.append(NotebookPlan(name, known[name], values, origins, declared))
+    return plans
+
+
+def describe_plan(plan: NotebookPlan) -> str:
+    """Every parameter of a planned notebook: its value, its type, where the value comes from, and its comment.
+
+    Parameters
+    ----------
+    plan : NotebookPlan
+        From :func:`plan_run`.
+
+    Returns
+    -------
+    str
+        One line per parameter, e.g. ``max_steps = 10000  [int]  from profile 'paper'  # ...``.
+
+    Examples
+    --------
+    >>> plan = NotebookPlan("01_x", Path("01_x.py"), {"seed": 3}, {"seed": "command line"},
+    ...                     {"seed": Parameter("seed", 0, "random seed")})
+    >>> print(describe_plan(plan))
+    01_x (profile ?):
+      seed = 3  [int]  from command line  # random seed
+    """
+    lines = [f"{plan.name} (profile {plan.parameters.get('profile', '?')}):"]
+    for name, value in plan.parameters.items():
+        param = plan.declared.get(name, Parameter(name, value))
+        comment = f"  # {param.comment}" if param.comment else ""
+        lines.append(f"  {name} = {value!r}  [{param.type_name}]  from {plan.origins.get(name, '?')}{comment}")
+    return "\n".join(lines)
