@@ -21,7 +21,7 @@
 # question tree), and shows example images per tag. Every count is printed beside the paper's.
 #
 # **Prerequisites.** None: this is the first stage. The `paper` profile needs the real GZ2 files
-# (downloaded on first use into `$GALAXYSD_DATA`); `smoke` and `demo` simulate a GZ2-like survey
+# (in `$GALAXYSD_DATA`, fetched beforehand with `python -m galaxysd fetch`); `smoke` and `demo` simulate a GZ2-like survey
 # first — catalogue, images, volunteers' votes and side tables in the real files' formats — and then
 # run the very same code on it.
 #

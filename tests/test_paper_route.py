@@ -172,7 +172,6 @@ def test_paper_route_records_the_checksum_of_every_file_it_read(paper_run):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="issue 17 point 3", raises=AssertionError, strict=True)
 def test_paper_route_checksums_the_yang_files_too(paper_run):
     sums = json.loads((paper_run["data"]["root"] / "checksums.json").read_text())
     for name in ("SDSS7", "imodelC_1", "modelC_group"):
@@ -180,7 +179,6 @@ def test_paper_route_checksums_the_yang_files_too(paper_run):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="issue 17 point 4", raises=AssertionError, strict=True)
 def test_own_profile_on_the_real_files_is_labelled_real_data(paper_run, tmp_path):
     profiles = tmp_path / "profiles"
     profiles.mkdir()
