@@ -52,7 +52,7 @@ def test_figure_d1_draws_magnitude_and_mass_even_for_an_empty_sample():
 def test_the_control_figure_shows_targets_controls_and_pool():
     dist = pd.concat([_sample(20).assign(sample="target"), _sample(40).assign(sample="control"),
                       _sample(200).assign(sample="pool")])
-    fig = figures.control_match_figure(dist, profile="smoke")
+    fig = figures.control_match_figure(dist, label="smoke profile")
     assert _labels(fig.axes[0]) == ["pool (n=200)", "control (n=40)", "target (n=20)"]
 
 

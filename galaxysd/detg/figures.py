@@ -17,7 +17,6 @@ import pandas as pd
 from scipy.stats import gaussian_kde
 
 from galaxysd.detg.distributions import ONE_SIGMA, cdf_band
-from galaxysd.plots import profile_label
 
 #: Colours of the samples, the same in every figure.
 COLOURS = {"new": "C3", "known": "C0", "control": "0.45", "target": "C3", "pool": "0.75"}
@@ -31,8 +30,8 @@ def _clean(values) -> np.ndarray:
     return x[np.isfinite(x)]
 
 
-def _footnote(fig, profile: str, counts: Mapping[str, pd.DataFrame] | None, columns: Sequence[str]) -> None:
-    lines = [profile_label(profile)]
+def _footnote(fig, label: str, counts: Mapping[str, pd.DataFrame] | None, columns: Sequence[str]) -> None:
+    lines = [label] if label else []
     if counts:
         for label, table in counts.items():
             parts = [f"{c}: {int(table.loc[c, 'not_in_side_table'])} not in table, "
@@ -42,7 +41,7 @@ def _footnote(fig, profile: str, counts: Mapping[str, pd.DataFrame] | None, colu
     fig.text(0.01, -0.02, "\n".join(lines), ha="left", va="top", fontsize=7, color="0.35")
 
 
-def redshift_kde_figure(samples: Mapping[str, Sequence[float]], profile: str = "demo",
+def redshift_kde_figure(samples: Mapping[str, Sequence[float]], label: str = "",
                         bandwidth: float | str | None = None) -> plt.Figure:
     """Figure 8: kernel density estimate of the redshift of each sample (new against known D-ETGs).
 
@@ -50,8 +49,8 @@ def redshift_kde_figure(samples: Mapping[str, Sequence[float]], profile: str = "
     ----------
     samples : mapping of str to array-like
         Label (``"new"``, ``"known"``, ...) to redshifts; NaN are left out (count them beforehand).
-    profile : str, optional
-        Written in the caption line.
+    label : str, optional
+        Caption line saying which profile and data made it (:func:`galaxysd.plots.profile_label`).
     bandwidth : float or str, optional
         ``scipy.stats.gaussian_kde`` bandwidth (default Scott's rule).
 
@@ -80,12 +79,12 @@ def redshift_kde_figure(samples: Mapping[str, Sequence[float]], profile: str = "
     ax.set_ylabel("density")
     ax.legend(frameon=False, fontsize=8)
     ax.set_title("Figure 8: redshift of D-ETGs (dotted: medians)", fontsize=10)
-    _footnote(fig, profile, None, [])
+    _footnote(fig, label, None, [])
     fig.tight_layout()
     return fig
 
 
-def cdf_figure(samples: Mapping[str, pd.DataFrame], columns: Sequence[str], title: str, profile: str = "demo",
+def cdf_figure(samples: Mapping[str, pd.DataFrame], columns: Sequence[str], title: str, label: str = "",
                counts: Mapping[str, pd.DataFrame] | None = None, n_resamples: int = 500, seed: int = 0,
                level: float = ONE_SIGMA) -> plt.Figure:
     """Cumulative distributions of ``columns``, one panel each, with bootstrap bands per sample.
@@ -98,8 +97,8 @@ def cdf_figure(samples: Mapping[str, pd.DataFrame], columns: Sequence[str], titl
         One panel per column (``logsfr``, ``loghalo``, ``r_mag``, ``logmstar``, ...).
     title : str
         Figure title.
-    profile : str, optional
-        Written in the footnote.
+    label : str, optional
+        Footnote line saying which profile and data made it (:func:`galaxysd.plots.profile_label`).
     counts : mapping of str to pandas.DataFrame, optional
         Per sample, the counts of :func:`~galaxysd.detg.distributions.side_values`, shown in the footnote.
     n_resamples, seed, level : optional
@@ -126,33 +125,33 @@ def cdf_figure(samples: Mapping[str, pd.DataFrame], columns: Sequence[str], titl
         ax.set_ylim(0, 1.02)
         ax.legend(frameon=False, fontsize=8, loc="upper left")
     fig.suptitle(f"{title} (bands: {level:.0%} bootstrap)", fontsize=10)
-    _footnote(fig, profile, counts, columns)
+    _footnote(fig, label, counts, columns)
     fig.tight_layout()
     return fig
 
 
-def sfr_halo_figure(samples, profile="demo", counts=None, **kw) -> plt.Figure:
+def sfr_halo_figure(samples, label="", counts=None, **kw) -> plt.Figure:
     """Figure 9: cumulative SFR and halo mass of new and known D-ETGs and the matched control sample.
 
     Examples
     --------
     >>> fig = sfr_halo_figure({"new": v_new, "known": v_known, "control": v_ctl}, "demo", counts)  # doctest: +SKIP
     """
-    return cdf_figure(samples, ["logsfr", "loghalo"], "Figure 9: star formation and halo mass", profile, counts, **kw)
+    return cdf_figure(samples, ["logsfr", "loghalo"], "Figure 9: star formation and halo mass", label, counts, **kw)
 
 
-def magnitude_mass_figure(samples, profile="demo", counts=None, **kw) -> plt.Figure:
+def magnitude_mass_figure(samples, label="", counts=None, **kw) -> plt.Figure:
     """Figure D1: cumulative r-band magnitude and stellar mass of the samples.
 
     Examples
     --------
     >>> fig = magnitude_mass_figure({"new": v_new, "known": v_known}, "demo", counts)  # doctest: +SKIP
     """
-    return cdf_figure(samples, ["r_mag", "logmstar"], "Figure D1: r magnitude and stellar mass", profile, counts, **kw)
+    return cdf_figure(samples, ["r_mag", "logmstar"], "Figure D1: r magnitude and stellar mass", label, counts, **kw)
 
 
 def control_match_figure(distributions: pd.DataFrame, columns: Sequence[str] = ("z", "logmstar"),
-                         profile: str = "demo", bins: int = 30) -> plt.Figure:
+                         label: str = "", bins: int = 30) -> plt.Figure:
     """Histograms of the matched variables for the targets, the controls and the whole pool.
 
     Parameters
@@ -162,7 +161,7 @@ def control_match_figure(distributions: pd.DataFrame, columns: Sequence[str] = (
 
     Examples
     --------
-    >>> fig = control_match_figure(match.distributions, profile="demo")  # doctest: +SKIP
+    >>> fig = control_match_figure(match.distributions, label="")  # doctest: +SKIP
     """
     fig, axes = plt.subplots(1, len(columns), figsize=(4.6 * len(columns), 3.6), squeeze=False)
     for ax, col in zip(axes[0], columns):
@@ -177,13 +176,13 @@ def control_match_figure(distributions: pd.DataFrame, columns: Sequence[str] = (
         ax.set_ylabel("density")
         ax.legend(frameon=False, fontsize=8)
     fig.suptitle("control sample matched in redshift and stellar mass, without replacement", fontsize=10)
-    _footnote(fig, profile, None, [])
+    _footnote(fig, label, None, [])
     fig.tight_layout()
     return fig
 
 
 def search_figure(iterations: pd.DataFrame, paper_candidates: Sequence[int] | None = None,
-                  profile: str = "demo") -> plt.Figure:
+                  label: str = "") -> plt.Figure:
     """The search per iteration: candidates, confirmed, new; with the truth, completeness and purity.
 
     Parameters
@@ -223,6 +222,6 @@ def search_figure(iterations: pd.DataFrame, paper_candidates: Sequence[int] | No
         ax.set_ylabel("fraction (against the simulated truth)")
         ax.legend(frameon=False, fontsize=8)
     fig.suptitle("the search of the whole survey, iteration by iteration", fontsize=10)
-    _footnote(fig, profile, None, [])
+    _footnote(fig, label, None, [])
     fig.tight_layout()
     return fig
