@@ -140,16 +140,15 @@ def reference_fraction(scheduler, steps: int, strength: float = 1.0) -> float:
 
 
 def load_images(paths: Sequence[str | os.PathLike], resolution: int) -> np.ndarray:
-    """Read RGB images and resize them to ``resolution`` pixels (uint8, shape (n, res, res, 3))."""
-    from PIL import Image
+    """Read RGB images and resize them to ``resolution`` pixels (uint8, shape (n, res, res, 3)).
 
-    out = []
-    for path in paths:
-        with Image.open(path) as image:
-            image = image.convert("RGB")
-            if image.size != (resolution, resolution):
-                image = image.resize((resolution, resolution), Image.BICUBIC)
-            out.append(np.asarray(image, dtype=np.uint8))
+    Read by :func:`galaxysd.gz2.images.read_image`, with the same resampling filter as the training
+    images; a missing, empty, non-image or truncated file raises :class:`galaxysd.errors.DataError`
+    naming it.
+    """
+    from galaxysd.gz2.images import read_image
+
+    out = [read_image(path, resolution) for path in paths]
     return np.stack(out) if out else np.zeros((0, resolution, resolution, 3), np.uint8)
 
 
