@@ -75,6 +75,7 @@ from galaxysd.paths import run_paths
 
 paths = run_paths(profile, run_dir, figures_dir, data_dir)
 label = plots.profile_label(profile)
+dmodel.check_base_model(base_model)  # before anything is computed: the model is there, or what to do
 
 # %% [markdown]
 # ## The training set

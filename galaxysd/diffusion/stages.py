@@ -234,7 +234,7 @@ def run_finetune_stages(run_dir: str | os.PathLike, manifest_path: str | os.Path
         hits["base"] = res.hit
         base_inputs = [res.path]
     else:
-        base = str(p["base_model"])
+        base = dmodel.check_base_model(p["base_model"])
         base_inputs = [base] if Path(base).exists() else []
 
     def make_latents(folder: Path) -> None:
