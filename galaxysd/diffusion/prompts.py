@@ -33,6 +33,11 @@ DEFAULT_EMPHASIS = 1.1
 #: with a zero bias, as in a freshly built encoder, it is rounding noise (about 1e-9 of the values).
 MEAN_TOLERANCE = 1e-3
 
+#: Version of the weighting rule, part of every generation stage's cache key: bump it when
+#: :func:`apply_token_weights` changes, so images made the old way are not reused.
+#: 2: the mean is restored only where it is well away from zero, by a factor bounded by the weights.
+EMPHASIS_RULE = 2
+
 
 @dataclass(frozen=True)
 class Segment:
