@@ -270,10 +270,11 @@ def tokenize_weighted(prompt: str, tokenizer) -> tuple[list[int], list[float]]:
 def restoring_factor(hidden: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     """The number each weighted prompt's embedding is multiplied by to restore its mean.
 
-    The paper's method (the "original" emphasis of the AUTOMATIC1111 web UI, and the weighted-prompt
-    code of the trainers built on it) multiplies the weighted embedding by ``mean(hidden) /
-    mean(hidden * weights)``, with no guard. That ratio is only meaningful when the mean is well away
-    from zero: with token means ``m_t`` (over channels) it is ``sum(m_t) / sum(w_t m_t)``, and when
+    The paper's method multiplies the weighted embedding by ``mean(hidden) / mean(hidden * weights)``
+    with no guard: so do the authors' trainer (HCP-Diffusion's ``TEEXHook.mult_attn``, per prompt
+    that carries weights) and the "Original" emphasis mode of the AUTOMATIC1111 web UI
+    (``z * (original_mean / new_mean)``); the web UI's "No norm" mode skips the step. The ratio is
+    only meaningful when the mean is well away from zero: with token means ``m_t`` (over channels) it is ``sum(m_t) / sum(w_t m_t)``, and when
     every ``m_t`` has the sign of the whole, the denominator is a weighted average of the weights
     times the numerator, so the factor lies between ``1 / max(w)`` and ``1 / min(w)``. When the means
     cancel (a LayerNorm with a small bias), the ratio measures rounding noise: it can be huge,
