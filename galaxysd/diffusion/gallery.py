@@ -245,7 +245,8 @@ def _shape_verdict(stats_gen: pd.DataFrame, seed: int) -> str:
                 f"{d_ac.evidence()}), but {tail} (B against D: {b_d.evidence()})")
     return verdicts.verdict(d_ac, "", "the generated shapes do not follow the prompts: in-between galaxies "
                             "are flatter than cigar-shaped and edge-on ones",
-                            "whether the generated shapes follow the prompts (D against A and C)")
+                            "whether generated in-between galaxies (D) are rounder than cigar-shaped (A) "
+                            "and edge-on (C) ones")
 
 
 def _gap_verdict(stats_gen: pd.DataFrame, stats_real: pd.DataFrame, column: str, words: dict, seed: int) -> str:
