@@ -122,7 +122,7 @@ prompts.weights_table(weighted)
 # a LayerNorm, whose output has a mean near zero unless its learnt bias moves it away: for a freshly
 # built encoder the mean is rounding noise, and the unguarded ratio can be huge, negative or infinite
 # (a NaN embedding, a black image). The ratio is used as the paper uses it where the mean is well away
-# from zero (at least 0.1% of the mean absolute value), bounded by the reciprocals of the largest and
+# from zero (at least 0.01% of the mean absolute value), bounded by the reciprocals of the largest and
 # smallest weights (where it always lies when the tokens' means share a sign); otherwise the mean is
 # not restored. Either way a weighted phrase keeps its weight relative to the rest of the prompt. The
 # table says what happens on this model.
