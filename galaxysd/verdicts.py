@@ -2,8 +2,9 @@
 
 A sentence such as "early types are redder than spirals" is printed only when the images measured
 support it: a two-sided Mann-Whitney U test (no assumption about the shape of the distributions, which
-for image statistics of generated galaxies is anything but normal) at level :data:`ALPHA`, with a
-bootstrap interval of the difference of the medians beside it. With fewer than
+for image statistics of generated galaxies is anything but normal) at level :data:`ALPHA`, and a
+bootstrap interval of the difference of the medians that excludes zero (the test compares whole
+distributions, the interval the medians the sentence speaks of: both must agree). With fewer than
 :data:`MIN_PER_GROUP` finite values in a group, or a difference the test cannot tell from chance, the
 sentence says "too few images to tell" instead. Every chapter words its verdicts through
 :func:`compare` and :func:`verdict`.
@@ -71,8 +72,8 @@ class Difference:
         return min(self.n_a, self.n_b) >= self.min_per_group
 
     def sign(self, alpha: float = ALPHA) -> int:
-        """+1 (a larger), -1 (b larger) if the test shows it at ``alpha``, else 0."""
-        if not self.enough or not self.p_value < alpha:
+        """+1 (a larger), -1 (b larger) if the test shows it at ``alpha`` and the interval excludes zero, else 0."""
+        if not self.enough or not self.p_value < alpha or self.low <= 0 <= self.high:
             return 0
         return int(np.sign(self.difference))
 

@@ -239,8 +239,8 @@ _ = plots.publish(gallery.sweep_figure(sweep_images, sweep_prompts, label), path
 # A verdict below is stated only when the images measured support it: each compares two groups of
 # images (generated early types against generated spirals, say) with a Mann-Whitney test, and gives
 # the bootstrap 95% interval of the difference of their medians; when a group has fewer than five
-# measurable images, or the test cannot tell the difference from chance (p >= 0.05), it says "too few
-# images to tell". A small or short run, or images that are still noise, earns no verdict.
+# measurable images, or the test cannot tell the difference from chance (p >= 0.05), or the interval
+# includes zero, it says "too few images to tell". A small or short run, or images that are still noise, earns no verdict.
 
 # %%
 quality, texts = gallery.prompt_following(manifest, gen_i2i, inputs.prompts, n_real_stats, size, seed,

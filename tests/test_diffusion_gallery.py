@@ -211,3 +211,11 @@ def test_brightness_verdict_needs_the_images_to_show_it():
     assert said.count("text-to-image samples are brighter than") == 2 and "Mann-Whitney" in said
     same = {k: rng.normal(0.2, 0.05, 20) for k in bright}
     assert gallery.brightness_verdict(same).count("too few images to tell") == 2
+
+
+def test_a_disc_difference_near_the_tolerance_is_stated_with_its_doubt():
+    rounder = {**REAL, **{k: {**LATE, "axis_ratio": 0.6 + gallery.DISC_TOLERANCE} for k in "FGHIJ"}}
+    said = gallery.prompt_verdicts(_stats(rounder, 30, seed=1, axis_ratio=0.1), _stats(REAL, 30, seed=2,
+                                                                                        axis_ratio=0.1))
+    assert said["discs"].startswith("generated spirals are rounder than real ones, by about the tolerance")
+    assert "too few images to tell whether they are still discs" in said["discs"]

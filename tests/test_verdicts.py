@@ -36,3 +36,9 @@ def test_too_few_finite_values_give_no_test_whatever_the_medians():
 def test_the_interval_is_seeded():
     a, b = np.arange(10.0), np.arange(10.0) + 3
     assert verdicts.compare(a, b, seed=3) == verdicts.compare(a, b, seed=3)
+
+
+def test_a_significant_test_whose_interval_of_medians_includes_zero_is_not_a_verdict():
+    diff = verdicts.Difference(16, 16, 0.8, 0.68, 0.12, -0.02, 0.25, 0.025)
+    assert diff.sign() == 0
+    assert verdicts.verdict(diff, "x", "y", "whether B is rounder").startswith("too few images to tell")

@@ -340,6 +340,10 @@ def prompt_verdicts(stats_gen: pd.DataFrame, stats_real: pd.DataFrame, seed: int
     elif discs_diff.enough and discs_diff.low > DISC_TOLERANCE:
         discs = ("generated spirals are rounder than real ones: face-on blobs rather than discs seen at all "
                  f"inclinations ({discs_diff.evidence()})")
+    elif discs_diff.sign():
+        discs = (f"generated spirals are {'rounder' if discs_diff.sign() > 0 else 'flatter'} than real ones, by "
+                 f"about the tolerance of {DISC_TOLERANCE:g} in axis ratio: too few images to tell whether they "
+                 f"are still discs seen at all inclinations ({discs_diff.evidence()})")
     else:
         discs = (f"too few images to tell whether generated spirals are as round as real ones "
                  f"({discs_diff.evidence()})")
