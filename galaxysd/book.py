@@ -34,7 +34,7 @@ from galaxysd.pages import SETTINGS_TAG, stage_seconds, write_timings  # noqa: F
 from galaxysd.parameters import (PROFILES_DIR, RUNNER_PARAMETERS, NotebookPlan, Parameter,  # noqa: F401
                                  available_profiles, check_type, declared_parameters, describe_plan,
                                  discover_notebooks, load_profile, match_notebook, notebooks_dir,
-                                 parse_override, plan_run, read_notebook)
+                                 parse_override, plan_run, preflight, read_notebook, resolve_cli_path)
 from galaxysd.paths import project_root
 from galaxysd.progress import ProgressRelay
 
@@ -148,6 +148,7 @@ def run_profile(profile: str = "demo", only: Sequence[str] | None = None, overri
     folders = {"run_dir": str(resolved.run), "figures_dir": str(resolved.figures),
                "data_dir": str(resolved.data)}
     plans = plan_run(profile, only, overrides, root, folders, profiles_dir)
+    preflight(plans)
     base = Path(root) if root is not None else project_root()
     out = Path(output_dir) if output_dir is not None else base / "book" / "notebooks"
     written, timings = [], {}

@@ -23,7 +23,11 @@
 #
 # **Prerequisites.** Notebook `01_data` (the training manifest: images and their tags). The `paper`
 # profile needs a GPU and Stable Diffusion v1.5 (a Hugging Face Hub id or a local copy); `smoke` and
-# `demo` build a tiny model of the same architecture and train it from scratch on the CPU.
+# `demo` build a tiny model of the same architecture and train it from scratch on the CPU. The base
+# model is checked before anything is computed (by the runner, before the first chapter of a run):
+# if it cannot be found, one message says why and names the three ways on -- the Hub id to download,
+# a local diffusers folder, or `tiny` for a dry run. A relative folder given with `--set` is read
+# from the folder the command runs in.
 #
 # **Time to run.** See the [reproducing page](../reproducing.md) for measured times per profile.
 
@@ -75,6 +79,7 @@ from galaxysd.paths import run_paths
 
 paths = run_paths(profile, run_dir, figures_dir, data_dir)
 label = plots.profile_label(profile, gz2.reads_real_data(paths.run))
+dmodel.check_base_model(base_model)  # before anything is computed: the model is there, or what to do
 
 # %% [markdown]
 # ## The training set
@@ -119,11 +124,15 @@ summary = report.finetune_summary(outputs)
 glue("unet_params", f"{summary['parameters']['unet'] / 1e6:.2f} million", display=False)
 glue("text_params", f"{summary['parameters']['text_encoder'] / 1e6:.2f} million", display=False)
 glue("train_minutes", f"{summary['train_minutes']:.1f}", display=False)
+glue("n_broken_images", len(outputs["broken_images"]), display=False)
 pd.DataFrame({"parameters": summary["parameters"]}).T
 
 # %% [markdown]
-# The UNet has {glue:text}`unet_params` parameters and the text encoder {glue:text}`text_params`
-# (Stable Diffusion v1.5: 859.5 and 123.1 million). Training the diffusion model took
+# Before any of this, every training image is opened and decoded (a few milliseconds each), so that
+# a truncated, empty or non-image file is found at once rather than hours into a run:
+# {glue:text}`n_broken_images` could not be read and were left out (listed with their objIDs in
+# `02_finetune/images/broken.csv` of the run folder). The UNet has {glue:text}`unet_params` parameters
+# and the text encoder {glue:text}`text_params` (Stable Diffusion v1.5: 859.5 and 123.1 million). Training the diffusion model took
 # {glue:text}`train_minutes` minutes on this profile's hardware (the paper: 3 h 14 min on one RTX 3090).
 
 # %%
