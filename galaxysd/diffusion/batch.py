@@ -166,7 +166,7 @@ def generate_to_disk(pipe, plan: pd.DataFrame, out_dir: str | os.PathLike, setti
     --------
     >>> generate_to_disk(pipe, plan, out, SamplerSettings(), paths_by_objid)  # doctest: +SKIP
     """
-    from tqdm.auto import tqdm
+    from galaxysd.progress import progress_bar as tqdm  # the runner shows it in the terminal
 
     env_rank, env_world = shard_from_env()
     rank = env_rank if rank is None else int(rank)

@@ -45,7 +45,7 @@ def load_image(path: str | os.PathLike, resolution: int) -> np.ndarray:
 
 def load_images(paths: Sequence[str], resolution: int, progress: bool = True) -> torch.Tensor:
     """Images as a ``uint8`` tensor (N, 3, resolution, resolution)."""
-    from tqdm.auto import tqdm
+    from galaxysd.progress import progress_bar as tqdm  # the runner shows it in the terminal
 
     out = np.empty((len(paths), 3, resolution, resolution), dtype=np.uint8)
     for i, path in enumerate(tqdm(paths, desc="load images", disable=not progress)):
@@ -135,7 +135,7 @@ def train_autoencoder(vae, images_uint8: torch.Tensor, steps: int = 1000, batch_
     list of float
         Reconstruction loss (pixel MSE) per step.
     """
-    from tqdm.auto import tqdm
+    from galaxysd.progress import progress_bar as tqdm  # the runner shows it in the terminal
 
     gen = torch.Generator().manual_seed(seed)
     fix_posterior_variance(vae, posterior_logvar)
@@ -258,7 +258,7 @@ def cache_latents(vae, image_paths: Sequence[str], resolution: int, out_file: st
         ``out_file``.
     """
     from safetensors.torch import save_file
-    from tqdm.auto import tqdm
+    from galaxysd.progress import progress_bar as tqdm  # the runner shows it in the terminal
 
     vae = vae.to(device).eval()
     means, stds = [], []
