@@ -98,3 +98,20 @@ def test_an_empty_condition_is_reported_not_divided_by_zero():
     assert m.global_means(table)["realism"] == pytest.approx(1.0)
     with pytest.raises(DataError, match="empty"):
         m.realism(real[:0], real)
+
+
+def test_per_image_values_average_to_the_set_metrics_and_paired_changes_are_bounded():
+    real, gen = _cloud(40, 4, 16), _cloud(12, 4, 17)
+    values = m.per_image(real, gen)
+    assert values.realism.mean() == pytest.approx(m.realism(real, gen))
+    assert values.diversity.mean() == pytest.approx(m.diversity(real, gen))
+    groups = ["A"] * 6 + ["B"] * 6
+    change, low, high = m.paired_change(values.realism, values.realism + 0.1, groups)
+    assert change == pytest.approx(0.1) and low == pytest.approx(0.1) and high == pytest.approx(0.1)
+    noisy = values.realism + np.random.default_rng(0).normal(0, 0.05, 12)
+    change, low, high = m.paired_change(values.realism, noisy, groups)
+    assert low < change < high
+
+
+def test_fid_of_a_small_set_in_many_dimensions_is_finite():
+    assert np.isfinite(m.fid(_cloud(10, 30, 18), _cloud(8, 30, 19)))

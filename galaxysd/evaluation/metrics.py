@@ -157,15 +157,14 @@ def fid(real, generated) -> float:
     >>> round(fid(np.eye(3), np.eye(3) + 1.0), 6)
     3.0
     """
-    from scipy import linalg
-
     real, generated = _pair(real, generated)
     mu1, mu2 = real.mean(axis=0), generated.mean(axis=0)
     s1 = np.atleast_2d(np.cov(real, rowvar=False)) if len(real) > 1 else np.zeros((real.shape[1],) * 2)
     s2 = np.atleast_2d(np.cov(generated, rowvar=False)) if len(generated) > 1 else np.zeros_like(s1)
-    root = linalg.sqrtm(s1 @ s2)
-    root = np.real(root)
-    return float(max(((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2 - 2.0 * root), 0.0))
+    # Tr sqrt(S1 S2) is the sum of the square roots of the eigenvalues of S1 S2 (real and >= 0 for
+    # two covariance matrices): stable even when fewer images than features make them singular.
+    eig = np.clip(np.real(np.linalg.eigvals(s1 @ s2)), 0.0, None)
+    return float(max(((mu1 - mu2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2.0 * np.sqrt(eig).sum(), 0.0))
 
 
 def kid(real, generated, subset_size: int = 1000, n_subsets: int = 20, seed: int = 0) -> tuple[float, float]:
@@ -315,7 +314,7 @@ def condition_table(real, real_masks: Mapping[str, np.ndarray], generated, gener
 
     Examples
     --------
-    >>> condition_table(np.eye(2), {"A": np.array([True, False])}, np.eye(2)[:1], ["A"]).realism["A"]
+    >>> float(condition_table(np.eye(2), {"A": np.array([True, False])}, np.eye(2)[:1], ["A"]).realism["A"])
     1.0
     """
     real = check_embeddings(real, "real embeddings")
@@ -354,3 +353,57 @@ def global_means(table: pd.DataFrame) -> dict:
     """
     return {name: float(table[name].mean()) if table[name].notna().any() else float("nan")
             for name in ("realism", "diversity", "consistency")}
+
+
+def per_image(real, generated, max_floats: int = MAX_FLOATS) -> pd.DataFrame:
+    """Each generated image's share of R^p and D^p: its largest and its mean cosine similarity to the real set.
+
+    ``realism`` and ``diversity`` are the means of these columns; keeping them per image lets a
+    change between checkpoints be bootstrapped image by image (:func:`paired_change`).
+
+    Examples
+    --------
+    >>> per_image(np.eye(2), np.eye(2)[:1]).to_dict("list")
+    {'realism': [1.0], 'diversity': [0.5]}
+    """
+    real, generated = _pair(real, generated)
+    best = nearest_cosine(generated, real, max_floats)[0]
+    mean_sim = unit_rows(generated) @ unit_rows(real).mean(axis=0)
+    return pd.DataFrame({"realism": best, "diversity": mean_sim})
+
+
+def paired_change(before, after, groups, n_boot: int = 2000, seed: int = 0) -> tuple[float, float, float]:
+    """Change of a metric between two checkpoints that generated the same images (same seeds and references).
+
+    The metric is the mean over groups (conditions) of the mean over their images; the interval
+    comes from resampling images within each group, pairs kept together.
+
+    Parameters
+    ----------
+    before, after : array (n,)
+        Per-image values at the two checkpoints, row i from the same planned sample.
+    groups : sequence (n,)
+        Condition of each image.
+
+    Returns
+    -------
+    (float, float, float)
+        The change (after - before) and its 95 % bootstrap interval.
+
+    Examples
+    --------
+    >>> paired_change([0.1, 0.2, 0.3], [0.2, 0.3, 0.4], ["A", "A", "B"])[0]
+    0.1
+    """
+    diff = np.asarray(after, float) - np.asarray(before, float)
+    groups = np.asarray(list(groups), dtype=object)
+    if diff.shape != groups.shape or len(diff) == 0:
+        raise DataError(f"paired_change: {len(diff)} paired values for {len(groups)} group labels")
+    rng = np.random.default_rng([seed, 13])
+    means, boots = [], []
+    for group in dict.fromkeys(groups):
+        d = diff[groups == group]
+        means.append(d.mean())
+        boots.append(d[rng.integers(0, len(d), (n_boot, len(d)))].mean(axis=1))
+    boot = np.mean(boots, axis=0)
+    return float(round(np.mean(means), 12)), float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975))

@@ -169,10 +169,11 @@ def embed(model: SimCLR, images: torch.Tensor, batch_size: int = 256, progress: 
 
     was_training = model.training
     model.eval()
+    device = next(model.parameters()).device
     out = np.empty((len(images), FEATURE_DIM), dtype=np.float32)
     for start in tqdm(range(0, len(images), batch_size), desc="embed", disable=not progress):
-        chunk = images[start:start + batch_size].float() / 255.0
-        out[start:start + len(chunk)] = model.features(chunk).numpy()
+        chunk = images[start:start + batch_size].to(device).float() / 255.0
+        out[start:start + len(chunk)] = model.features(chunk).cpu().numpy()
     model.train(was_training)
     return out
 
@@ -184,7 +185,7 @@ def save_simclr(model: SimCLR, path: str | os.PathLike) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp))
+    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp))
     os.replace(tmp, path)
     return path
 

@@ -87,7 +87,7 @@ def _save_checkpoint(folder: Path, model: SimCLR, optimizer, step: int, history:
 
 
 def train_simclr(images: torch.Tensor, out_dir: str | os.PathLike, config: SimCLRConfig,
-                 stop_after: int | None = None, progress: bool = True) -> pd.DataFrame:
+                 stop_after: int | None = None, progress: bool = True, device: str | None = None) -> pd.DataFrame:
     """Train the SimCLR encoder on uint8 images, resuming from the newest checkpoint in ``out_dir``.
 
     Parameters
@@ -101,6 +101,8 @@ def train_simclr(images: torch.Tensor, out_dir: str | os.PathLike, config: SimCL
         Stop (after checkpointing) once this many steps are done: simulates an interrupted run.
     progress : bool, optional
         Show a progress bar.
+    device : str, optional
+        Where the network runs (default: the GPU when there is one); views are drawn on the CPU.
 
     Returns
     -------
@@ -126,14 +128,15 @@ def train_simclr(images: torch.Tensor, out_dir: str | os.PathLike, config: SimCL
     batch = min(config.batch_size, n)
     total = config.total_steps(n)
     torch.manual_seed(config.seed)
-    model = SimCLR(weights=config.weights or None, projection_dim=config.projection_dim)
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    model = SimCLR(weights=config.weights or None, projection_dim=config.projection_dim).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     start, history = 0, []
     done = _checkpoints(out)
     if done:
         from safetensors.torch import load_file
 
-        model.load_state_dict(load_file(str(done[-1] / WEIGHTS_NAME)))
+        model.load_state_dict(load_file(str(done[-1] / WEIGHTS_NAME), device=str(device)))
         state = torch.load(done[-1] / "optimizer.pt", map_location="cpu", weights_only=True)
         optimizer.load_state_dict(state["optimizer"])
         start = int(state["step"])
@@ -147,7 +150,7 @@ def train_simclr(images: torch.Tensor, out_dir: str | os.PathLike, config: SimCL
         # augment: two views of each, from this step's own generator
         gen = torch.Generator().manual_seed(step_seed(config.seed, step))
         views = torch.cat([augment(images[idx], gen, (config.crop_scale, 1.0), config.jitter),
-                           augment(images[idx], gen, (config.crop_scale, 1.0), config.jitter)])
+                           augment(images[idx], gen, (config.crop_scale, 1.0), config.jitter)]).to(device)
         # embed and loss
         _, z = model(views)
         loss, top1 = nt_xent_loss(z[:batch], z[batch:], config.temperature)
@@ -167,6 +170,6 @@ def train_simclr(images: torch.Tensor, out_dir: str | os.PathLike, config: SimCL
     bar.close()
     frame = pd.DataFrame(history, columns=["step", "epoch", "loss", "top1"])
     if end == total:
-        save_simclr(model, out / WEIGHTS_NAME)
+        save_simclr(model.cpu(), out / WEIGHTS_NAME)
         frame.to_csv(out / HISTORY_NAME, index=False)
     return frame
