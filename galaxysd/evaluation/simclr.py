@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from galaxysd.backbone import FEATURE_DIM, resnet18_features
+from galaxysd.backbone import FEATURE_DIM, load_checked, resnet18_features
 from galaxysd.errors import DataError, ParameterError
 
 #: ImageNet channel means and standard deviations: the input scaling an ImageNet-initialised trunk expects.
@@ -228,12 +228,5 @@ def load_simclr(path: str | os.PathLike, projection_dim: int = 128) -> SimCLR:
         return SimCLR(weights=path, projection_dim=projection_dim)
     dim = state.get("head.2.weight", torch.empty(projection_dim, 0)).shape[0]
     model = SimCLR(projection_dim=dim)
-    own = model.state_dict()
-    missing = sorted(set(own) - set(state))
-    wrong = sorted(k for k in own.keys() & state.keys() if own[k].shape != state[k].shape)
-    if missing or wrong:
-        detail = (f"missing {missing[:3]}" if missing else
-                  f"{wrong[0]} has shape {tuple(state[wrong[0]].shape)}, expected {tuple(own[wrong[0]].shape)}")
-        raise DataError(f"{path} is not a SimCLR ResNet-18 encoder: {detail}")
-    model.load_state_dict({k: state[k] for k in own})
+    load_checked(model, state, f"{path} is not a SimCLR ResNet-18 encoder")
     return model

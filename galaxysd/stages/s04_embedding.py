@@ -125,8 +125,7 @@ def embed_stage(paths: RunPaths, simclr_dir: Path, image_size: int, batch_size: 
 
     result = run_stage(paths.run, f"{STAGE}/embed", {"image_size": image_size}, compute,
                        inputs=[labels_dir, simclr_dir])
-    objid, vectors = read_embeddings(paths.run)
-    galaxies = real_galaxies(paths.run).set_index("objid").loc[objid].reset_index()
+    galaxies, vectors, _ = embedded_galaxies(paths.run)
     return result, galaxies, vectors
 
 
@@ -153,6 +152,29 @@ def read_embeddings(run_dir) -> tuple[np.ndarray, np.ndarray]:
     return data["objid"], data["embedding"]
 
 
+def embedded_galaxies(run_dir, n: int = 0, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The embedded real galaxies (``objid``, ``image_path``, ``tags``), their embeddings, and ``n`` of their rows.
+
+    Parameters
+    ----------
+    run_dir : path-like
+    n : int, optional
+        Rows to draw at random (sorted); 0 or more than there are: all.
+    seed : int, optional
+
+    Raises
+    ------
+    DataError
+        If notebook ``04_embedding`` has not run.
+    """
+    objid, vectors = read_embeddings(run_dir)
+    galaxies = real_galaxies(run_dir).set_index("objid").loc[objid].reset_index()
+    rows = np.arange(len(galaxies))
+    if n and n < len(rows):
+        rows = np.sort(np.random.default_rng([seed, 5]).choice(len(rows), n, replace=False))
+    return galaxies, vectors, rows
+
+
 def load_encoder(run_dir) -> tuple[SimCLR, int]:
     """The trained encoder of a run and the image size it embeds at.
 
@@ -176,11 +198,7 @@ def probe_stage(paths: RunPaths, embed_dir: Path, config: SimCLRConfig, image_si
     the contrastive training added. Stage ``04_embedding/probe``.
     """
     def compute(out: Path) -> None:
-        objid, trained = read_embeddings(paths.run)
-        galaxies = real_galaxies(paths.run).set_index("objid").loc[objid].reset_index()
-        rows = np.arange(len(galaxies))
-        if n_probe and n_probe < len(rows):
-            rows = np.sort(np.random.default_rng([seed, 5]).choice(len(rows), n_probe, replace=False))
+        galaxies, trained, rows = embedded_galaxies(paths.run, n_probe, seed)
         torch.manual_seed(config.seed)
         random_model = SimCLR(weights=config.weights or None, projection_dim=config.projection_dim)
         images = load_images(galaxies["image_path"].iloc[rows].tolist(), image_size, progress=progress)
@@ -219,11 +237,7 @@ def tsne_stage(paths: RunPaths, embed_dir: Path, simclr_dir: Path, n_points: int
     gen_dir = Path(paths.run) / "03_generate" / "img2img"
 
     def compute(out: Path) -> None:
-        objid, vectors = read_embeddings(paths.run)
-        galaxies = real_galaxies(paths.run).set_index("objid").loc[objid].reset_index()
-        rows = np.arange(len(galaxies))
-        if n_points and n_points < len(rows):
-            rows = np.sort(np.random.default_rng([seed, 9]).choice(len(rows), n_points, replace=False))
+        galaxies, vectors, rows = embedded_galaxies(paths.run, n_points, seed)
         parts = [pd.DataFrame({"kind": "real", "group": [morphology_class(t) for t in galaxies.tags.iloc[rows]],
                                "id": galaxies.objid.iloc[rows].astype(str).to_numpy()})]
         stack = [vectors[rows]]

@@ -50,8 +50,7 @@ def prompt_type(letter: str) -> str:
 
 
 def _real(run_dir) -> tuple[pd.DataFrame, np.ndarray]:
-    objid, vectors = s04.read_embeddings(run_dir)
-    galaxies = s04.real_galaxies(run_dir).set_index("objid").loc[objid].reset_index()
+    galaxies, vectors, _ = s04.embedded_galaxies(run_dir)
     return galaxies, vectors
 
 
@@ -195,9 +194,9 @@ def metrics_stage(paths: RunPaths, generated: dict, judges: Judges, letters: str
               *(Path(paths.run) / STAGE / "generated" / f"step-{s:06d}" for s in sorted(generated))]
     result = run_stage(paths.run, f"{STAGE}/metrics", {"letters": letters, "seed": seed, "prdc_k": prdc_k}, compute,
                        inputs=inputs)
-    read = {name: pd.read_csv(result.path / f"{name}.csv", keep_default_na=False,
-                              na_values={c: [""] for c in ("realism", "diversity", "consistency")})
+    read = {name: pd.read_csv(result.path / f"{name}.csv", dtype={"condition": str, "label": str, "sample_id": str})
             for name in ("per_prompt", "per_image", "beyond")}
+    read["per_prompt"]["note"] = read["per_prompt"]["note"].fillna("")
     return read
 
 
