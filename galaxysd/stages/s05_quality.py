@@ -5,8 +5,8 @@ stage folder                       holds
 =================================  ===========================================================
 ``05_quality/judges``              ``judges.json`` (11 linear judges), ``report.csv`` (held-out
                                    accuracy), ``truth.csv`` (accuracy against the simulation)
-``05_quality/generated/step-N``    the Table 1 galaxies of checkpoint N (the generation engine of
-                                   :mod:`galaxysd.diffusion.batch`: sharded, resumable)
+``05_quality/generated``           ``step-N/``: the Table 1 galaxies of checkpoint N (the generation
+                                   engine of :mod:`galaxysd.diffusion.batch`: resumable)
 ``05_quality/metrics``             ``per_prompt.csv`` (R, D, C per prompt and step),
                                    ``per_image.csv``, ``beyond.csv`` (FID, KID, PRDC, memorisation)
 =================================  ===========================================================
@@ -125,13 +125,19 @@ def checkpoints(run_dir, max_checkpoints: int = 0) -> list[Checkpoint]:
 
 def generate_checkpoints(paths: RunPaths, chosen: list[Checkpoint], letters: str, n_per_prompt: int,
                          settings: SamplerSettings, seed: int = 0, batch_size: int = 16, dtype: str = "float32") -> dict:
-    """Generate the same Table 1 plan with every checkpoint (stages ``05_quality/generated/step-N``).
+    """Generate the same Table 1 plan with every checkpoint (stage ``05_quality/generated``).
+
+    Each checkpoint's images are a :func:`galaxysd.diffusion.batch.generation_stage` of their own,
+    ``step-N/``, inside the stage; an interrupted run resumes image by image, and a finished one is
+    loaded without loading any model.
 
     Returns
     -------
     dict
-        Step -> :func:`galaxysd.diffusion.batch.read_generated` of its stage.
+        Step -> :func:`galaxysd.diffusion.batch.read_generated` of its images.
     """
+    import dataclasses
+
     from galaxysd.diffusion import model as dmodel
 
     manifest_path = gz2.training_manifest_path(paths.run)
@@ -140,14 +146,19 @@ def generate_checkpoints(paths: RunPaths, chosen: list[Checkpoint], letters: str
     prompts = {letter: gz2.TABLE1_PROMPTS[letter] for letter in letters}
     plan = batch.plan_samples(prompts, n_per_prompt, seed, references=list(references))
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    out = {}
-    for ckpt in chosen:
-        pipe = dmodel.load_pipeline(ckpt.path, device=device,
-                                    dtype=getattr(torch, dtype) if device == "cuda" else torch.float32)
-        stage = batch.generation_stage(paths.run, f"{STAGE}/generated/step-{ckpt.step:06d}", pipe, plan, settings,
-                                       references, batch_size, inputs=[ckpt.path, manifest_path])
-        out[ckpt.step] = batch.read_generated(stage.path)
-    return out
+
+    def compute(out: Path) -> None:
+        for ckpt in chosen:
+            pipe = dmodel.load_pipeline(ckpt.path, device=device,
+                                        dtype=getattr(torch, dtype) if device == "cuda" else torch.float32)
+            batch.generation_stage(out, f"step-{ckpt.step:06d}", pipe, plan, settings, references, batch_size,
+                                   inputs=[ckpt.path, manifest_path])
+
+    params = {"plan": plan.to_dict("list"), "settings": dataclasses.asdict(settings), "dtype": dtype,
+              "device": device, "steps": [c.step for c in chosen]}
+    result = run_stage(paths.run, f"{STAGE}/generated", params, compute,
+                       inputs=[*(c.path for c in chosen), manifest_path])
+    return {c.step: batch.read_generated(result.path / f"step-{c.step:06d}") for c in chosen}
 
 
 def real_masks(galaxies: pd.DataFrame, letters: str) -> dict:
@@ -191,7 +202,7 @@ def metrics_stage(paths: RunPaths, generated: dict, judges: Judges, letters: str
         pd.DataFrame(beyond).to_csv(out / "beyond.csv", index=False)
 
     inputs = [Path(paths.run) / s04.STAGE / "embed", Path(paths.run) / STAGE / "judges",
-              *(Path(paths.run) / STAGE / "generated" / f"step-{s:06d}" for s in sorted(generated))]
+              Path(paths.run) / STAGE / "generated"]
     result = run_stage(paths.run, f"{STAGE}/metrics", {"letters": letters, "seed": seed, "prdc_k": prdc_k}, compute,
                        inputs=inputs)
     read = {name: pd.read_csv(result.path / f"{name}.csv", dtype={"condition": str, "label": str, "sample_id": str})
