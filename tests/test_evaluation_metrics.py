@@ -115,3 +115,19 @@ def test_per_image_values_average_to_the_set_metrics_and_paired_changes_are_boun
 
 def test_fid_of_a_small_set_in_many_dimensions_is_finite():
     assert np.isfinite(m.fid(_cloud(10, 30, 18), _cloud(8, 30, 19)))
+
+
+def test_all_pairs_are_compared_in_chunks_so_memory_stays_far_below_the_full_matrix():
+    import tracemalloc
+
+    import scipy.stats  # noqa: F401  (imported first: the import's own allocations are not the metric's)
+
+    real, gen = _cloud(4000, 32, 20), _cloud(2000, 32, 21)
+    full_matrix = 4000 * 2000 * 8  # bytes of one float64 real x generated matrix: 64 MB
+    tracemalloc.start()
+    m.realism(real, gen, max_floats=1 << 18)
+    m.prdc(real, gen, k=5, max_floats=1 << 18)
+    m.memorisation(real[:3000], gen, real[3000:], max_floats=1 << 18)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < full_matrix / 3

@@ -280,7 +280,7 @@ def memorisation(training, generated, held_out, quantile: float = 0.01, max_floa
     d_gen = 1.0 - nearest_cosine(generated, training, max_floats)[0]
     d_held = 1.0 - nearest_cosine(held_out, training, max_floats)[0]
     threshold = float(np.quantile(d_held, quantile))
-    p = float(mannwhitneyu(d_gen, d_held, alternative="less").pvalue) if min(len(d_gen), len(d_held)) > 1 else float("nan")
+    p = float(mannwhitneyu(d_gen, d_held, alternative="less", method="asymptotic").pvalue) if min(len(d_gen), len(d_held)) > 1 else float("nan")
     return {"gen_median": float(np.median(d_gen)), "held_median": float(np.median(d_held)),
             "threshold": threshold, "copy_fraction": float((d_gen <= threshold).mean()), "p_value": p}
 
