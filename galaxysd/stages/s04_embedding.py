@@ -77,6 +77,10 @@ def simclr_stage(paths: RunPaths, config: SimCLRConfig, image_size: int, n_train
     -------
     (galaxysd.cache.StageResult, pandas.DataFrame)
         The stage and its training history (empty for released weights).
+
+    Examples
+    --------
+    >>> simclr, history = simclr_stage(paths, SimCLRConfig(epochs=2.5, batch_size=64), image_size=32)  # doctest: +SKIP
     """
     galaxies_file = Path(paths.run) / gz2.LABELS_STAGE
 
@@ -108,6 +112,10 @@ def embed_stage(paths: RunPaths, simclr_dir: Path, image_size: int, batch_size: 
     -------
     (galaxysd.cache.StageResult, pandas.DataFrame, numpy.ndarray)
         The stage, the galaxies (``objid``, ``image_path``, ``tags``) and their embeddings.
+
+    Examples
+    --------
+    >>> embedded, galaxies, vectors = embed_stage(paths, simclr.path, 32)  # doctest: +SKIP
     """
     labels_dir = Path(paths.run) / gz2.LABELS_STAGE
 
@@ -196,6 +204,15 @@ def probe_stage(paths: RunPaths, embed_dir: Path, config: SimCLRConfig, image_si
 
     The random encoder is the network training started from (same seed), so the table shows what
     the contrastive training added. Stage ``04_embedding/probe``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`galaxysd.evaluation.probe.linear_probe`'s table (index: tag).
+
+    Examples
+    --------
+    >>> table = probe_stage(paths, embedded.path, config, 32)  # doctest: +SKIP
     """
     def compute(out: Path) -> None:
         galaxies, trained, rows = embedded_galaxies(paths.run, n_probe, seed)
@@ -229,6 +246,10 @@ def tsne_stage(paths: RunPaths, embed_dir: Path, simclr_dir: Path, n_points: int
     Real and generated embeddings are mapped together (scikit-learn's t-SNE has no out-of-sample
     transform); the generated ones are few beside the real ones, so they hardly move the map.
     Stage ``04_embedding/tsne``; columns ``x``, ``y``, ``kind``, ``group``, ``id``.
+
+    Examples
+    --------
+    >>> points = tsne_stage(paths, embedded.path, simclr.path, n_points=2000)  # doctest: +SKIP
     """
     from sklearn.decomposition import PCA
     from sklearn.manifold import TSNE

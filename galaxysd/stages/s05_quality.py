@@ -63,6 +63,10 @@ def judges_stage(paths: RunPaths, test_fraction: float = 0.3, seed: int = 0, min
         The judges (their ``report`` holds held-out accuracy and balanced accuracy per feature) and,
         on a simulated survey, each judge's accuracy against the simulation's truth on the held-out
         galaxies (empty on real data).
+
+    Examples
+    --------
+    >>> judges, truth = judges_stage(paths)  # doctest: +SKIP
     """
     def compute(out: Path) -> None:
         galaxies, vectors = _real(paths.run)
@@ -110,6 +114,10 @@ def checkpoints(run_dir, max_checkpoints: int = 0) -> list[Checkpoint]:
     ------
     DataError
         If ``02_finetune`` saved no checkpoint in this run folder.
+
+    Examples
+    --------
+    >>> chosen = checkpoints(paths.run)  # doctest: +SKIP
     """
     from galaxysd.diffusion import model as dmodel
 
@@ -135,6 +143,10 @@ def generate_checkpoints(paths: RunPaths, chosen: list[Checkpoint], letters: str
     -------
     dict
         Step -> :func:`galaxysd.diffusion.batch.read_generated` of its images.
+
+    Examples
+    --------
+    >>> generated = generate_checkpoints(paths, chosen, "ABCD", 4, SamplerSettings(steps=12))  # doctest: +SKIP
     """
     import dataclasses
 
@@ -177,6 +189,10 @@ def metrics_stage(paths: RunPaths, generated: dict, judges: Judges, letters: str
         ``per_prompt`` (step, letter, n_real, n_generated, realism, diversity, consistency, note),
         ``per_image`` (step, sample_id, label, realism, diversity) and ``beyond`` (per step: FID,
         KID, precision, recall, density, coverage, memorisation) data frames.
+
+    Examples
+    --------
+    >>> measured = metrics_stage(paths, generated, judges, "ABCD")  # doctest: +SKIP
     """
     def compute(out: Path) -> None:
         galaxies, vectors = _real(paths.run)
