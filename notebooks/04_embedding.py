@@ -188,8 +188,9 @@ glue("n_tsne_generated", int((points.kind == "generated").sum()), display=False)
 # initialisation, and shows a steadily falling loss (Figure A1) and distinct morphology clusters on
 # its t-SNE map (Figure A2). Here, on the `demo` profile's simulated survey, the encoder starts from
 # random weights (no weights are downloaded) and trains for {glue:text}`epochs` epochs on
-# {glue:text}`n_train_images` galaxies at {glue:text}`image_size` pixels in
-# {glue:text}`train_minutes` minutes of CPU: that is what fits the chapter's time on two CPU cores.
+# {glue:text}`n_train_images` galaxies at {glue:text}`image_size` pixels (it took
+# {glue:text}`train_minutes` minutes in this build), a scale chosen to fit the chapter on two CPU
+# cores; `benchmarks/README.md` records what it costs.
 # What that buys is measured, not assumed: {glue:text}`probe_verdict`. The `paper` profile runs the
 # paper's recipe (200 epochs, batch 256, every image, ImageNet weights from a local file when given),
 # or loads a released embedding from a local file instead of training (`released_weights`).
