@@ -37,13 +37,24 @@ def _load_weights(model: nn.Module, weights: str | os.PathLike) -> None:
     state = load_file(str(path))
     # A classification checkpoint prefixes the backbone with "resnet."; its head is not used here.
     state = {k.removeprefix("resnet."): v for k, v in state.items() if not k.startswith("classifier.")}
+    load_checked(model, state, f"{path} is not a ResNet-18 state dict in the transformers layout")
+
+
+def load_checked(model: nn.Module, state: dict, what: str) -> None:
+    """Load ``state`` into ``model`` after checking every tensor is there with the right shape.
+
+    Raises
+    ------
+    DataError
+        ``what``, followed by the first missing tensor or the first of the wrong shape.
+    """
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     wrong = sorted(k for k in own.keys() & state.keys() if own[k].shape != state[k].shape)
     if missing or wrong:
         detail = (f"missing {missing[:3]}" if missing else
                   f"{wrong[0]} has shape {tuple(state[wrong[0]].shape)}, expected {tuple(own[wrong[0]].shape)}")
-        raise DataError(f"{path} is not a ResNet-18 state dict in the transformers layout: {detail}")
+        raise DataError(f"{what}: {detail}")
     model.load_state_dict({k: state[k] for k in own})
 
 

@@ -1,0 +1,14 @@
+"""Judging generated galaxies (§4.1, App. A): the SimCLR embedding, the quality metrics, the judges.
+
+Modules
+-------
+- :mod:`galaxysd.evaluation.simclr` -- the encoder f_phi, the NT-Xent loss, the augmented views.
+- :mod:`galaxysd.evaluation.train` -- the SimCLR training loop (checkpointed, resumable).
+- :mod:`galaxysd.evaluation.probe` -- linear probes: does the embedding know the morphology?
+- :mod:`galaxysd.evaluation.metrics` -- realism, diversity, consistency; FID, KID, precision / recall /
+  density / coverage, memorisation; pure functions on embedding arrays.
+- :mod:`galaxysd.evaluation.judges` -- the binary feature classifiers Q_i of the consistency metric.
+- :mod:`galaxysd.evaluation.figures` -- Figures A1, A2, 4 and 5.
+
+Submodules are imported explicitly, so importing the package does not load torch.
+"""
