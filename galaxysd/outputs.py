@@ -73,6 +73,14 @@ OUTPUTS: list[Output] = [
            "text-to-image against image-to-image brightness"),
     Output("", "fig_dust_sweep", "figure", "03_generate", "galaxysd.diffusion.gallery.sweep_figure",
            "an early type with its dust-lane phrase weighted more and more"),
+    Output("Figure A1", "figA1_simclr_training", "figure", "04_embedding", "galaxysd.evaluation.figures.figure_a1",
+           "the SimCLR loss and top-1 positive-pair accuracy against step"),
+    Output("Figure A2", "figA2_tsne", "figure", "04_embedding", "galaxysd.evaluation.figures.figure_a2",
+           "t-SNE of the real galaxies by morphology, with the generated ones placed on it"),
+    Output("Figure 4", "fig4_metrics_vs_step", "figure", "05_quality", "galaxysd.evaluation.figures.figure4",
+           "realism, diversity and consistency against training step"),
+    Output("Figure 5", "fig5_pareto", "figure", "05_quality", "galaxysd.evaluation.figures.figure5",
+           "realism against diversity per prompt type, with Pareto fronts"),
 ]
 
 

@@ -54,7 +54,7 @@ import time
 import torch
 from myst_nb import glue
 
-from galaxysd import plots
+from galaxysd import gz2, plots
 from galaxysd.diffusion.sample import SamplerSettings
 from galaxysd.evaluation import figures
 from galaxysd.evaluation.metrics import global_means
@@ -62,7 +62,7 @@ from galaxysd.paths import run_paths
 from galaxysd.stages import s05_quality as s05
 
 paths = run_paths(profile, run_dir, figures_dir, data_dir)
-label = plots.profile_label(profile)
+label = plots.profile_label(profile, gz2.reads_real_data(paths.run))
 if num_threads:
     torch.set_num_threads(num_threads)
 began = time.perf_counter()
