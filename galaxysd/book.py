@@ -219,6 +219,54 @@ def _match_notebook(name: str, known: Mapping[str, Path]) -> str:
     raise ParameterError(f"unknown notebook '{name}'; available notebooks: {', '.join(known)}")
 
 
+def is_path_parameter(name: str) -> bool:
+    """Whether a parameter's value names a file or folder: ``base_model`` and ``*_dir``, ``*_path``,
+    ``*_file``, ``*_folder``."""
+    return name == "base_model" or name.endswith(("_dir", "_path", "_file", "_folder"))
+
+
+def resolve_cli_path(name: str, value: Any, default: Any = None, cwd: str | os.PathLike | None = None) -> Any:
+    """A path given on the command line, made absolute from the folder the command runs in.
+
+    Notebooks run in their own folder, so a relative path handed on as it is would be read from
+    there. A value is resolved when the parameter names a path (:func:`is_path_parameter`) and the
+    value is absolute, starts with ``.`` or ``~``, or names something that exists here; anything
+    else (a Hub id such as ``org/model``, ``tiny``, the notebook's default) is kept as it is.
+
+    Examples
+    --------
+    >>> resolve_cli_path("base_model", "./models/sd15", cwd="/home/me")
+    '/home/me/models/sd15'
+    >>> resolve_cli_path("base_model", "stable-diffusion-v1-5/stable-diffusion-v1-5", cwd="/home/me")
+    'stable-diffusion-v1-5/stable-diffusion-v1-5'
+    """
+    if not isinstance(value, str) or not value or value == default or not is_path_parameter(name):
+        return value
+    here = Path(cwd) if cwd is not None else Path.cwd()
+    path = Path(value).expanduser()
+    if path.is_absolute() or value.startswith((".", "~")) or (here / path).exists():
+        return str((here / path).resolve())
+    return value
+
+
+def preflight(plans: Sequence["NotebookPlan"]) -> None:
+    """Checks that take seconds, made before the first notebook runs so that a run fails at once.
+
+    Today: the base model of every notebook that declares ``base_model``
+    (:func:`galaxysd.diffusion.model.check_base_model`).
+
+    Raises
+    ------
+    ParameterError
+        From the first check that fails, saying what to do.
+    """
+    for plan in plans:
+        if "base_model" in plan.parameters:
+            from galaxysd.diffusion.model import check_base_model
+
+            check_base_model(plan.parameters["base_model"])
+
+
 @dataclass
 class NotebookPlan:
     """A notebook ready to run: where it is, and every parameter value with its origin."""
@@ -289,6 +337,8 @@ def plan_run(profile: str, only: Sequence[str] | None = None, overrides: Iterabl
                         f"{origin}: notebook {name} has no parameter '{key}'; it declares: "
                         f"{', '.join(declared)}")
                 values[key] = check_type(name, declared[key], value, origin)
+                if origin == "command line":
+                    values[key] = resolve_cli_path(key, values[key], declared[key].default)
                 origins[key] = origin
         plans.append(NotebookPlan(name, known[name], values, origins, declared))
     return plans
@@ -511,6 +561,7 @@ def run_profile(profile: str = "demo", only: Sequence[str] | None = None, overri
     folders = {"run_dir": str(resolved.run), "figures_dir": str(resolved.figures),
                "data_dir": str(resolved.data)}
     plans = plan_run(profile, only, overrides, root, folders, profiles_dir)
+    preflight(plans)
     base = Path(root) if root is not None else project_root()
     out = Path(output_dir) if output_dir is not None else base / "book" / "notebooks"
     written, timings = [], {}

@@ -23,3 +23,7 @@ class DataError(GalaxySDError, ValueError):
 
 class PromptError(GalaxySDError, ValueError):
     """A (weighted) prompt is malformed."""
+
+
+class GenerationError(GalaxySDError, RuntimeError):
+    """A model produced an unusable result: a non-finite embedding, or a non-finite or constant image."""

@@ -371,11 +371,11 @@ def image_stats(images) -> pd.DataFrame:
 
 
 def read_image_stats(paths) -> pd.DataFrame:
-    """:func:`image_stats` of image files (any format Pillow reads), at their own size."""
-    from PIL import Image
+    """:func:`image_stats` of image files (any format Pillow reads), at their own size.
 
-    rows = []
-    for path in paths:
-        with Image.open(path) as image:
-            rows.append(np.asarray(image.convert("RGB")))
-    return image_stats(rows)
+    Read by :func:`galaxysd.gz2.images.read_image`; a broken file raises
+    :class:`galaxysd.errors.DataError` naming it.
+    """
+    from galaxysd.gz2.images import read_image
+
+    return image_stats([read_image(path) for path in paths])

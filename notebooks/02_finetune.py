@@ -75,6 +75,7 @@ from galaxysd.paths import run_paths
 
 paths = run_paths(profile, run_dir, figures_dir, data_dir)
 label = plots.profile_label(profile)
+dmodel.check_base_model(base_model)  # before anything is computed: the model is there, or what to do
 
 # %% [markdown]
 # ## The training set
@@ -119,11 +120,15 @@ summary = report.finetune_summary(outputs)
 glue("unet_params", f"{summary['parameters']['unet'] / 1e6:.2f} million", display=False)
 glue("text_params", f"{summary['parameters']['text_encoder'] / 1e6:.2f} million", display=False)
 glue("train_minutes", f"{summary['train_minutes']:.1f}", display=False)
+glue("n_broken_images", len(outputs["broken_images"]), display=False)
 pd.DataFrame({"parameters": summary["parameters"]}).T
 
 # %% [markdown]
-# The UNet has {glue:text}`unet_params` parameters and the text encoder {glue:text}`text_params`
-# (Stable Diffusion v1.5: 859.5 and 123.1 million). Training the diffusion model took
+# Before any of this, every training image is opened and decoded (a few milliseconds each), so that
+# a truncated, empty or non-image file is found at once rather than hours into a run:
+# {glue:text}`n_broken_images` could not be read and were left out (listed with their objIDs in
+# `02_finetune/images/broken.csv` of the run folder). The UNet has {glue:text}`unet_params` parameters
+# and the text encoder {glue:text}`text_params` (Stable Diffusion v1.5: 859.5 and 123.1 million). Training the diffusion model took
 # {glue:text}`train_minutes` minutes on this profile's hardware (the paper: 3 h 14 min on one RTX 3090).
 
 # %%

@@ -114,7 +114,21 @@ glue("strength", strength, display=False)
 # are split.
 
 # %%
-prompts.weights_table({**gz2.TABLE1_PROMPTS, **{f"D-ETG {i + 1}": p for i, p in enumerate(gz2.DETG_PROMPTS)}})
+weighted = {**gz2.TABLE1_PROMPTS, **{f"D-ETG {i + 1}": p for i, p in enumerate(gz2.DETG_PROMPTS)}}
+prompts.weights_table(weighted)
+
+# %% [markdown]
+# Restoring the mean divides by the mean of the text encoder's output, and a CLIP text encoder ends in
+# a LayerNorm, whose output has a mean near zero unless its learnt bias moves it away: for a freshly
+# built encoder the mean is rounding noise, and the unguarded ratio can be huge, negative or infinite
+# (a NaN embedding, a black image). The ratio is used as the paper uses it where the mean is well away
+# from zero (at least 0.1% of the mean absolute value), bounded by the reciprocals of the largest and
+# smallest weights (where it always lies when the tokens' means share a sign); otherwise the mean is
+# not restored. Either way a weighted phrase keeps its weight relative to the rest of the prompt. The
+# table says what happens on this model.
+
+# %%
+prompts.restoring_table(weighted, pipe.tokenizer, pipe.text_encoder).round(4)
 
 # %% [markdown]
 # ## Generating the Table 1 galaxies
@@ -218,6 +232,12 @@ _ = plots.publish(gallery.sweep_figure(sweep_images, sweep_prompts, label), path
 # any mirror-symmetric galaxy and small for clumps; only coherent winding arms make it large. The
 # table gives medians. The measurements are a cached stage (`03_generate/quality`), redone only when
 # the images, the parameters or the measuring code change.
+#
+# A verdict below is stated only when the images measured support it: each compares two groups of
+# images (generated early types against generated spirals, say) with a Mann-Whitney test, and gives
+# the bootstrap 95% interval of the difference of their medians; when a group has fewer than five
+# measurable images, or the test cannot tell the difference from chance (p >= 0.05), it says "too few
+# images to tell". A small or short run, or images that are still noise, earns no verdict.
 
 # %%
 quality, texts = gallery.prompt_following(manifest, gen_i2i, inputs.prompts, n_real_stats, size, seed,

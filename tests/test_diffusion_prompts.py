@@ -147,3 +147,127 @@ def test_weights_table_lists_the_segments_of_weighted_prompts_only():
     assert list(zip(table["phrase"], table["weight"].round(6))) == [
         ("sdss, ", 1.0), ("in-between round galaxy", 1.1), (", ", 1.0), ("dust lane", 1.3)]
     assert set(prompts.weights_table({"B": "sdss, round"}, only_weighted=False)["prompt"]) == {"B"}
+
+
+# ------------------------------------------------------------------ the mean-restoring factor's rule
+def test_restoring_factor_is_the_papers_where_every_token_mean_has_the_sign_of_the_whole():
+    gen = torch.Generator().manual_seed(0)
+    hidden = torch.randn(3, 77, 16, generator=gen) + 0.5
+    hidden[hidden.mean(-1) <= 0] += 1.0  # every token's mean positive
+    weights = torch.ones(3, 77)
+    weights[:, 5:8] = torch.tensor([1.3, 1.6, 0.7])[:, None]
+    paper = hidden.mean(dim=(1, 2)) / (hidden * weights[..., None]).mean(dim=(1, 2))
+    assert torch.allclose(prompts.restoring_factor(hidden, weights), paper)
+    out = apply_token_weights(hidden, weights)
+    assert torch.allclose(out.mean(dim=(1, 2)), hidden.mean(dim=(1, 2)), rtol=1e-5)
+
+
+def test_a_mean_at_rounding_level_is_not_restored():
+    # a LayerNorm without bias: every token's channel mean is zero up to rounding
+    hidden = torch.nn.functional.layer_norm(torch.randn(1, 77, 32), (32,))
+    weights = torch.ones(1, 77)
+    weights[0, 4:6] = 1.3
+    assert prompts.restoring_factor(hidden, weights).item() == 1.0
+    out = apply_token_weights(hidden, weights)
+    assert torch.equal(out, hidden * weights[..., None])
+
+
+@pytest.mark.parametrize("second_token, expected", [(-0.9, 1 / 2), (-0.5 + 1e-7, 1 / 2), (-0.4, 1 / 2)])
+def test_a_factor_outside_the_band_of_the_weights_is_bounded_by_it(second_token, expected):
+    # token means +1 and second_token: the whole's mean is well away from zero, but the weighted mean
+    # is negative, zero or tiny, so the paper's ratio would be negative, huge or infinite
+    hidden = torch.tensor([[[1.0, 1.0], [second_token, second_token]]])
+    weights = torch.tensor([[1.0, 2.0]])
+    factor = prompts.restoring_factor(hidden, weights).item()
+    assert 0.5 <= factor <= 1.0
+    if second_token == -0.9:
+        assert factor == pytest.approx(expected)
+    assert torch.isfinite(apply_token_weights(hidden, weights)).all()
+
+
+def _paper_prompts():
+    from galaxysd import gz2
+
+    return {**gz2.TABLE1_PROMPTS, **{f"D-ETG {i + 1}": p for i, p in enumerate(gz2.DETG_PROMPTS)}}
+
+
+def _smoke_sizes():
+    from galaxysd.book import load_profile
+
+    return load_profile("smoke")["notebooks"]["02_finetune"]["tiny_sizes"]
+
+
+@pytest.fixture(scope="module")
+def smoke_trained(tmp_path_factory):
+    """A tiny model of the smoke profile's sizes, trained a few steps at the notebook's learning rate."""
+    import numpy as np
+    import pandas as pd
+    from PIL import Image
+
+    from galaxysd.diffusion import latents as dlatents
+    from galaxysd.diffusion import model as dmodel
+    from galaxysd.diffusion import train
+
+    root = tmp_path_factory.mktemp("smoke_trained")
+    rng = np.random.default_rng(0)
+    rows = []
+    for i, tags in enumerate(["smooth|completely round", "features or disk|edge-on|dust lane",
+                              "features or disk|spiral arms|2 spiral arms", "smooth|cigar-shaped"] * 2):
+        path = root / f"{1000 + i}.jpg"
+        Image.fromarray(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(path)
+        rows.append({"objid": 1000 + i, "image_path": str(path), "tags": tags})
+    manifest = root / "manifest.csv"
+    pd.DataFrame(rows).to_csv(manifest, index=False)
+    parts = dmodel.build_tiny_components(resolution=32, seed=0, **_smoke_sizes())
+    base = dmodel.save_pipeline(parts, root / "base")
+    cached = dlatents.cache_latents(parts["vae"], [r["image_path"] for r in rows], 32, root / "latents.safetensors",
+                                    objids=[r["objid"] for r in rows], progress=False)
+    result = train.finetune(train.FinetuneConfig(
+        base_model=str(base), manifest=str(manifest), latents=str(cached), output_dir=str(root / "run"),
+        max_steps=8, batch_size=8, learning_rate=1e-3, warmup_steps=2, checkpoint_every=100, cpu=True,
+        progress=False, seed=0))
+    return dmodel.load_components(result["model_dir"])
+
+
+@pytest.mark.parametrize("which", ["untrained demo sizes", "untrained smoke sizes", "smoke-trained"])
+def test_every_table1_and_detg_prompt_has_a_finite_embedding(which, request):
+    from galaxysd.diffusion.model import build_tiny_components
+
+    if which == "smoke-trained":
+        parts = request.getfixturevalue("smoke_trained")
+    else:
+        parts = build_tiny_components(32, 0, **({} if which.startswith("untrained demo") else _smoke_sizes()))
+    named = _paper_prompts()
+    embeds = encode_weighted_prompts(list(named.values()), parts["tokenizer"], parts["text_encoder"])
+    finite = dict(zip(named, torch.isfinite(embeds).flatten(1).all(dim=1).tolist()))
+    assert all(finite.values()), f"non-finite embeddings: {[k for k, ok in finite.items() if not ok]}"
+    # the weighted phrases still carry their weight relative to the rest of the prompt
+    ids, weights = tokenize_weighted(named["K"], parts["tokenizer"])
+    with torch.no_grad():
+        raw = parts["text_encoder"](torch.tensor([ids]))[0][0]
+    heavy = torch.tensor(weights) == 1.3
+    ratio = embeds[list(named).index("K")] / raw
+    assert torch.allclose(ratio[heavy].mean() / ratio[~heavy].mean(), torch.tensor(1.3), rtol=1e-3)
+
+
+def test_a_broken_text_encoder_is_refused_naming_the_prompt(tiny):
+    import copy
+
+    from galaxysd.errors import GenerationError
+
+    encoder = copy.deepcopy(tiny["text_encoder"])
+    with torch.no_grad():
+        for param in encoder.parameters():
+            param.fill_(float("nan"))
+    with pytest.raises(GenerationError, match="dust lane"):
+        encode_weighted_prompts(["sdss, {dust lane:1.3}"], tiny["tokenizer"], encoder)
+
+
+def test_restoring_table_says_an_untrained_encoder_keeps_its_weighted_mean_unrestored(tiny):
+    from galaxysd import gz2
+
+    table = prompts.restoring_table(gz2.TABLE1_PROMPTS, tiny["tokenizer"], tiny["text_encoder"])
+    assert list(table.index) == ["K", "L"]
+    assert not table["restored"].any()
+    assert (table["factor"] == 1.0).all()
+    assert (table["relative mean"].abs() < prompts.MEAN_TOLERANCE).all()

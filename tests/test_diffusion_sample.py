@@ -233,3 +233,25 @@ def test_weight_sweep_shares_seeds_and_references_across_weights(pipe, reference
     by_weight = [made[made["label"] == label][["seed", "reference_id"]].to_numpy().tolist()
                  for label in ("w1", "w1.6")]
     assert by_weight[0] == by_weight[1]
+
+
+def test_a_model_that_draws_nan_is_refused_naming_prompt_and_seed():
+    from galaxysd.diffusion.model import build_tiny_pipeline
+    from galaxysd.errors import GenerationError
+
+    broken = build_tiny_pipeline(resolution=32, seed=0)
+    with torch.no_grad():
+        for param in broken.unet.parameters():
+            param.fill_(float("nan"))
+    with pytest.raises(GenerationError, match=r"'sdss, ring galaxy' with seed 11 is not finite"):
+        sample.generate(broken, ["sdss, ring galaxy"], [11], SamplerSettings(steps=2, strength=None))
+
+
+def test_a_constant_image_is_refused_naming_prompt_and_seed_and_good_ones_pass():
+    from galaxysd.errors import GenerationError
+
+    images = np.random.default_rng(0).random((2, 4, 4, 3))
+    assert sample.usable_images(images, ["a", "b"], [1, 2]).dtype == np.uint8
+    images[1] = 0.0
+    with pytest.raises(GenerationError, match=r"'b' with seed 2 is constant \(every pixel 0\)"):
+        sample.usable_images(images, ["a", "b"], [1, 2])

@@ -132,7 +132,7 @@ def test_attach_images_counts_what_has_no_image(tmp_path):
     assert matched.objid.tolist() == [IDS[0]]
     assert (tmp_path / "extracted" / "11.jpg").is_file()
     assert matched.image_path.iloc[0] == str((tmp_path / "extracted" / "11.jpg").resolve())
-    assert (report.n_matched, report.no_mapping, report.no_image, report.undecodable) == (1, 1, 1, [13])
+    assert (report.n_matched, report.no_mapping, report.no_image, report.undecodable) == (1, 1, 1, [IDS[1]])
     assert report.mapping_rows_without_image == 2
     assert "1 of 4 galaxies have an image" in report.summary()
 

@@ -11,6 +11,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from galaxysd import verdicts
 from galaxysd.errors import DataError
 from galaxysd.imstats import STAT_COLUMNS
 
@@ -223,113 +224,128 @@ def quality_table(generated: pd.DataFrame, real: pd.DataFrame, prompts: Mapping[
 DISC_TOLERANCE = 0.15
 
 
-def _stands_out(gen_early: float, gen_late: float, real_early: float, real_late: float) -> str:
-    """How far generated spirals stand out from generated early types in one statistic, against real.
-
-    ``"unmeasurable"`` (a value missing), ``"no real difference"`` (real spirals do not stand out),
-    ``"as real"`` (at least half the real difference), ``"a little"`` (more than the early types, by
-    less than half the real difference) or ``"not at all"``.
-    """
-    if not all(np.isfinite(v) for v in (gen_early, gen_late, real_early, real_late)):
-        return "unmeasurable"
-    if real_late <= real_early:
-        return "no real difference"
-    if gen_late - gen_early >= 0.5 * (real_late - real_early):
-        return "as real"
-    return "a little" if gen_late > gen_early else "not at all"
+def _values(stats: pd.DataFrame, letters: Sequence[str], column: str) -> np.ndarray:
+    if column not in stats.columns or "label" not in stats.columns:
+        return np.zeros(0)
+    return stats.loc[stats["label"].isin(list(letters)), column].astype(float).to_numpy()
 
 
-def prompt_verdicts(quality: pd.DataFrame, early_colour: float, late_colour: float,
-                    early_asymmetry: float = np.nan, late_asymmetry: float = np.nan,
-                    real_early_asymmetry: float = np.nan, real_late_asymmetry: float = np.nan,
-                    late_axis_ratio: float = np.nan, real_late_axis_ratio: float = np.nan,
-                    early_arms: float = np.nan, late_arms: float = np.nan,
-                    real_early_arms: float = np.nan, real_late_arms: float = np.nan) -> dict[str, str]:
+def _shape_verdict(stats_gen: pd.DataFrame, seed: int) -> str:
+    """Axis ratios in the order round (B) > in-between (D) > cigar-shaped (A) and edge-on (C)?"""
+    b_d = verdicts.compare(_values(stats_gen, "B", "axis_ratio"), _values(stats_gen, "D", "axis_ratio"), seed=seed)
+    d_ac = verdicts.compare(_values(stats_gen, "D", "axis_ratio"), _values(stats_gen, "AC", "axis_ratio"),
+                            seed=seed)
+    if d_ac.sign() > 0 and b_d.sign() > 0:
+        return (f"the order round > in-between > cigar-shaped, edge-on holds (B against D: {b_d.evidence()}; "
+                f"D against A and C: {d_ac.evidence()})")
+    if d_ac.sign() > 0:
+        tail = ("B and D are in the wrong order" if b_d.sign() < 0
+                else "there are too few images to tell whether B is rounder than D")
+        return (f"in-between galaxies are rounder than cigar-shaped and edge-on ones (D against A and C: "
+                f"{d_ac.evidence()}), but {tail} (B against D: {b_d.evidence()})")
+    return verdicts.verdict(d_ac, "", "the generated shapes do not follow the prompts: in-between galaxies "
+                            "are flatter than cigar-shaped and edge-on ones",
+                            "whether the generated shapes follow the prompts (D against A and C)")
+
+
+def _gap_verdict(stats_gen: pd.DataFrame, stats_real: pd.DataFrame, column: str, words: dict, seed: int) -> str:
+    """Do generated spirals stand out from generated early types in ``column`` as real spirals do?"""
+    real = verdicts.compare(_values(stats_real, LATE_LETTERS, column), _values(stats_real, EARLY_LETTERS, column),
+                            seed=seed)
+    if real.sign() <= 0:
+        return (f"too few images to tell: the real spirals are not measurably {words['more']} than the real "
+                f"early types ({real.evidence()})")
+    gen = verdicts.compare(_values(stats_gen, LATE_LETTERS, column), _values(stats_gen, EARLY_LETTERS, column),
+                           seed=seed)
+    half = 0.5 * real.difference
+    if gen.sign() > 0 and gen.low >= half:
+        return f"{words['as real']} ({gen.evidence()}; real: {real.evidence()})"
+    if gen.sign() > 0 and gen.high < half:
+        return f"{words['a little']} ({gen.evidence()}; real: {real.evidence()})"
+    if gen.sign() > 0:
+        return (f"{words['some']}, but too few images to tell whether by as much as real spirals "
+                f"({gen.evidence()}; real: {real.evidence()})")
+    return verdicts.verdict(gen, "", words["less"], f"whether generated spirals are {words['more']} than the "
+                            f"generated early types")
+
+
+ASYMMETRY_WORDS = {
+    "more": "more asymmetric",
+    "as real": ("generated spirals break mirror symmetry as much as real spirals do (winding arms, or patchy "
+                "or lopsided light: the arm strength tells which)"),
+    "a little": ("generated spirals break mirror symmetry a little: more than generated early types, but by "
+                 "less than half the real difference"),
+    "some": "generated spirals break mirror symmetry more than generated early types",
+    "less": "generated spirals are more mirror-symmetric than the generated early types",
+}
+ARMS_WORDS = {
+    "more": "more strongly wound into arms",
+    "as real": "generated spirals have winding arms: their arm strength stands out as real spirals' does",
+    "a little": ("generated spirals wind a little: their arm strength is above the early types' but by less "
+                 "than half the real difference, so their light is patchy rather than wound into arms"),
+    "some": "generated spirals have stronger winding arms than generated early types",
+    "less": "generated spirals have weaker winding arms than the generated early types",
+}
+
+
+def prompt_verdicts(stats_gen: pd.DataFrame, stats_real: pd.DataFrame, seed: int = 0) -> dict[str, str]:
     """Plain-language verdicts on whether generated galaxies follow the shape, colour and arm words.
+
+    Every verdict is earned by the images measured (:mod:`galaxysd.verdicts`): it is stated only when
+    a Mann-Whitney test over the images shows it (p < :data:`galaxysd.verdicts.ALPHA`), with the
+    bootstrap interval of the difference of medians beside it; otherwise it says "too few images to
+    tell".
 
     Parameters
     ----------
-    quality : pandas.DataFrame
-        From :func:`quality_table`, indexed by Table 1 letter.
-    early_colour, late_colour : float
-        Median colour of the generated early types (B, D) and spirals (F-J).
-    early_asymmetry, late_asymmetry : float, optional
-        Median mirror asymmetry (:func:`galaxysd.imstats.mirror_asymmetry`) of the generated early
-        types and spirals.
-    real_early_asymmetry, real_late_asymmetry : float, optional
-        The same for real galaxies carrying those prompts' tags: the arms verdict asks the generated
-        spirals to stand out from the generated early types by at least half as much as real
-        spirals stand out from real early types.
-    late_axis_ratio, real_late_axis_ratio : float, optional
-        Median axis ratio of the generated and real spirals (F-J): a spiral is a disc seen at a random
-        inclination, so a generated set much flatter than the real one is drawn as streaks, not discs.
-    early_arms, late_arms, real_early_arms, real_late_arms : float, optional
-        Median winding-arm strength (:func:`galaxysd.imstats.spiral_arm_strength`) of the generated and
-        real early types and spirals, judged by the same half-the-real-difference rule.
+    stats_gen, stats_real : pandas.DataFrame
+        Image statistics (:func:`galaxysd.imstats.image_stats`) of the generated and real galaxies,
+        with ``label`` (the Table 1 letter), as :func:`measure_prompts` returns them.
+    seed : int, optional
+        Seed of the bootstrap intervals.
 
     Returns
     -------
     dict
-        ``shape``: whether the median axis ratios fall in the order round (B) > in-between (D) >
-        cigar-shaped (A) and edge-on (C); ``colour``: whether early types are redder than spirals;
-        ``arms``: whether generated spirals break mirror symmetry as real spirals do (arms wind one
-        way); it cannot tell arms from other lopsided light, so it goes with Figure 3; ``discs``:
-        whether generated spirals are as round as real ones (within :data:`DISC_TOLERANCE` in median
-        axis ratio).
+        ``shape``: whether the axis ratios fall in the order round (B) > in-between (D) > cigar-shaped
+        (A) and edge-on (C); ``colour``: whether generated early types (B, D) are redder than
+        generated spirals (F-J); ``asymmetry`` and ``arms``: whether generated spirals stand out from
+        generated early types in mirror asymmetry and in winding-arm strength by at least half as
+        much as real spirals stand out from real early types (the asymmetry cannot tell arms from
+        other lopsided light, the arm strength can); ``discs``: whether generated spirals are as round
+        as real ones in axis ratio (a disc is seen at random inclinations): the interval of the
+        difference of medians must lie within :data:`DISC_TOLERANCE` of zero for "as round", and
+        beyond it for "flatter" or "rounder".
 
     Examples
     --------
-    >>> q = pd.DataFrame({"axis_ratio gen": [0.3, 0.9, 0.25, 0.6]}, index=list("ABCD"))
-    >>> prompt_verdicts(q, 0.8, 0.1)["shape"]
-    'the order round > in-between > cigar-shaped, edge-on holds'
-    >>> prompt_verdicts(q, 0.8, 0.1, 0.04, 0.09, 0.04, 0.10)["asymmetry"][:56]
-    'generated spirals break mirror symmetry as much as real '
-    >>> prompt_verdicts(q, 0.8, 0.1, early_arms=0.02, late_arms=0.03, real_early_arms=0.02,
-    ...                 real_late_arms=0.10)["arms"][:48]
-    'generated spirals wind a little: their arm stren'
+    >>> noise = pd.DataFrame({"label": list("BDFGH") * 2, "colour": np.linspace(0, 1, 10)})
+    >>> prompt_verdicts(noise, noise)["colour"][:22]
+    'too few images to tell'
     """
-    q = {k: quality["axis_ratio gen"].get(k, np.nan) for k in "ABCD"}
-    if any(not np.isfinite(v) for v in q.values()):
-        shape = "not measurable on this run (a prompt is missing or its images have no galaxy)"
-    elif q["B"] > q["D"] > max(q["A"], q["C"]):
-        shape = "the order round > in-between > cigar-shaped, edge-on holds"
-    elif q["B"] > max(q["A"], q["C"]) and q["D"] > max(q["A"], q["C"]):
-        shape = "round and in-between galaxies are rounder than cigar-shaped and edge-on ones, but B and D are not in order"
+    colour = verdicts.verdict(
+        verdicts.compare(_values(stats_gen, EARLY_LETTERS, "colour"), _values(stats_gen, LATE_LETTERS, "colour"),
+                         seed=seed),
+        "early types are redder than spirals, as they should be",
+        "early types are bluer than spirals, the wrong way round",
+        "whether generated early types are redder than generated spirals")
+    discs_diff = verdicts.compare(_values(stats_gen, LATE_LETTERS, "axis_ratio"),
+                                  _values(stats_real, LATE_LETTERS, "axis_ratio"), seed=seed)
+    if discs_diff.enough and -DISC_TOLERANCE <= discs_diff.low and discs_diff.high <= DISC_TOLERANCE:
+        discs = f"generated spirals are as round as real ones: discs seen at all inclinations ({discs_diff.evidence()})"
+    elif discs_diff.enough and discs_diff.high < -DISC_TOLERANCE:
+        discs = ("generated spirals are flatter than real ones: many are drawn as streaks or S-shapes rather "
+                 f"than as discs with arms ({discs_diff.evidence()})")
+    elif discs_diff.enough and discs_diff.low > DISC_TOLERANCE:
+        discs = ("generated spirals are rounder than real ones: face-on blobs rather than discs seen at all "
+                 f"inclinations ({discs_diff.evidence()})")
     else:
-        shape = "the generated shapes do not yet follow the prompts"
-    if not (np.isfinite(early_colour) and np.isfinite(late_colour)):
-        colour = "not measurable on this run"
-    elif early_colour > late_colour:
-        colour = "early types are redder, as they should be"
-    else:
-        colour = "early types are not redder than spirals"
-    asymmetry = {
-        "unmeasurable": "not measurable on this run",
-        "no real difference": ("not measurable on this run: the real spirals are no more asymmetric than the "
-                               "real early types"),
-        "as real": ("generated spirals break mirror symmetry as much as real spirals do (winding arms, or "
-                    "patchy or lopsided light: the arm strength below tells which)"),
-        "a little": ("generated spirals break mirror symmetry a little: more than generated early types, "
-                     "but by less than half the real difference"),
-        "not at all": "generated spirals are as mirror-symmetric as the early types",
-    }[_stands_out(early_asymmetry, late_asymmetry, real_early_asymmetry, real_late_asymmetry)]
-    arms = {
-        "unmeasurable": "not measurable on this run",
-        "no real difference": ("not measurable on this run: the real spirals have no stronger winding arms "
-                               "than the real early types"),
-        "as real": "generated spirals have winding arms: their arm strength stands out as real spirals' does",
-        "a little": ("generated spirals wind a little: their arm strength is above the early types' but by "
-                     "less than half the real difference, so their light is patchy rather than wound into arms"),
-        "not at all": "generated spirals have no winding arms: their arm strength is no higher than the early types'",
-    }[_stands_out(early_arms, late_arms, real_early_arms, real_late_arms)]
-    if not (np.isfinite(late_axis_ratio) and np.isfinite(real_late_axis_ratio)):
-        discs = "not measurable on this run"
-    elif late_axis_ratio >= real_late_axis_ratio - DISC_TOLERANCE:
-        discs = "generated spirals are as round as real ones: discs seen at all inclinations"
-    else:
-        discs = ("generated spirals are flatter than real ones: many are drawn as streaks or S-shapes "
-                 "rather than as discs with arms")
-    return {"shape": shape, "colour": colour, "asymmetry": asymmetry, "arms": arms, "discs": discs}
+        discs = (f"too few images to tell whether generated spirals are as round as real ones "
+                 f"({discs_diff.evidence()})")
+    return {"shape": _shape_verdict(stats_gen, seed), "colour": colour,
+            "asymmetry": _gap_verdict(stats_gen, stats_real, "mirror_asymmetry", ASYMMETRY_WORDS, seed),
+            "arms": _gap_verdict(stats_gen, stats_real, "arm_strength", ARMS_WORDS, seed),
+            "discs": discs}
 
 
 def figure3_inputs(manifest: pd.DataFrame, prompts: Mapping[str, str], generated: pd.DataFrame, size: int,
@@ -553,15 +569,10 @@ def prompt_following(manifest: pd.DataFrame, generated: pd.DataFrame, prompts: M
         texts[f"asymmetry_{name}"] = f"{value:.3f}"
     for name, value in arm.items():
         texts[f"arms_{name}"] = f"{value:.3f}"
-    verdicts = prompt_verdicts(quality, early_colour=early, late_colour=late,
-                               early_asymmetry=asym["gen_early"], late_asymmetry=asym["gen_late"],
-                               real_early_asymmetry=asym["real_early"], real_late_asymmetry=asym["real_late"],
-                               late_axis_ratio=late_q["gen"], real_late_axis_ratio=late_q["real"],
-                               early_arms=arm["gen_early"], late_arms=arm["gen_late"],
-                               real_early_arms=arm["real_early"], real_late_arms=arm["real_late"])
-    texts["shape_verdict"] = verdicts["shape"]
-    texts["colour_verdict"] = verdicts["colour"]
-    texts["asymmetry_verdict"] = verdicts["asymmetry"]
-    texts["arms_verdict"] = verdicts["arms"]
-    texts["disc_verdict"] = verdicts["discs"]
+    said = prompt_verdicts(stats_gen, stats_real, seed)
+    texts["shape_verdict"] = said["shape"]
+    texts["colour_verdict"] = said["colour"]
+    texts["asymmetry_verdict"] = said["asymmetry"]
+    texts["arms_verdict"] = said["arms"]
+    texts["disc_verdict"] = said["discs"]
     return quality, texts

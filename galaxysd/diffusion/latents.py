@@ -23,7 +23,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from galaxysd.errors import DataError
 
 LATENTS_FILE = "latents.safetensors"
 
@@ -32,21 +31,16 @@ LATENTS_FILE = "latents.safetensors"
 def load_image(path: str | os.PathLike, resolution: int) -> np.ndarray:
     """One RGB image resized to ``resolution`` square, as a ``uint8`` array (3, H, W).
 
+    Read by :func:`galaxysd.gz2.images.read_image`, the project's one image reader.
+
     Raises
     ------
     DataError
-        If the file cannot be read as an image.
+        If the file is missing, empty, not an image, or truncated (the message names it).
     """
-    from PIL import Image
+    from galaxysd.gz2.images import read_image
 
-    try:
-        with Image.open(path) as img:
-            img = img.convert("RGB")
-            if img.size != (resolution, resolution):
-                img = img.resize((resolution, resolution), Image.Resampling.LANCZOS)
-            return np.asarray(img, dtype=np.uint8).transpose(2, 0, 1).copy()
-    except (OSError, ValueError) as exc:
-        raise DataError(f"cannot read image {path}: {exc}") from exc
+    return read_image(path, resolution).transpose(2, 0, 1).copy()
 
 
 def load_images(paths: Sequence[str], resolution: int, progress: bool = True) -> torch.Tensor:

@@ -9,9 +9,10 @@ curly braces):
 - text outside braces has weight 1, and so do the begin, end and padding tokens.
 
 After the token embeddings are scaled, the whole embedding of each prompt is multiplied by one number
-so that its mean equals the mean of the unweighted embedding. The result goes to the diffusers
-pipelines as ``prompt_embeds``. A plain prompt (no braces) gives exactly the embedding the pipeline
-would compute itself.
+so that its mean equals the mean of the unweighted embedding (:func:`restoring_factor` says when that
+number can be trusted and what is used otherwise). The result goes to the diffusers pipelines as
+``prompt_embeds``. A plain prompt (no braces) gives exactly the embedding the pipeline would compute
+itself, and no embedding that leaves this module is ever NaN or infinite.
 """
 
 from __future__ import annotations
@@ -22,9 +23,15 @@ from typing import Mapping, Sequence
 
 import torch
 
-from galaxysd.errors import PromptError
+from galaxysd.errors import GenerationError, PromptError
 
 DEFAULT_EMPHASIS = 1.1
+
+#: The mean of a prompt's embedding is restored after weighting only when it is at least this
+#: fraction of the embedding's mean absolute value ("well away from zero"). A CLIP text encoder ends in
+#: a LayerNorm, so its output's mean is the mean of that LayerNorm's bias (plus a term from its gain);
+#: with a zero bias, as in a freshly built encoder, it is rounding noise (about 1e-9 of the values).
+MEAN_TOLERANCE = 1e-3
 
 
 @dataclass(frozen=True)
@@ -255,6 +262,56 @@ def tokenize_weighted(prompt: str, tokenizer) -> tuple[list[int], list[float]]:
     return ids, weights
 
 
+def restoring_factor(hidden: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """The number each weighted prompt's embedding is multiplied by to restore its mean.
+
+    The paper's method (the "original" emphasis of the AUTOMATIC1111 web UI, and the weighted-prompt
+    code of the trainers built on it) multiplies the weighted embedding by ``mean(hidden) /
+    mean(hidden * weights)``, with no guard. That ratio is only meaningful when the mean is well away
+    from zero: with token means ``m_t`` (over channels) it is ``sum(m_t) / sum(w_t m_t)``, and when
+    every ``m_t`` has the sign of the whole, the denominator is a weighted average of the weights
+    times the numerator, so the factor lies between ``1 / max(w)`` and ``1 / min(w)``. When the means
+    cancel (a LayerNorm with a small bias), the ratio measures rounding noise: it can be huge,
+    infinite, negative or NaN, and the image comes out black. The rule here:
+
+    - the paper's factor where the mean is well away from zero (``|mean| >= MEAN_TOLERANCE *
+      mean(|hidden|)``) and the factor lies in ``[1 / max(w), 1 / min(w)]``: identical to the paper;
+    - the nearest end of that band where the factor falls outside it (or is infinite or negative);
+    - 1 (no restoring, A1111's "no norm" mode) where the mean is not well away from zero.
+
+    Whatever the factor, the weighted tokens keep exactly ``w`` times the emphasis of the others (the
+    factor scales the whole prompt), and bounding it by the band keeps that overall scale between "no
+    restoring" and "restoring as if every token carried the largest weight".
+
+    Parameters
+    ----------
+    hidden : torch.Tensor
+        Text-encoder output, shape ``(batch, tokens, dim)``.
+    weights : torch.Tensor
+        Per-token weights, shape ``(batch, tokens)``; they include the begin/end/padding tokens'
+        weight 1, so the band always contains 1.
+
+    Returns
+    -------
+    torch.Tensor
+        One finite, positive factor per prompt, float32, shape ``(batch,)``.
+
+    Examples
+    --------
+    >>> restoring_factor(torch.tensor([[[1., 2.], [3., 4.]]]), torch.tensor([[1., 2.]]))
+    tensor([0.5882])
+    """
+    h = hidden.float()
+    w = weights.to(h.device).float()
+    original = h.mean(dim=(1, 2))
+    raw = original / (h * w[..., None]).mean(dim=(1, 2))
+    low, high = 1.0 / w.max(dim=1).values, 1.0 / w.min(dim=1).values
+    raw = torch.where(torch.isnan(raw), torch.ones_like(raw), raw)
+    bounded = torch.minimum(torch.maximum(raw, low), high)  # +inf -> high; negative or -inf -> low
+    well_away = original.abs() >= MEAN_TOLERANCE * h.abs().mean(dim=(1, 2))
+    return torch.where(well_away, bounded, torch.ones_like(bounded))
+
+
 def apply_token_weights(hidden: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     """Scale token embeddings by their weights, then restore each prompt's mean.
 
@@ -268,9 +325,9 @@ def apply_token_weights(hidden: torch.Tensor, weights: torch.Tensor) -> torch.Te
     Returns
     -------
     torch.Tensor
-        ``hidden * weights`` multiplied, per prompt, by ``mean(hidden) / mean(hidden * weights)``
-        (means over tokens and channels), so the overall mean is unchanged. Prompts whose weights
-        are all 1 are returned unchanged.
+        ``hidden * weights`` multiplied, per prompt, by :func:`restoring_factor` (the paper's
+        ``mean(hidden) / mean(hidden * weights)`` where that is well defined), so the overall mean is
+        unchanged. Prompts whose weights are all 1 are returned unchanged.
 
     Examples
     --------
@@ -280,9 +337,7 @@ def apply_token_weights(hidden: torch.Tensor, weights: torch.Tensor) -> torch.Te
     """
     weights = weights.to(hidden.dtype).to(hidden.device)
     scaled = hidden * weights[..., None]
-    original = hidden.float().mean(dim=(1, 2), keepdim=True)
-    new = scaled.float().mean(dim=(1, 2), keepdim=True)
-    factor = (original / new).to(hidden.dtype)
+    factor = restoring_factor(hidden, weights).to(hidden.dtype)[:, None, None]
     plain = (weights == 1).all(dim=1)[:, None, None]
     return torch.where(plain, hidden, scaled * factor)
 
@@ -312,6 +367,8 @@ def encode_weighted_prompts(prompts: Sequence[str] | str, tokenizer, text_encode
     ------
     PromptError
         If a prompt is malformed or too long.
+    GenerationError
+        If the text encoder's output is not finite (the weighting itself never makes it so).
 
     Examples
     --------
@@ -329,4 +386,51 @@ def encode_weighted_prompts(prompts: Sequence[str] | str, tokenizer, text_encode
         mask = (torch.arange(ids.shape[1], device=device)[None, :]
                 <= (ids == tokenizer.eos_token_id).int().argmax(dim=1)[:, None]).long()
     hidden = text_encoder(ids, attention_mask=mask)[0]
-    return apply_token_weights(hidden, weights)
+    embeds = apply_token_weights(hidden, weights)
+    broken = [p for p, ok in zip(prompts, torch.isfinite(embeds).flatten(1).all(dim=1).tolist()) if not ok]
+    if broken:
+        raise GenerationError(f"the text encoder gave a non-finite (NaN or infinite) embedding for prompt(s) "
+                              f"{broken}: its weights are broken (a diverged training run?); load an earlier "
+                              f"checkpoint or retrain")
+    return embeds
+
+
+@torch.no_grad()
+def restoring_table(named_prompts: Mapping[str, str], tokenizer, text_encoder):
+    """How the mean of each weighted prompt is restored on this model (:func:`restoring_factor`).
+
+    Parameters
+    ----------
+    named_prompts : mapping of str to str
+        Name to prompt; prompts without braces are left out.
+    tokenizer, text_encoder
+        The pipeline's tokenizer and text encoder.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: name; ``relative mean`` (the embedding's mean over its mean absolute value),
+        ``paper factor`` (``mean(h) / mean(h * w)``, unguarded), ``factor`` (the one used) and
+        ``restored`` (whether the mean counted as well away from zero).
+
+    Examples
+    --------
+    >>> restoring_table({"K": TABLE1_PROMPTS["K"]}, pipe.tokenizer, pipe.text_encoder)  # doctest: +SKIP
+    """
+    import pandas as pd
+
+    rows = {}
+    for name, prompt in named_prompts.items():
+        ids, weights = tokenize_weighted(prompt, tokenizer)
+        if all(w == 1.0 for w in weights):
+            continue
+        device = text_encoder.device
+        hidden = text_encoder(torch.tensor([ids], device=device))[0].float()
+        w = torch.tensor([weights], device=device)
+        mean, scale = hidden.mean().item(), hidden.abs().mean().item()
+        rows[name] = {"relative mean": mean / scale,
+                      "paper factor": (hidden.mean() / (hidden * w[..., None]).mean()).item(),
+                      "factor": restoring_factor(hidden, w).item(),
+                      "restored": abs(mean) >= MEAN_TOLERANCE * scale}
+    return pd.DataFrame.from_dict(rows, orient="index",
+                                  columns=["relative mean", "paper factor", "factor", "restored"])

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from galaxysd.diffusion.prompts import encode_weighted_prompts
-from galaxysd.errors import ParameterError
+from galaxysd.errors import GenerationError, ParameterError
 
 #: Short names of the samplers; any compatible diffusers scheduler class name works too.
 SCHEDULER_ALIASES = {
@@ -140,16 +140,15 @@ def reference_fraction(scheduler, steps: int, strength: float = 1.0) -> float:
 
 
 def load_images(paths: Sequence[str | os.PathLike], resolution: int) -> np.ndarray:
-    """Read RGB images and resize them to ``resolution`` pixels (uint8, shape (n, res, res, 3))."""
-    from PIL import Image
+    """Read RGB images and resize them to ``resolution`` pixels (uint8, shape (n, res, res, 3)).
 
-    out = []
-    for path in paths:
-        with Image.open(path) as image:
-            image = image.convert("RGB")
-            if image.size != (resolution, resolution):
-                image = image.resize((resolution, resolution), Image.BICUBIC)
-            out.append(np.asarray(image, dtype=np.uint8))
+    Read by :func:`galaxysd.gz2.images.read_image`, with the same resampling filter as the training
+    images; a missing, empty, non-image or truncated file raises :class:`galaxysd.errors.DataError`
+    naming it.
+    """
+    from galaxysd.gz2.images import read_image
+
+    out = [read_image(path, resolution) for path in paths]
     return np.stack(out) if out else np.zeros((0, resolution, resolution, 3), np.uint8)
 
 
@@ -211,6 +210,8 @@ def generate(pipe, prompts: Sequence[str], seeds: Sequence[int], settings: Sampl
         If the lengths disagree, a reference is missing, or a setting is out of range.
     PromptError
         If a prompt is malformed.
+    GenerationError
+        If an image is non-finite or constant (:func:`usable_images`), naming its prompt and seed.
 
     Examples
     --------
@@ -255,7 +256,51 @@ def generate(pipe, prompts: Sequence[str], seeds: Sequence[int], settings: Sampl
         runner = StableDiffusionImg2ImgPipeline(**parts)
         runner.set_progress_bar_config(disable=True)
         out = runner(image=latents, strength=settings.strength, **common).images
-    return np.clip(np.round(out * 255), 0, 255).astype(np.uint8)
+    return usable_images(out, prompts, seeds)
+
+
+def usable_images(images: np.ndarray, prompts: Sequence[str], seeds: Sequence[int]) -> np.ndarray:
+    """The pipeline's float images as uint8, refusing any that is non-finite or of one colour.
+
+    A NaN image would otherwise be cast to black with only a numpy warning, and a black or otherwise
+    constant image written to disk looks like a result.
+
+    Parameters
+    ----------
+    images : numpy.ndarray
+        Float images in [0, 1], shape (n, H, W, 3), as the diffusers pipelines return them.
+    prompts, seeds : sequence
+        The prompt and seed of each image, for the message.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 images of the same shape.
+
+    Raises
+    ------
+    GenerationError
+        Naming the first bad image's prompt and seed, and what is wrong with it.
+
+    Examples
+    --------
+    >>> usable_images(np.full((1, 2, 2, 3), np.nan), ["sdss, ring galaxy"], [7])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    galaxysd.errors.GenerationError: the image of prompt 'sdss, ring galaxy' with seed 7 is not finite ...
+    """
+    images = np.asarray(images)
+    for image, prompt, seed in zip(images, prompts, seeds):
+        if not np.isfinite(image).all():
+            raise GenerationError(f"the image of prompt {prompt!r} with seed {seed} is not finite (NaN or "
+                                  f"infinite pixels): the model's weights or its prompt embedding are broken; "
+                                  f"nothing was written for it")
+    out = np.clip(np.round(images * 255), 0, 255).astype(np.uint8)
+    for image, prompt, seed in zip(out, prompts, seeds):
+        if image.size and image.min() == image.max():
+            raise GenerationError(f"the image of prompt {prompt!r} with seed {seed} is constant (every pixel "
+                                  f"{int(image.flat[0])}): the model draws nothing for it (untrained, diverged "
+                                  f"or a broken prompt embedding); nothing was written for it")
+    return out
 
 
 def save_png(image: np.ndarray, path: str | os.PathLike) -> Path:

@@ -1,5 +1,7 @@
-"""The cached stages of notebook ``02_finetune``: base model, latent cache, training run.
+"""The cached stages of notebook ``02_finetune``: image check, base model, latent cache, training run.
 
+- ``<run_dir>/02_finetune/images/``: ``broken.csv`` (training images that cannot be read, by objID)
+  and, if there are any, ``manifest.csv`` without them (:func:`checked_manifest`).
 - ``<run_dir>/02_finetune/base/`` (tiny model only): the tiny model with its VAE trained on the images
   (``model/``, ``autoencoder_loss.csv``).
 - ``<run_dir>/02_finetune/latents/``: ``latents.safetensors`` (:func:`galaxysd.diffusion.latents.cache_latents`).
@@ -27,7 +29,7 @@ from galaxysd.cache import atomic_write_text, run_stage
 from galaxysd.diffusion import model as dmodel
 from galaxysd.diffusion.latents import LATENTS_FILE, cache_latents, load_images, train_autoencoder
 from galaxysd.diffusion.train import FinetuneConfig, launch_finetune
-from galaxysd.errors import ParameterError
+from galaxysd.errors import DataError, ParameterError
 
 TIMING_FILE = "timing.json"
 
@@ -111,10 +113,72 @@ def stage_timing(stage_dir: str | os.PathLike) -> dict:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
+def checked_manifest(run_dir: str | os.PathLike, manifest_path: str | os.PathLike,
+                     progress: bool = True) -> tuple[Path, pd.DataFrame]:
+    """Check every training image before any long computation, and leave out those that cannot be read.
+
+    A cached stage (``02_finetune/images``, redone when the manifest changes; delete it to check
+    again after replacing a file): every image is opened and decoded
+    (:func:`galaxysd.gz2.images.check_images`, a few milliseconds a 424-pixel JPEG), so a truncated,
+    empty or non-image file is found in seconds, reported by objID, and left out, rather than
+    stopping the latent cache or training later.
+
+    Parameters
+    ----------
+    run_dir : str or path-like
+        The profile's run folder.
+    manifest_path : str or path-like
+        The training manifest of ``01_data``.
+    progress : bool, optional
+        Show a progress bar.
+
+    Returns
+    -------
+    (pathlib.Path, pandas.DataFrame)
+        The manifest to train on (``manifest_path`` itself when every image reads, else the stage's
+        ``manifest.csv`` without the broken ones), and the broken images (``objid``, ``image_path``,
+        ``reason``).
+
+    Raises
+    ------
+    DataError
+        If no training image can be read.
+
+    Examples
+    --------
+    >>> manifest_path, broken = checked_manifest(paths.run, gz2.training_manifest_path(paths.run))  # doctest: +SKIP
+    """
+    from galaxysd.gz2.images import check_images
+    from galaxysd.gz2.manifest import read_training_manifest, write_manifest
+
+    manifest_path = Path(manifest_path)
+
+    def check(folder: Path) -> None:
+        manifest = read_training_manifest(manifest_path)
+        broken = check_images(manifest["image_path"], manifest["objid"], progress=progress)
+        if len(broken) == len(manifest):
+            raise DataError(f"none of the {len(manifest)} training images of {manifest_path} can be read; "
+                            f"the first: {broken['reason'].iloc[0] if len(broken) else ''}")
+        if len(broken):
+            write_manifest(manifest[~manifest["objid"].isin(broken["objid"])], folder / "manifest.csv")
+        broken.to_csv(folder / "broken.csv", index=False)
+
+    stage = run_stage(run_dir, f"{dmodel.STAGE}/images", {"check": 1}, check, inputs=[manifest_path])
+    broken = pd.read_csv(stage.path / "broken.csv", dtype={"objid": "int64"})
+    if broken.empty:
+        return manifest_path, broken
+    shown = ", ".join(str(i) for i in broken["objid"].head(10))
+    print(f"[galaxysd] {len(broken)} training image(s) cannot be read and are left out (objID {shown}"
+          f"{', ...' if len(broken) > 10 else ''}); see {stage.path / 'broken.csv'}", flush=True)
+    return stage.path / "manifest.csv", broken
+
+
 def run_finetune_stages(run_dir: str | os.PathLike, manifest_path: str | os.PathLike, params: dict,
                         num_processes: int = 1) -> dict:
-    """The three cached stages of notebook ``02_finetune``.
+    """The cached stages of notebook ``02_finetune``.
 
+    0. ``02_finetune/images``: every training image is checked first (:func:`checked_manifest`);
+       those that cannot be read are reported by objID and left out.
     1. ``02_finetune/base`` (``base_model="tiny"`` only): build the tiny model and train its VAE
        on the training images.
     2. ``02_finetune/latents``: :func:`cache_latents` of every training image.
@@ -138,10 +202,11 @@ def run_finetune_stages(run_dir: str | os.PathLike, manifest_path: str | os.Path
     -------
     dict
         ``base`` (model folder or id), ``latents`` (file), ``train`` (stage folder), ``model``
-        (trained pipeline folder), ``hits`` (which stages were loaded from cache).
+        (trained pipeline folder), ``hits`` (which stages were loaded from cache), ``broken_images``
+        (objID, path and reason of each training image left out) and ``manifest`` (the one trained on).
     """
     run_dir = Path(run_dir)
-    manifest_path = Path(manifest_path)
+    manifest_path, broken = checked_manifest(run_dir, manifest_path)
     p = dict(params)
     threads = p.get("num_threads")
     if threads:
@@ -169,7 +234,7 @@ def run_finetune_stages(run_dir: str | os.PathLike, manifest_path: str | os.Path
         hits["base"] = res.hit
         base_inputs = [res.path]
     else:
-        base = str(p["base_model"])
+        base = dmodel.check_base_model(p["base_model"])
         base_inputs = [base] if Path(base).exists() else []
 
     def make_latents(folder: Path) -> None:
@@ -204,4 +269,5 @@ def run_finetune_stages(run_dir: str | os.PathLike, manifest_path: str | os.Path
                     inputs=[manifest_path, res.path, *base_inputs])
     hits["train"] = res.hit
     return {"base": base, "base_dir": Path(base).parent if p.get("base_model", "tiny") == "tiny" else None,
-            "latents": latents_file, "latents_dir": latents_file.parent, "train": res.path, "model": res.path / "model", "hits": hits}
+            "latents": latents_file, "latents_dir": latents_file.parent, "train": res.path, "model": res.path / "model",
+            "hits": hits, "broken_images": broken, "manifest": manifest_path}

@@ -8,9 +8,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-from PIL import Image
 
 from galaxysd.gz2.labels import has_tag
+from galaxysd.gz2.images import read_image
 from galaxysd.gz2.prompts import TABLE1_PROMPTS, TABLE1_TAGS
 from galaxysd.gz2.schema import TASK_BY_STEM, TASKS
 from galaxysd.gz2.tags import PRIMARY_TAGS, SHORT_NAMES
@@ -220,8 +220,7 @@ def gallery_figure(frame: pd.DataFrame, tags, n_per_tag: int = 6, seed: int = 0,
             for s in ax.spines.values():
                 s.set_visible(False)
             if j < len(pick):
-                with Image.open(pick[j]) as img:
-                    ax.imshow(np.asarray(img.convert("RGB")))
+                ax.imshow(read_image(pick[j]))
         axes[i, 0].set_ylabel(_wrap(SHORT_NAMES.get(tag, tag), 18), rotation=0, ha="right", va="center",
                               fontsize=8)
     fig.subplots_adjust(wspace=0.03, hspace=0.05, top=1 - 0.35 / fig.get_figheight())

@@ -124,11 +124,118 @@ class ImageZip:
 
 
 def _decode(data: bytes, where) -> np.ndarray:
+    return read_image(data, name=where)
+
+
+#: The one resampling filter of every image read at another size (training latents, image-to-image
+#: references, real galaxies measured or shown): Lanczos, antialiased when 424-pixel GZ2 images shrink.
+RESAMPLING = Image.Resampling.LANCZOS
+
+
+def _open_checked(source: str | os.PathLike | bytes, name, draft: bool):
+    """Open and fully decode an image, turning every failure into a DataError naming the file."""
+    where = name if name is not None else ("image bytes" if isinstance(source, bytes) else source)
+    if not isinstance(source, bytes):
+        path = Path(source)
+        if not path.is_file():
+            raise DataError(f"image {where} does not exist")
+        if path.stat().st_size == 0:
+            raise DataError(f"image {where} is empty (0 bytes): an interrupted copy or extraction?")
+    elif not source:
+        raise DataError(f"image {where} is empty (0 bytes)")
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            return np.asarray(img.convert("RGB"))
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise DataError(f"image {where} does not decode as an image: {exc}") from exc
+        img = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
+    except UnidentifiedImageError as exc:
+        raise DataError(f"image {where} is not an image file Pillow can read ({exc}); expected a JPEG or "
+                        f"PNG") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise DataError(f"image {where} is truncated or corrupt ({exc}); replace the file or leave the "
+                        f"galaxy out") from exc
+    try:
+        if draft:  # a JPEG decoded at 1/8 scale still reads every byte of it: truncation shows
+            img.draft("RGB", (max(1, img.width // 8), max(1, img.height // 8)))
+        img.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        img.close()
+        raise DataError(f"image {where} is truncated or corrupt ({exc}); replace the file or leave the "
+                        f"galaxy out") from exc
+    return img
+
+
+def read_image(source: str | os.PathLike | bytes, resolution: int | None = None, name=None) -> np.ndarray:
+    """Read one image as RGB, the one reader of every image the project uses.
+
+    Parameters
+    ----------
+    source : str, path-like or bytes
+        An image file (JPEG, PNG, anything Pillow reads) or its bytes.
+    resolution : int, optional
+        Resize to ``resolution`` x ``resolution`` pixels with :data:`RESAMPLING` (if not already).
+    name : str, optional
+        What to call the image in error messages (default: the path).
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 array of shape (H, W, 3).
+
+    Raises
+    ------
+    DataError
+        If the file does not exist, is empty, is not an image, or is truncated or corrupt; the
+        message names the file.
+
+    Examples
+    --------
+    >>> read_image("images/587722981736.jpg", 64).shape  # doctest: +SKIP
+    (64, 64, 3)
+    """
+    with _open_checked(source, name, draft=False) as img:
+        rgb = img.convert("RGB")
+    if resolution and rgb.size != (resolution, resolution):
+        rgb = rgb.resize((int(resolution), int(resolution)), RESAMPLING)
+    return np.asarray(rgb, dtype=np.uint8)
+
+
+def check_images(paths: Iterable[str | os.PathLike], objids: Iterable[int] | None = None,
+                 progress: bool = True) -> pd.DataFrame:
+    """The images that cannot be read, found cheaply before any long computation starts.
+
+    Every file is opened and decoded in full (JPEGs at 1/8 scale, which still reads every byte, so a
+    truncated file shows): about 3 ms a 424-pixel galaxy JPEG on a shared 2-core machine, so the
+    paper's 28,000 training images take a minute or two.
+
+    Parameters
+    ----------
+    paths : iterable of path-like
+        Image files.
+    objids : iterable of int, optional
+        The galaxy of each image, for the report.
+    progress : bool, optional
+        Show a progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per broken image: ``objid`` (if given), ``image_path`` and ``reason`` (the
+        :class:`DataError` message); empty when every image reads.
+
+    Examples
+    --------
+    >>> check_images(manifest["image_path"], manifest["objid"])  # doctest: +SKIP
+    """
+    from tqdm.auto import tqdm
+
+    paths = [str(p) for p in paths]
+    ids = list(objids) if objids is not None else [None] * len(paths)
+    rows = []
+    for objid, path in zip(ids, tqdm(paths, desc="check images", disable=not progress)):
+        try:
+            _open_checked(path, None, draft=True).close()
+        except DataError as exc:
+            rows.append({"objid": objid, "image_path": path, "reason": str(exc)})
+    frame = pd.DataFrame(rows, columns=["objid", "image_path", "reason"])
+    return frame if objids is not None else frame.drop(columns="objid")
 
 
 def open_images(path: str | os.PathLike) -> ImageFolder | ImageZip:
@@ -162,7 +269,8 @@ class ImageMatch:
     no_image : int
         Galaxies whose mapping row names an asset with no image file.
     undecodable : list of int
-        Asset ids whose image failed to decode (only with ``check_decode``).
+        objIDs of the galaxies whose image failed to decode (only with ``check_decode``); they are
+        left out.
     mapping_rows_without_image : int
         Rows of the whole mapping whose asset has no image (other samples, missing files).
     examples_no_mapping, examples_no_image : list of int
@@ -188,7 +296,8 @@ class ImageMatch:
                 f"{self.no_mapping:,} have no row in the filename mapping"
                 f"{eg(self.examples_no_mapping, 'objID')}, "
                 f"{self.no_image:,} map to an asset with no image file{eg(self.examples_no_image, 'objID')}, "
-                f"{len(self.undecodable):,} images do not decode{eg(self.undecodable, 'asset')}; "
+                f"{len(self.undecodable):,} images do not decode and are left out"
+                f"{eg(self.undecodable, 'objID')}; "
                 f"{self.mapping_rows_without_image:,} mapping rows in all have no image")
 
 
@@ -209,7 +318,8 @@ def attach_images(labels: pd.DataFrame, mapping: pd.DataFrame, images: ImageFold
         For a zip: where to extract the matched images (their paths go into ``image_path``). Required
         when ``images`` is a zip.
     check_decode : bool, optional
-        Decode every matched image and report (and drop) those that fail.
+        Check every matched image (:func:`check_images`) and report (by objID) and leave out those
+        that cannot be read.
 
     Returns
     -------
@@ -236,12 +346,9 @@ def attach_images(labels: pd.DataFrame, mapping: pd.DataFrame, images: ImageFold
         matched["image_path"] = [str(images.path(a)) for a in matched["asset_id"]]
     bad = []
     if check_decode:
-        for a in matched["asset_id"]:
-            try:
-                images.read(a)
-            except DataError:
-                bad.append(int(a))
-        matched = matched[~matched["asset_id"].isin(bad)]
+        broken = check_images(matched["image_path"], matched["objid"], progress=False)
+        bad = broken["objid"].astype(np.int64).tolist()
+        matched = matched[~matched["objid"].isin(bad)]
     no_image = ~no_mapping & ~has_img
     report = ImageMatch(len(labels), len(matched), int(no_mapping.sum()), int(no_image.sum()),
                         int((~mapping["asset_id"].isin(list(have))).sum()), bad,
