@@ -89,3 +89,92 @@ def test_table3_puts_the_papers_values_beside_each_method():
     assert table.loc["focal loss", "completeness (paper)"] == 0.16
     assert table.loc["+ generated (ours)", "f1"].startswith("1.00")
     assert "1.00 -> " not in s07.verdict(scores) and s07.verdict(scores).startswith("0.67 -> 1.00")
+
+
+def test_first_training_set_takes_generated_positives_and_random_galaxies_without_repeats():
+    from galaxysd.errors import ParameterError
+    from galaxysd.stages import s08_detg_catalog as s08
+
+    survey = pd.DataFrame({"objid": np.arange(100, 150), "image_path": ["x"] * 50})
+    made = pd.DataFrame({"sample_id": [f"DETG1-{i:04d}" for i in range(10)], "path": ["g"] * 10})
+    ids, labels = s08.first_training_set(survey, made, 4, 20, seed=1)
+    assert list(ids[:4]) == [f"DETG1-{i:04d}" for i in range(4)] and labels[:4].tolist() == [1] * 4
+    assert len(set(ids[4:])) == 20 and set(ids[4:]) <= set(range(100, 150)) and labels[4:].sum() == 0
+    assert list(s08.first_training_set(survey, made, 4, 20, seed=1)[0]) == list(ids)
+    with pytest.raises(ParameterError, match="07_detg_experiment.n_generated"):
+        s08.first_training_set(survey, made, 11, 20)
+
+
+def test_inspection_step_refuses_simulated_inspection_without_truth_and_files_without_inspectors():
+    from galaxysd.errors import ParameterError
+    from galaxysd.stages import s08_detg_catalog as s08
+
+    with pytest.raises(ParameterError, match="truth"):
+        s08.inspection_step("simulated", None, [(0.1, 0.1, 0.1)])
+    with pytest.raises(ParameterError, match="inspectors"):
+        s08.inspection_step("files", verdict_dir="v", inspectors=[])
+    with pytest.raises(ParameterError, match="expected one of"):
+        s08.inspection_step("psychic")
+    step = s08.inspection_step("simulated", [1, 2], [(0.0, 0.0, 0.0)] * 3)
+    verdicts = step(pd.DataFrame({"objid": [1, 3]}), 1, Path("."))
+    assert verdicts.groupby("objid")["verdict"].apply(set).to_dict() == {1: {"yes"}, 3: {"no"}}
+
+
+def test_control_pool_is_early_types_that_are_not_detgs():
+    from galaxysd.stages import s08_detg_catalog as s08
+
+    catalog = pd.DataFrame({"objid": [1, 2, 3, 4], "z": [0.1] * 4, "logmstar": [10.0] * 4,
+                            "tags": ["smooth|completely round galaxy", "in-between round galaxy|dust lane",
+                                     "spiral galaxy", "smooth|in-between round galaxy"]})
+    assert s08.control_pool(catalog, exclude=[2]).objid.tolist() == [1, 4]
+
+
+def test_waiting_candidates_names_what_to_do_when_nothing_waits(tmp_path):
+    from galaxysd.errors import DataError
+    from galaxysd.stages import s08_detg_catalog as s08
+
+    with pytest.raises(DataError, match="inspection='files'"):
+        s08.waiting_candidates(tmp_path)
+    waiting = tmp_path / s08.STAGE / ".search.partial-abc" / "work" / "iter2" / "to_inspect.csv"
+    waiting.parent.mkdir(parents=True)
+    waiting.write_text("objid\n1\n")
+    assert s08.waiting_candidates(tmp_path) == waiting
+
+
+def test_search_with_peoples_verdicts_stops_naming_the_file_then_goes_on_once_they_are_written(run, tmp_path):
+    from galaxysd.classify.train import TrainConfig
+    from galaxysd.detg import VerdictsMissingError, write_verdicts
+    from galaxysd.stages import s08_detg_catalog as s08
+
+    paths, _ = run
+    survey = s07.read_survey(s07.survey_stage(paths.run).path)
+    fake = survey.head(8)   # stand-ins for generated images: the search only needs files
+    made = pd.DataFrame({"sample_id": [f"DETG1-{i:04d}" for i in range(8)], "path": fake["image_path"].tolist()})
+    ids, labels = s08.first_training_set(survey, made, 6, 6, seed=0)
+    config = TrainConfig(epochs=1, batch_size=4, eval_batch_size=64)
+    params = {"test": 1}
+    train = s08.make_trainer(tmp_path / "models", survey, made, config, 16, 0.34, 0)
+    inspect = s08.inspection_step("files", verdict_dir=tmp_path / "verdicts", inspectors=["ann", "bob"],
+                                  command="rerun the chapter")
+    args = (paths.run, train, inspect, survey["objid"], ids, labels, params)
+    kw = dict(n_iterations=2, threshold=0.0, max_candidates=5, batch_size=50, progress=False,
+              inputs=[paths.run / s07.STAGE / "survey"])
+    for round_ in (1, 2, 3):
+        try:
+            stage = s08.search_stage(*args, **kw)
+            break
+        except VerdictsMissingError as stop:
+            assert "to_inspect.csv" in str(stop) and "rerun the chapter" in str(stop)
+            waiting = s08.waiting_candidates(paths.run)
+            objids = pd.read_csv(waiting)["objid"]
+            for name in ("ann", "bob"):
+                write_verdicts(pd.DataFrame({"objid": objids, "inspector": name, "verdict": "yes",
+                                             "time": "2026-12-01T00:00:00+00:00"}),
+                               tmp_path / "verdicts" / waiting.parent.name / f"{name}.csv")
+    else:
+        pytest.fail("the search never finished")
+    result = s08.read_search(stage.path)
+    assert round_ >= 2 and list(result.iterations.index) == [1, 2]
+    assert result.iterations.loc[1, "candidates"] == 5 and result.iterations.loc[1, "confirmed"] == 5
+    assert set(result.confirmed()) == set(result.verdicts["objid"])
+    assert s08.search_stage(*args, **kw).hit

@@ -140,7 +140,7 @@ def inspection_step(mode: str, true_ids=None, rates=(), seed: int = 0, verdict_d
 
 def search_stage(run_dir, train, inspect, survey_ids, train_ids, train_labels, params: dict, known_ids=(),
                  true_ids=None, threshold: float = 0.5, n_iterations: int = 3, batch_size: int = 1024,
-                 max_candidates: int | None = None, progress: bool = True):
+                 max_candidates: int | None = None, progress: bool = True, inputs=None):
     """The iterative search as the cached stage ``08_detg_catalog/search`` (see the module docstring).
 
     Parameters
@@ -157,6 +157,8 @@ def search_stage(run_dir, train, inspect, survey_ids, train_ids, train_labels, p
         Every setting that shapes the result (the stage key).
     known_ids, true_ids, threshold, n_iterations, batch_size, max_candidates, progress
         As for :func:`galaxysd.detg.run_search`.
+    inputs : sequence of path-like, optional
+        Stage folders the search reads (default: chapter 07's survey and generated D-ETGs).
 
     Returns
     -------
@@ -171,7 +173,8 @@ def search_stage(run_dir, train, inspect, survey_ids, train_ids, train_labels, p
     from galaxysd.detg import run_search
 
     run_dir = Path(run_dir)
-    inputs = [run_dir / s07.STAGE / "survey", s07.generated_stage(run_dir)]
+    if inputs is None:
+        inputs = [run_dir / s07.STAGE / "survey", s07.generated_stage(run_dir)]
 
     def compute(out: Path) -> None:
         result = run_search(survey_ids, train_ids, train_labels, train, inspect, out / "work", threshold,
