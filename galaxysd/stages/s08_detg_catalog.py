@@ -240,7 +240,7 @@ def truth_summary(truth: dict, iterations: pd.DataFrame) -> pd.Series:
                       "... of them searchable": truth["known_misses_searched"],
                       "found by the search beyond the known list": int(last["true_found_unknown"]),
                       "completeness of the confirmed set": round(float(last["completeness"]), 3),
-                      "purity of the confirmed set": round(float(last["purity"]), 3)})
+                      "purity of the confirmed set": round(float(last["purity"]), 3)}, dtype=object)
 
 
 def control_pool(catalog: pd.DataFrame, exclude) -> pd.DataFrame:
