@@ -41,7 +41,7 @@ n_random = 100  # random galaxies of the survey in the first training set (the p
 search_seed = 0  # seed of the random galaxies, the validation split and the simulated inspectors
 n_iterations = 3  # rounds of score -> inspect -> retrain (the paper: three)
 threshold = 0.5  # classifier score at or above which a galaxy is a candidate
-max_candidates = 300  # most candidates per round, highest scores first (0: no limit; the paper's first round held 3.4 % of the survey)
+max_candidates = 150  # most candidates per round, highest scores first (0: no limit; the paper's first round held 3.4 % of the survey)
 score_batch_size = 1024  # galaxies per scoring batch (one resumable part file each)
 inspection = "simulated"  # who judges: "simulated" (the truth), "files" (people's verdicts) or "supplied"
 inspector_rates = [[0.10, 0.05, 0.05], [0.15, 0.03, 0.05], [0.05, 0.08, 0.05]]  # simulated: (miss, false alarm, unsure) each
@@ -50,7 +50,7 @@ verdict_dir = ""  # "files": folder of the verdict folders (empty: <run_dir>/08_
 supplied_verdicts = []  # "supplied": verdict files covering any galaxies (objid, inspector, verdict, time)
 inspect_as = ""  # a name: show the inspection tool for that inspector over the waiting candidates
 image_size = 32  # classifier input side in pixels
-epochs = 3  # passes over each training set
+epochs = 2  # passes over each training set
 batch_size = 64  # images per training step
 learning_rate = 1.0e-4  # Adam step size (the paper: 1e-4)
 val_fraction = 0.1  # fraction of each training set held out to pick the best epoch
@@ -333,6 +333,6 @@ cat_table.to_pandas().head(10)
 # data; on the paper profile the verdicts are people's and no truth exists.
 
 # %%
-glue("scaled_down", s08.scaled_down(n_generated, n_random, len(survey), image_size, epochs, n_iterations),
-     display=False)
+glue("scaled_down", s08.scaled_down(n_generated, n_random, len(survey), image_size, epochs, n_iterations,
+                                   max_candidates), display=False)
 glue("detg_catalog_minutes", f"{(time.perf_counter() - began) / 60:.1f}", display=False)

@@ -287,8 +287,9 @@ def found_images(result, survey: pd.DataFrame, known_ids, new: bool = True) -> l
 
 
 def scaled_down(n_generated: int, n_random: int, n_survey: int, image_size: int, epochs: int,
-                n_iterations: int) -> str:
+                n_iterations: int, max_candidates: int = 0) -> str:
     """The sentence saying how this run differs in scale from the paper's."""
     return (f"{n_generated:,} generated D-ETGs against {n_random:,} random galaxies (the paper: 10,000 each), "
             f"{n_survey:,} galaxies searched (the paper: 239,695), {image_size}-pixel images, {epochs} epochs per "
-            f"classifier, {n_iterations} iterations (the paper: three)")
+            f"classifier, {n_iterations} iterations (the paper: three)"
+            + (f", at most {max_candidates:,} candidates a round (the paper: no limit)" if max_candidates else ""))
