@@ -208,8 +208,8 @@ _ = plots.publish(dfig.search_figure(result.iterations, detg.PAPER_CANDIDATES, p
 # %%
 if result.truth:
     truth = s08.truth_summary(result.truth, result.iterations)
-    glue("completeness", f"{truth['completeness of the confirmed set']:.2f}", display=False)
-    glue("purity", f"{truth['purity of the confirmed set']:.2f}", display=False)
+    glue("completeness", truth["completeness of the confirmed set"], display=False)
+    glue("purity", truth["purity of the confirmed set"], display=False)
     glue("known_misses", int(truth["true D-ETGs the known list misses"]), display=False)
     glue("n_true", int(truth["true D-ETGs in the survey"]), display=False)
     glue("found_unknown", int(truth["found by the search beyond the known list"]), display=False)
@@ -221,8 +221,8 @@ truth
 
 # %% [markdown]
 # Against the simulation's truth, the confirmed set after the last round holds a fraction
-# {glue:text}`completeness` of the true D-ETGs that have an image (completeness) and is
-# {glue:text}`purity` pure. The known list misses {glue:text}`known_misses` of the survey's
+# {glue:text}`completeness` of the true D-ETGs that have an image (completeness), and its purity (the
+# fraction of it that are true D-ETGs) is {glue:text}`purity`. The known list misses {glue:text}`known_misses` of the survey's
 # {glue:text}`n_true` true D-ETGs; the search found {glue:text}`found_unknown` of those. These are
 # counts on one simulated survey with one set of simulated inspectors: with a few dozen true D-ETGs,
 # one galaxy moves completeness by a few hundredths.
@@ -327,7 +327,7 @@ cat_table.to_pandas().head(10)
 #
 # The search confirmed {glue:text}`n_confirmed` D-ETGs, {glue:text}`n_new` of them new (the paper:
 # 872 and 520, from 8,184 → 2,488 → 1,062 candidates). Against the simulated truth the confirmed set
-# is {glue:text}`completeness` complete and {glue:text}`purity` pure. What was scaled down here:
+# has completeness {glue:text}`completeness` and purity {glue:text}`purity`. What was scaled down here:
 # {glue:text}`scaled_down`. The catalogue is in {glue:text}`catalogue_files`. On the demo and smoke
 # profiles all of this describes a simulated survey judged by simulated inspectors, not the paper's
 # data; on the paper profile the verdicts are people's and no truth exists.

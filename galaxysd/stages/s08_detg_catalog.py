@@ -229,9 +229,28 @@ def read_search(stage_dir):
                         json.loads((stage_dir / "truth.json").read_text()))
 
 
+def fraction_interval(k: int, n: int, level: float = 0.68) -> str:
+    """``k/n`` with its exact (Clopper-Pearson) binomial interval, or "undefined" when ``n`` is 0.
+
+    Examples
+    --------
+    >>> fraction_interval(3, 5)
+    '0.60 (68 % interval 0.30-0.85; 3 of 5)'
+    """
+    from scipy.stats import binomtest
+
+    if n == 0:
+        return "undefined (0 galaxies)"
+    ci = binomtest(int(k), int(n)).proportion_ci(level)
+    return f"{k / n:.2f} ({100 * level:.0f} % interval {ci.low:.2f}-{ci.high:.2f}; {k} of {n})"
+
+
 def truth_summary(truth: dict, iterations: pd.DataFrame) -> pd.Series:
-    """What the simulated truth says about the search and about the known list itself."""
+    """What the simulated truth says about the search and about the known list itself; completeness
+    and purity of the last round with exact binomial intervals (see :func:`fraction_interval`)."""
     last = iterations.iloc[-1]
+    n_true = int(truth["n_true_searched"])
+    hits = int(round(float(last["completeness"]) * n_true))
     return pd.Series({"true D-ETGs in the survey": truth["n_true"],
                       "true D-ETGs with an image (searchable)": truth["n_true_searched"],
                       "on the known list": truth["n_known"],
@@ -239,8 +258,9 @@ def truth_summary(truth: dict, iterations: pd.DataFrame) -> pd.Series:
                       "true D-ETGs the known list misses": truth["known_misses"],
                       "... of them searchable": truth["known_misses_searched"],
                       "found by the search beyond the known list": int(last["true_found_unknown"]),
-                      "completeness of the confirmed set": round(float(last["completeness"]), 3),
-                      "purity of the confirmed set": round(float(last["purity"]), 3)}, dtype=object)
+                      "completeness of the confirmed set": fraction_interval(hits, n_true),
+                      "purity of the confirmed set": fraction_interval(hits, int(last["confirmed_total"]))},
+                     dtype=object)
 
 
 def control_pool(catalog: pd.DataFrame, exclude) -> pd.DataFrame:
