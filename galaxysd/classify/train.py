@@ -320,7 +320,7 @@ def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dic
     accelerator.wait_for_everyone()
     net = accelerator.unwrap_model(model)
     if best["epoch"] and (out / BEST_WEIGHTS).is_file():
-        net.load_state_dict(load_file(str(out / BEST_WEIGHTS), device=str(device)))
+        net.load_state_dict(load_file(str(out / BEST_WEIGHTS)))  # copied onto the device
     return TrainResult(net.eval(), int(best["epoch"]), frame, interrupted)
 
 
