@@ -375,7 +375,7 @@ def train_and_predict(train_set: Dataset, val_set: Dataset, test_set: Dataset, c
     -------
     dict
         ``threshold``, ``best_epoch``, ``history`` (DataFrame), ``val_scores`` and ``test_scores``
-        (probabilities), ``test_pred`` (0/1 at the threshold).
+        (probabilities), ``test_pred`` (0/1 at the threshold), ``model`` (the best epoch's).
 
     Examples
     --------
@@ -393,7 +393,7 @@ def train_and_predict(train_set: Dataset, val_set: Dataset, test_set: Dataset, c
     test_scores = predict(model, test_set, **kwargs)
     return {"threshold": threshold, "best_epoch": result.best_epoch, "history": result.history,
             "val_scores": val_scores, "test_scores": test_scores,
-            "test_pred": (test_scores >= threshold).astype(np.int8)}
+            "test_pred": (test_scores >= threshold).astype(np.int8), "model": model}
 
 
 def _read_csv_dataset(path: str, size: int) -> FileDataset:
