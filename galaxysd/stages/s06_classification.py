@@ -212,7 +212,9 @@ def train_task(run_dir, sample: Sample, task: str, generated: pd.DataFrame | Non
         test = _datasets(list(paths[test_rows]), y[test_rows], image_size, preload, cache)
         done = out / "runs"
         scores, rows, histories = {}, [], []
-        for run in plan.itertuples(index=False):
+        from tqdm.auto import tqdm
+
+        for run in tqdm(list(plan.itertuples(index=False)), desc=f"train {task}", disable=not progress):
             folder = done / run.run
             n_gen = int(round(run.multiple * chosen.n_positive))
             if not (folder / "result.json").is_file():
