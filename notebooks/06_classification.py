@@ -169,6 +169,9 @@ scores = s06.score_stage(paths.run, stages, confidence, n_resamples, split_seed)
 glue("weights_used", config.weights or "random initial weights (no ImageNet file)", display=False)
 
 # %% [markdown]
+# The classifiers of this run started from {glue:text}`weights_used`.
+
+# %% [markdown]
 # ## Table 2
 #
 # Purity (precision), completeness (recall) and F1 on the positives of the test set. Each entry is
