@@ -384,9 +384,7 @@ def train_and_predict(train_set: Dataset, val_set: Dataset, test_set: Dataset, c
     from galaxysd.classify.metrics import choose_threshold
 
     result = launch_training(train_set, val_set, config, num_processes)
-    model = result.model
-    if not torch.cuda.is_available() or config.cpu:
-        model = model.cpu()
+    model = result.model.to("cuda" if torch.cuda.is_available() and not config.cpu else "cpu")
     kwargs = dict(batch_size=config.eval_batch_size, crop=config.crop, num_workers=config.num_workers)
     val_scores = predict(model, val_set, **kwargs)
     threshold = choose_threshold(dataset_labels(val_set), val_scores)
