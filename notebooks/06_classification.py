@@ -118,7 +118,8 @@ fractions
 #
 # - **baseline**: binary cross-entropy;
 # - **focal loss** (Lin et al. 2017): cross-entropy times $(1-p_t)^\gamma$, positives weighted
-#   $\alpha$ and negatives $1-\alpha$, with torchvision's defaults $\alpha = 0.25$, $\gamma = 2$;
+#   $\alpha$ and negatives $1-\alpha$; here $\alpha$ = {glue:text}`focal_alpha` and
+#   $\gamma$ = {glue:text}`focal_gamma` (torchvision's defaults are 0.25 and 2; the paper does not give its values);
 # - **ours**: binary cross-entropy on the training set plus generated positives.
 #
 # The decision threshold of every classifier is the one that maximises F1 on the validation set, the
@@ -131,12 +132,17 @@ s06.prompts_table({task: task_prompts[task] for task in tasks})
 # %% [markdown]
 # They are drawn image to image (strength 1.0, as in `03_generate`) from reference galaxies of the
 # training part only, so that no test or validation galaxy leaks into training through a reference;
-# dusty early types stay out of the pool as they stay out of the model's training set. How many are
-# added is swept: {glue:text}`multiples` times the real positives of the training set.
+# dusty early types stay out of the pool as they stay out of the model's training set. The diffusion
+# model itself was fine-tuned on `01_data`'s training set, drawn from the whole labelled sample, so it
+# has seen some of this chapter's test galaxies (the paper does not say how its split related to the
+# fine-tuning set). How many generated positives are added is swept: {glue:text}`multiples` times the
+# real positives of the training set.
 
 # %%
 plan = s06.run_plan(seeds, generated_multiples, ours_multiple)
 glue("multiples", ", ".join(f"{m:g}" for m in generated_multiples), display=False)
+glue("focal_alpha", f"{focal_alpha:g}", display=False)
+glue("focal_gamma", f"{focal_gamma:g}", display=False)
 counts, generated = {}, {}
 for task in tasks:
     counts[task], generated[task] = s06.generated_count(sample, task, negatives, n_negatives, split_seed,
