@@ -44,7 +44,7 @@ def read_image(path: str | os.PathLike, size: int) -> np.ndarray:
             image = image.convert("RGB")
             if image.size != (size, size):
                 image = image.resize((size, size), Image.BICUBIC)
-            return np.asarray(image, dtype=np.uint8)
+            return np.array(image, dtype=np.uint8)  # a writable copy
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise DataError(f"training image {path} could not be read as an image: {exc}") from exc
 

@@ -320,7 +320,7 @@ def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dic
     accelerator.wait_for_everyone()
     net = accelerator.unwrap_model(model)
     if best["epoch"] and (out / BEST_WEIGHTS).is_file():
-        net.load_state_dict(load_file(str(out / BEST_WEIGHTS), device=str(device)))
+        net.load_state_dict(load_file(str(out / BEST_WEIGHTS)))  # copied onto the device
     return TrainResult(net.eval(), int(best["epoch"]), frame, interrupted)
 
 
@@ -375,7 +375,7 @@ def train_and_predict(train_set: Dataset, val_set: Dataset, test_set: Dataset, c
     -------
     dict
         ``threshold``, ``best_epoch``, ``history`` (DataFrame), ``val_scores`` and ``test_scores``
-        (probabilities), ``test_pred`` (0/1 at the threshold).
+        (probabilities), ``test_pred`` (0/1 at the threshold), ``model`` (the best epoch's).
 
     Examples
     --------
@@ -384,16 +384,14 @@ def train_and_predict(train_set: Dataset, val_set: Dataset, test_set: Dataset, c
     from galaxysd.classify.metrics import choose_threshold
 
     result = launch_training(train_set, val_set, config, num_processes)
-    model = result.model
-    if not torch.cuda.is_available() or config.cpu:
-        model = model.cpu()
+    model = result.model.to("cuda" if torch.cuda.is_available() and not config.cpu else "cpu")
     kwargs = dict(batch_size=config.eval_batch_size, crop=config.crop, num_workers=config.num_workers)
     val_scores = predict(model, val_set, **kwargs)
     threshold = choose_threshold(dataset_labels(val_set), val_scores)
     test_scores = predict(model, test_set, **kwargs)
     return {"threshold": threshold, "best_epoch": result.best_epoch, "history": result.history,
             "val_scores": val_scores, "test_scores": test_scores,
-            "test_pred": (test_scores >= threshold).astype(np.int8)}
+            "test_pred": (test_scores >= threshold).astype(np.int8), "model": model}
 
 
 def _read_csv_dataset(path: str, size: int) -> FileDataset:

@@ -38,7 +38,7 @@ STAGE = "06_classification"
 #: The methods of Table 2: (name, loss, uses generated positives).
 METHODS = (("baseline", "bce", False), ("focal", "focal", False), ("augmented", "bce", True))
 #: Bump when the training recipe changes, so cached runs made the old way are not reused.
-RECIPE = 1
+RECIPE = 2
 
 
 @dataclass
@@ -212,7 +212,9 @@ def train_task(run_dir, sample: Sample, task: str, generated: pd.DataFrame | Non
         test = _datasets(list(paths[test_rows]), y[test_rows], image_size, preload, cache)
         done = out / "runs"
         scores, rows, histories = {}, [], []
-        for run in plan.itertuples(index=False):
+        from tqdm.auto import tqdm
+
+        for run in tqdm(list(plan.itertuples(index=False)), desc=f"train {task}", disable=not progress):
             folder = done / run.run
             n_gen = int(round(run.multiple * chosen.n_positive))
             if not (folder / "result.json").is_file():
@@ -225,6 +227,14 @@ def train_task(run_dir, sample: Sample, task: str, generated: pd.DataFrame | Non
                 result = train_and_predict(train_set, val, test, replace(
                     config, output_dir=str(folder), loss=run.loss, seed=run.seed, progress=False), num_processes)
                 np.save(folder / "test_scores.npy", result["test_scores"])
+                if run.method == "baseline" and generated is not None and len(generated):
+                    # How real-trained classifiers see the generated positives: the share they accept.
+                    from galaxysd.classify.train import predict
+
+                    made = _datasets(list(generated["path"]), np.ones(len(generated)), image_size, preload, cache)
+                    accepted = float((predict(result["model"], made, config.eval_batch_size, config.crop)
+                                      >= result["threshold"]).mean())
+                    atomic_write_text(folder / "generated.json", json.dumps({"accepted": accepted}))
                 result["history"].assign(run=run.run).to_csv(folder / "history.csv", index=False)
                 atomic_write_text(folder / "result.json", json.dumps(
                     {"threshold": result["threshold"], "best_epoch": result["best_epoch"]}))
@@ -232,6 +242,8 @@ def train_task(run_dir, sample: Sample, task: str, generated: pd.DataFrame | Non
                     target = folder / heavy
                     shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
             info = json.loads((folder / "result.json").read_text())
+            if (folder / "generated.json").is_file():
+                info["generated_accepted"] = json.loads((folder / "generated.json").read_text())["accepted"]
             scores[run.run] = np.load(folder / "test_scores.npy")
             histories.append(pd.read_csv(folder / "history.csv"))
             rows.append({**run._asdict(), **info, "n_generated": n_gen, **chosen.counts()})
@@ -365,6 +377,27 @@ def verdicts(scores: pd.DataFrame, ours_multiple: float) -> dict:
         out[f"verdict_{task}"] = (f"{base.value:.2f} -> {aug.value:.2f} (difference {diff:+.2f} ± {sigma:.2f}): "
                                   f"{word}")
     return out
+
+
+def acceptance(task_stages: dict, scores: pd.DataFrame) -> pd.DataFrame:
+    """Per task: the share of generated positives the baseline classifiers call positive, beside their
+    completeness on real test positives (both at the validation threshold, mean over seeds).
+
+    A generated galaxy that looks like the real positives should be accepted about as often as a real
+    positive is found; a much smaller share means the generated images lack what the classifier
+    learnt to recognise in real ones.
+    """
+    rows = []
+    for task, stage in task_stages.items():
+        runs = read_task(stage.path)[1]
+        base = runs[runs["method"] == "baseline"]
+        if "generated_accepted" not in base or base["generated_accepted"].isna().all():
+            continue
+        real = scores[(scores["task"] == task) & (scores["against"] == "label") & (scores["method"] == "baseline")
+                      & (scores["score"] == "completeness")]["value"].iloc[0]
+        rows.append({"task": task, "generated accepted": round(float(base["generated_accepted"].mean()), 2),
+                     "real test positives found": round(float(real), 2)})
+    return pd.DataFrame(rows).set_index("task") if rows else pd.DataFrame()
 
 
 def scaled_down(n_negatives: int, image_size: int, epochs: int, n_seeds: int, steps: int, n_sample: int) -> str:
