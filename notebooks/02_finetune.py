@@ -23,7 +23,11 @@
 #
 # **Prerequisites.** Notebook `01_data` (the training manifest: images and their tags). The `paper`
 # profile needs a GPU and Stable Diffusion v1.5 (a Hugging Face Hub id or a local copy); `smoke` and
-# `demo` build a tiny model of the same architecture and train it from scratch on the CPU.
+# `demo` build a tiny model of the same architecture and train it from scratch on the CPU. The base
+# model is checked before anything is computed (by the runner, before the first chapter of a run):
+# if it cannot be found, one message says why and names the three ways on -- the Hub id to download,
+# a local diffusers folder, or `tiny` for a dry run. A relative folder given with `--set` is read
+# from the folder the command runs in.
 #
 # **Time to run.** See the [reproducing page](../reproducing.md) for measured times per profile.
 

@@ -201,3 +201,13 @@ def test_prompt_measurements_are_a_cached_stage_redone_when_their_inputs_change(
                              seed=0, run_dir=run)
     assert calls, "other generated images must be measured again"
 
+
+
+def test_brightness_verdict_needs_the_images_to_show_it():
+    rng = np.random.default_rng(0)
+    bright = {"real": rng.normal(0.1, 0.01, 20), "text-to-image": rng.normal(0.3, 0.01, 20),
+              "image-to-image": rng.normal(0.1, 0.01, 20)}
+    said = gallery.brightness_verdict(bright)
+    assert said.count("text-to-image samples are brighter than") == 2 and "Mann-Whitney" in said
+    same = {k: rng.normal(0.2, 0.05, 20) for k in bright}
+    assert gallery.brightness_verdict(same).count("too few images to tell") == 2

@@ -255,3 +255,12 @@ def test_a_constant_image_is_refused_naming_prompt_and_seed_and_good_ones_pass()
     images[1] = 0.0
     with pytest.raises(GenerationError, match=r"'b' with seed 2 is constant \(every pixel 0\)"):
         sample.usable_images(images, ["a", "b"], [1, 2])
+
+
+def test_generated_images_are_made_again_when_the_weighting_rule_changes(pipe, tmp_path, monkeypatch):
+    plan = batch.plan_samples({"K": "sdss, in-between round galaxy, {dust lane:1.3}"}, 1, seed=0)
+    txt = SamplerSettings(steps=2, strength=None)
+    make = lambda: batch.generation_stage(tmp_path, "03_generate/sweep", pipe, plan, txt, progress=False)
+    assert not make().hit and make().hit
+    monkeypatch.setattr(batch, "EMPHASIS_RULE", batch.EMPHASIS_RULE + 1)
+    assert not make().hit

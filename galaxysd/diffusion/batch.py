@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from galaxysd.cache import atomic_write_text
-from galaxysd.diffusion.prompts import parse_weighted_prompt
+from galaxysd.diffusion.prompts import EMPHASIS_RULE, MEAN_TOLERANCE, parse_weighted_prompt
 from galaxysd.diffusion.sample import (SamplerSettings, generate, load_images, native_resolution,
                                        save_png)
 from galaxysd.errors import GalaxySDError, ParameterError
@@ -312,7 +312,8 @@ def generation_stage(run_dir: str | os.PathLike, name: str, pipe, plan: pd.DataF
              "batch_size": batch_size, "device": str(pipe.device)}, indent=2))
 
     params = {"plan": plan.loc[:, list(PLAN_COLUMNS)].to_dict("list"), "settings": dataclasses.asdict(settings),
-              "dtype": str(pipe.unet.dtype), "device": pipe.device.type}
+              "dtype": str(pipe.unet.dtype), "device": pipe.device.type,
+              "emphasis": {"rule": EMPHASIS_RULE, "tolerance": MEAN_TOLERANCE}}
     return run_stage(run_dir, name, params, compute, inputs=list(inputs))
 
 

@@ -245,7 +245,8 @@ def _shape_verdict(stats_gen: pd.DataFrame, seed: int) -> str:
                 f"{d_ac.evidence()}), but {tail} (B against D: {b_d.evidence()})")
     return verdicts.verdict(d_ac, "", "the generated shapes do not follow the prompts: in-between galaxies "
                             "are flatter than cigar-shaped and edge-on ones",
-                            "whether the generated shapes follow the prompts (D against A and C)")
+                            "whether generated in-between galaxies (D) are rounder than cigar-shaped (A) "
+                            "and edge-on (C) ones")
 
 
 def _gap_verdict(stats_gen: pd.DataFrame, stats_real: pd.DataFrame, column: str, words: dict, seed: int) -> str:
@@ -419,6 +420,37 @@ def brightness_samples(manifest: pd.DataFrame, txt2img: pd.DataFrame, img2img: p
     return {"real": imstats.image_stats(load_images(real["image_path"], size))["brightness"],
             "text-to-image": imstats.read_image_stats(txt2img["path"])["brightness"],
             "image-to-image": imstats.read_image_stats(img2img["path"])["brightness"]}
+
+
+def brightness_verdict(values: Mapping[str, Sequence[float]], seed: int = 0) -> str:
+    """Are text-to-image samples brighter than image-to-image ones and than real galaxies (the paper's finding)?
+
+    Parameters
+    ----------
+    values : mapping
+        :func:`brightness_samples`: ``real``, ``text-to-image`` and ``image-to-image`` brightness per image.
+    seed : int, optional
+        Seed of the bootstrap intervals.
+
+    Returns
+    -------
+    str
+        Two verdicts (:func:`galaxysd.verdicts.verdict`), against image-to-image and against real.
+
+    Examples
+    --------
+    >>> brightness_verdict({"real": [0.1] * 3, "text-to-image": [0.3] * 3, "image-to-image": [0.1] * 3})[:22]
+    'too few images to tell'
+    """
+    t2i = values["text-to-image"]
+    against = []
+    for other in ("image-to-image", "real"):
+        against.append(verdicts.verdict(
+            verdicts.compare(t2i, values[other], seed=seed),
+            f"text-to-image samples are brighter than {other} ones, as the paper found",
+            f"text-to-image samples are darker than {other} ones, unlike the paper's",
+            f"whether text-to-image samples are brighter than {other} ones"))
+    return "; ".join(against)
 
 
 EARLY_LETTERS = ("B", "D")

@@ -29,9 +29,17 @@ DEFAULT_EMPHASIS = 1.1
 
 #: The mean of a prompt's embedding is restored after weighting only when it is at least this
 #: fraction of the embedding's mean absolute value ("well away from zero"). A CLIP text encoder ends in
-#: a LayerNorm, so its output's mean is the mean of that LayerNorm's bias (plus a term from its gain);
-#: with a zero bias, as in a freshly built encoder, it is rounding noise (about 1e-9 of the values).
-MEAN_TOLERANCE = 1e-3
+#: a LayerNorm, so its output's mean is the mean of that LayerNorm's bias (plus a term from its gain).
+#: With a zero bias, as in a freshly built encoder, it is rounding noise: 1e-10 to 1e-8 of the values
+#: (measured on the tiny models), while rounding an embedding to float16 moves its mean by about 1e-6.
+#: Training moves it away: 4e-4 after the smoke profile's 20 steps, 5e-4 to 2e-3 after the demo's
+#: 1,400. The tolerance sits a hundred times above float16 rounding and below every trained model.
+MEAN_TOLERANCE = 1e-4
+
+#: Version of the weighting rule, part of every generation stage's cache key: bump it when
+#: :func:`apply_token_weights` changes, so images made the old way are not reused.
+#: 2: the mean is restored only where it is well away from zero, by a factor bounded by the weights.
+EMPHASIS_RULE = 2
 
 
 @dataclass(frozen=True)
@@ -265,10 +273,11 @@ def tokenize_weighted(prompt: str, tokenizer) -> tuple[list[int], list[float]]:
 def restoring_factor(hidden: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     """The number each weighted prompt's embedding is multiplied by to restore its mean.
 
-    The paper's method (the "original" emphasis of the AUTOMATIC1111 web UI, and the weighted-prompt
-    code of the trainers built on it) multiplies the weighted embedding by ``mean(hidden) /
-    mean(hidden * weights)``, with no guard. That ratio is only meaningful when the mean is well away
-    from zero: with token means ``m_t`` (over channels) it is ``sum(m_t) / sum(w_t m_t)``, and when
+    The paper's method multiplies the weighted embedding by ``mean(hidden) / mean(hidden * weights)``
+    with no guard: so do the authors' trainer (HCP-Diffusion's ``TEEXHook.mult_attn``, per prompt
+    that carries weights) and the "Original" emphasis mode of the AUTOMATIC1111 web UI
+    (``z * (original_mean / new_mean)``); the web UI's "No norm" mode skips the step. The ratio is
+    only meaningful when the mean is well away from zero: with token means ``m_t`` (over channels) it is ``sum(m_t) / sum(w_t m_t)``, and when
     every ``m_t`` has the sign of the whole, the denominator is a weighted average of the weights
     times the numerator, so the factor lies between ``1 / max(w)`` and ``1 / min(w)``. When the means
     cancel (a LayerNorm with a small bias), the ratio measures rounding noise: it can be huge,
