@@ -15,8 +15,8 @@
 # # Table 3: finding a rare class with galaxies the model never saw
 #
 # **Overview.** This chapter reproduces the experiment of Section 4.3 and Table 3 of Ma et al. (2026).
-# Dusty early-type galaxies (D-ETGs) are rare: about one GZ2 galaxy in a thousand is on the known list
-# of Kaviraj et al. (2012). The paper trains a classifier on 100 known D-ETGs and 10,000 other galaxies
+# Dusty early-type galaxies (D-ETGs) are rare: 352 of GZ2's 239,695 galaxies (about one in 700) are on
+# the known list of Kaviraj et al. (2012). The paper trains a classifier on 100 known D-ETGs and 10,000 other galaxies
 # (1:100) three ways -- plain binary cross-entropy, the focal loss, and the same training set plus
 # D-ETGs *generated* by a diffusion model that never saw one (they were kept out of its training set;
 # it combines "early type" and "dust lane" on its own) -- and finds that the generated ones raise

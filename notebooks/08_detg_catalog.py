@@ -19,8 +19,9 @@
 # scores every GZ2 galaxy; the candidates above a threshold are inspected by eye (a candidate counts
 # when two of three inspectors agree); the confirmed and rejected ones retrain the classifier; and the
 # loop runs again. The paper went 8,184 → 2,488 → 1,062 candidates and found 520 D-ETGs beyond the 352
-# known (872 in all), which reach higher redshift than the known ones (Figure 8) and form stars and
-# live in haloes like the known ones, unlike normal early types (Figure 9, Figure D1). Here the same
+# known (872 in all), which reach higher redshift than the known ones (Figure 8); it compares their
+# star formation, halo mass, magnitude and stellar mass with the known ones and with normal early
+# types matched in redshift and stellar mass (Figure 9, Figure D1). Here the same
 # loop runs; on the simulated profiles three simulated inspectors judge the candidates against the
 # simulation's truth, which also answers what the paper could not: how complete and how pure the
 # search is, and how many true D-ETGs the known list itself misses. On the paper profile people judge
