@@ -178,3 +178,19 @@ def test_search_with_peoples_verdicts_stops_naming_the_file_then_goes_on_once_th
     assert result.iterations.loc[1, "candidates"] == 5 and result.iterations.loc[1, "confirmed"] == 5
     assert set(result.confirmed()) == set(result.verdicts["objid"])
     assert s08.search_stage(*args, **kw).hit
+
+
+def test_truth_summary_gives_completeness_and_purity_with_binomial_intervals():
+    from galaxysd.stages import s08_detg_catalog as s08
+
+    truth = {"n_true": 12, "n_true_searched": 10, "n_known": 4, "n_known_true": 4, "known_misses": 8,
+             "known_misses_searched": 7}
+    iterations = pd.DataFrame({"completeness": [0.1, 0.3], "confirmed_total": [1, 5], "true_found_unknown": [0, 2]},
+                              index=pd.Index([1, 2], name="iteration"))
+    summary = s08.truth_summary(truth, iterations)
+    assert summary["completeness of the confirmed set"].startswith("0.30 (68 % interval")
+    assert summary["completeness of the confirmed set"].endswith("3 of 10)")
+    assert summary["purity of the confirmed set"].startswith("0.60") and "3 of 5" in summary["purity of the confirmed set"]
+    low, high = map(float, summary["purity of the confirmed set"].split("interval ")[1].split(";")[0].split("-"))
+    assert low < 0.6 < high
+    assert s08.fraction_interval(0, 0).startswith("undefined")
