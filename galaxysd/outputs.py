@@ -27,7 +27,7 @@ class Output:
     stem : str
         File name without extension under ``figures/<profile>/`` (``"fig2_upset"``).
     kind : str
-        ``"figure"`` (saved as PNG and PDF) or ``"table"`` (saved as CSV).
+        ``"figure"`` (saved as PNG and PDF), ``"table"`` (saved as CSV) or ``"catalogue"`` (FITS and CSV).
     chapter : str
         The notebook that makes it.
     function : str
@@ -46,6 +46,8 @@ class Output:
     @property
     def files(self) -> tuple[str, ...]:
         """The file names it is saved as."""
+        if self.kind == "catalogue":
+            return (f"{self.stem}.fits", f"{self.stem}.csv")
         return (f"{self.stem}.csv",) if self.kind == "table" else (f"{self.stem}.png", f"{self.stem}.pdf")
 
 
@@ -81,6 +83,30 @@ OUTPUTS: list[Output] = [
            "realism, diversity and consistency against training step"),
     Output("Figure 5", "fig5_pareto", "figure", "05_quality", "galaxysd.evaluation.figures.figure5",
            "realism against diversity per prompt type, with Pareto fronts"),
+    Output("Table 2", "table2_classification", "table", "06_classification", "galaxysd.classify.figures.table2",
+           "purity, completeness and F1 of spiral, disk, bar and bulge classifiers, three methods"),
+    Output("", "fig_classification_sweep", "figure", "06_classification", "galaxysd.classify.figures.sweep_figure",
+           "F1 against the number of generated positives added"),
+    Output("Table 3", "table3_detg", "table", "07_detg_experiment", "galaxysd.stages.s07_detg_experiment.table3",
+           "the 1:100 D-ETG experiment: baseline, focal loss, generated D-ETGs"),
+    Output("Figure 6", "fig6_detg_experiment", "figure", "07_detg_experiment",
+           "galaxysd.detg.figures.gallery_rows_figure", "generated and real D-ETGs; test galaxies each method got wrong"),
+    Output("", "table_detg_search", "table", "08_detg_catalog", "galaxysd.detg.search.search_table",
+           "candidates, confirmed and new D-ETGs per search iteration, beside the paper's"),
+    Output("", "fig_detg_search", "figure", "08_detg_catalog", "galaxysd.detg.figures.search_figure",
+           "the search per iteration, with completeness and purity against the simulation's truth"),
+    Output("Figure 7", "fig7_detg_found", "figure", "08_detg_catalog", "galaxysd.detg.figures.gallery_rows_figure",
+           "generated D-ETGs and D-ETGs the search found"),
+    Output("", "fig_detg_control", "figure", "08_detg_catalog", "galaxysd.detg.figures.control_match_figure",
+           "the control early types matched in redshift and stellar mass"),
+    Output("Figure 8", "fig8_detg_redshift", "figure", "08_detg_catalog", "galaxysd.detg.figures.redshift_kde_figure",
+           "redshift distributions of new and known D-ETGs"),
+    Output("Figure 9", "fig9_detg_sfr_halo", "figure", "08_detg_catalog", "galaxysd.detg.figures.sfr_halo_figure",
+           "cumulative SFR and halo mass: new, known, control"),
+    Output("Figure D1", "figD1_detg_magnitude_mass", "figure", "08_detg_catalog",
+           "galaxysd.detg.figures.magnitude_mass_figure", "cumulative r magnitude and stellar mass"),
+    Output("", "detg_catalogue", "catalogue", "08_detg_catalog", "galaxysd.detg.catalogue.write_catalogue",
+           "the catalogue of confirmed D-ETGs"),
 ]
 
 
@@ -116,7 +142,7 @@ def index_table(profile: str, outputs: list[Output] | None = None) -> str:
     """
     rows = []
     for o in outputs if outputs is not None else OUTPUTS:
-        saved = f"`figures/{profile}/{o.files[0]}`" + (", `.pdf`" if o.kind == "figure" else "")
+        saved = f"`figures/{profile}/{o.files[0]}`" + {"figure": ", `.pdf`", "catalogue": ", `.csv`"}.get(o.kind, "")
         rows.append(f"| {o.paper + ': ' if o.paper else ''}{o.what} | {o.chapter} | `{o.function}` | `{source_file(o.function)}` | "
                     f"{saved} |")
     return ("| output | chapter | made by | in | saved as |\n|---|---|---|---|---|\n" + "\n".join(rows) + "\n")

@@ -225,3 +225,55 @@ def search_figure(iterations: pd.DataFrame, paper_candidates: Sequence[int] | No
     _footnote(fig, label, None, [])
     fig.tight_layout()
     return fig
+
+
+def gallery_rows_figure(rows: Mapping[str, Sequence[str]], n_cols: int = 6, title: str = "", label: str = "",
+                        size: int = 64) -> plt.Figure:
+    """Rows of galaxy images, one row per label (Figures 6 and 7); a row with fewer images says so.
+
+    Parameters
+    ----------
+    rows : mapping of str to sequence of str
+        Row label to image paths (the first ``n_cols`` are drawn).
+    n_cols : int, optional
+        Images per row.
+    title : str, optional
+    label : str, optional
+        Footnote line saying which profile and data made it (:func:`galaxysd.plots.profile_label`).
+    size : int, optional
+        Side the images are resized to (pixels).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = gallery_rows_figure({"generated": gen_paths, "known": real_paths}, 6, "Figure 6")  # doctest: +SKIP
+    """
+    from galaxysd.classify.data import read_image
+
+    labels = list(rows)
+    fig, axes = plt.subplots(max(len(labels), 1), n_cols, figsize=(1.35 * n_cols + 1.6, 1.35 * max(len(labels), 1) + 0.8),
+                             squeeze=False)
+    for i, label in enumerate(labels):
+        paths = list(rows[label])[:n_cols]
+        for j in range(n_cols):
+            ax = axes[i, j]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if j < len(paths):
+                ax.imshow(read_image(paths[j], size))
+            else:
+                ax.axis("off")
+                if j == len(paths):
+                    ax.text(0.05, 0.5, "none" if not paths else "", fontsize=8, color="0.4", transform=ax.transAxes)
+        axes[i, 0].axis("on")
+        axes[i, 0].set_xticks([])
+        axes[i, 0].set_yticks([])
+        axes[i, 0].set_ylabel(f"{label}\n(n={len(rows[label])})", fontsize=7, rotation=0, ha="right", va="center")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    _footnote(fig, label, None, [])
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,415 @@
+"""One training loop for every binary galaxy classifier of the book (Table 2, and the D-ETG chapters).
+
+In the manner of diffusers' training examples, one readable loop with each step named: *order* (a
+seeded permutation of the training set, shared out over processes), *augment* (random crop, rotation
+and flip, :func:`galaxysd.classify.data.augment`), *predict* (ResNet-18, :mod:`galaxysd.backbone`),
+*loss* (binary cross-entropy or focal), *step* (Adam), *validate* (loss and average precision on the
+validation set), *checkpoint* (every epoch; the best epoch's weights kept apart).
+
+API
+---
+- :class:`TrainConfig`: every knob of a run (JSON-serialisable).
+- :func:`train_binary` ``(train_set, val_set, config) -> TrainResult``: the loop. Runs the same on
+  one CPU, one GPU or several processes started by ``torchrun`` / ``accelerate launch``
+  (``python -m galaxysd.classify.train config.json``, the datasets then read from CSV files); an
+  interrupted run continues from its checkpoint.
+- :func:`launch_training`: in-process for one process, a ``torchrun`` subprocess for several.
+- :func:`predict`: probabilities of a dataset. :func:`train_and_predict`: train, choose the
+  threshold on validation, score validation and test galaxies.
+
+Determinism
+-----------
+The weights start from ``torch.manual_seed(seed)``; epoch ``e``'s order comes from ``(seed, e)`` and
+batch ``b``'s augmentation on process ``r`` from ``(seed, e, r, b)``. A checkpoint therefore needs no
+random state: on a CPU, a run interrupted and resumed ends with the same weights as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from galaxysd.cache import atomic_write_text
+from galaxysd.classify.data import FileDataset, augment, dataset_labels
+from galaxysd.classify.losses import FOCAL_ALPHA, FOCAL_GAMMA, loss_function
+from galaxysd.errors import DataError, GalaxySDError, ParameterError
+
+CHECKPOINT = "checkpoint"
+BEST_WEIGHTS = "best.safetensors"
+HISTORY_COLUMNS = ("epoch", "train_loss", "val_loss", "val_ap")
+
+
+@dataclass
+class TrainConfig:
+    """Settings of one classifier training run.
+
+    Attributes
+    ----------
+    output_dir : str
+        Folder for the checkpoint, the best weights and ``history.csv``.
+    epochs : int
+        Passes over the training set; the best one on validation is kept.
+    batch_size : int
+        Images per step and process.
+    learning_rate : float
+        Adam's step size (the paper: 1e-4).
+    loss : str
+        ``"bce"`` or ``"focal"``; ``focal_alpha`` and ``focal_gamma`` set the latter.
+    seed : int
+        Seed of the initial weights, the order and the augmentation.
+    crop : float
+        Side of the random (training) and central (evaluation) crop over the image side.
+    weights : str
+        ResNet-18 weights to start from (safetensors, transformers layout); empty: random.
+    mixed_precision : str
+        ``"no"``, ``"fp16"`` or ``"bf16"`` (GPU only).
+    num_workers : int
+        ``DataLoader`` worker processes that decode images in parallel.
+    cpu : bool
+        Train on the CPU even when a GPU is present.
+    num_threads : int
+        CPU threads (0: torch's default).
+    eval_batch_size : int
+        Images per forward pass when predicting.
+    progress : bool
+        Show progress bars.
+    stop_after : int or None
+        Stop after this many epochs (as if interrupted); for tests of resumption.
+    train_csv, val_csv : str
+        For worker processes (:func:`main`): CSV files with columns ``path`` and ``label``.
+    image_size : int
+        For worker processes: side the images are resized to.
+    """
+
+    output_dir: str = ""
+    epochs: int = 10
+    batch_size: int = 64
+    learning_rate: float = 1e-4
+    loss: str = "bce"
+    focal_alpha: float = FOCAL_ALPHA
+    focal_gamma: float = FOCAL_GAMMA
+    seed: int = 0
+    crop: float = 0.875
+    weights: str = ""
+    mixed_precision: str = "no"
+    num_workers: int = 0
+    cpu: bool = False
+    num_threads: int = 0
+    eval_batch_size: int = 256
+    progress: bool = False
+    stop_after: int | None = None
+    train_csv: str = ""
+    val_csv: str = ""
+    image_size: int = 0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ParameterError(f"unknown TrainConfig field(s) {unknown}")
+        return cls(**values)
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train_binary` returns.
+
+    Attributes
+    ----------
+    model : torch.nn.Module
+        The classifier with the best epoch's weights, in evaluation mode.
+    best_epoch : int
+        1-based epoch with the highest validation average precision (0 if interrupted before one).
+    history : pandas.DataFrame
+        Per epoch: ``train_loss``, ``val_loss``, ``val_ap``.
+    interrupted : bool
+        Whether the run stopped before its last epoch (``stop_after``).
+    """
+
+    model: torch.nn.Module
+    best_epoch: int
+    history: pd.DataFrame = field(repr=False)
+    interrupted: bool = False
+
+
+def _seed(*keys: int) -> int:
+    return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(1)[0]) & 0x7FFFFFFF
+
+
+def epoch_order(n: int, seed: int, epoch: int, world: int = 1, rank: int = 0) -> list[int]:
+    """This process's share of epoch ``epoch``'s random order of ``n`` items (equal shares)."""
+    order = np.random.default_rng([int(seed), int(epoch)]).permutation(n)
+    order = order[: len(order) - len(order) % world]
+    return order[rank::world].tolist()
+
+
+@torch.no_grad()
+def predict(model: torch.nn.Module, dataset: Dataset, batch_size: int = 256, crop: float = 0.875,
+            num_workers: int = 0, device: torch.device | str | None = None) -> np.ndarray:
+    """Probability of the positive class for every image of ``dataset`` (centre crop, no augmentation).
+
+    Examples
+    --------
+    >>> scores = predict(result.model, test_set)  # doctest: +SKIP
+    """
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    out = []
+    for images, _ in DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers):
+        out.append(torch.sigmoid(model(augment(images.to(device), None, crop)).squeeze(1).float()).cpu())
+    model.train(was_training)
+    return torch.cat(out).numpy() if out else np.zeros(0, np.float32)
+
+
+def _save_weights(model: torch.nn.Module, path: Path) -> None:
+    from safetensors.torch import save_file
+
+    tmp = path.with_name(f".{path.name}.tmp")
+    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp))
+    os.replace(tmp, path)
+
+
+def _save_checkpoint(out: Path, model: torch.nn.Module, optimizer, state: dict) -> None:
+    tmp = out / f".{CHECKPOINT}.saving"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    _save_weights(model, tmp / "model.safetensors")
+    torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
+    (tmp / "state.json").write_text(json.dumps(state, indent=2))
+    if (out / CHECKPOINT).exists():
+        shutil.rmtree(out / CHECKPOINT)
+    os.replace(tmp, out / CHECKPOINT)
+
+
+def build_model(weights: str | os.PathLike | None = None) -> torch.nn.Module:
+    """ResNet-18 with one output logit (:func:`galaxysd.backbone.resnet18_classifier`)."""
+    from galaxysd.backbone import resnet18_classifier
+
+    return resnet18_classifier(1, weights=weights or None)
+
+
+def load_classifier(path: str | os.PathLike) -> torch.nn.Module:
+    """A classifier from saved weights (``best.safetensors`` of a run), in evaluation mode."""
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"classifier weights {path} do not exist; train the classifier first")
+    model = build_model()
+    model.load_state_dict(load_file(str(path)))
+    return model.eval()
+
+
+def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dict) -> TrainResult:
+    """Train a ResNet-18 binary classifier, keeping the epoch with the best validation average precision.
+
+    Parameters
+    ----------
+    train_set, val_set : torch.utils.data.Dataset
+        ``(uint8 image (3, S, S), label)`` pairs (:mod:`galaxysd.classify.data`).
+    config : TrainConfig or dict
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    DataError
+        If the training set has fewer than two images or the validation set is empty.
+
+    Examples
+    --------
+    >>> result = train_binary(train_set, val_set, TrainConfig(output_dir="run", epochs=5))  # doctest: +SKIP
+    """
+    from accelerate import Accelerator
+    from safetensors.torch import load_file
+    from sklearn.metrics import average_precision_score
+    from tqdm.auto import tqdm
+
+    config = TrainConfig.from_dict(config) if isinstance(config, dict) else config
+    if len(train_set) < 2 or len(val_set) == 0:
+        raise DataError(f"training needs at least 2 training and 1 validation image, got "
+                        f"{len(train_set)} and {len(val_set)}")
+    if config.num_threads:
+        torch.set_num_threads(config.num_threads)
+    use_cpu = config.cpu or not torch.cuda.is_available()
+    accelerator = Accelerator(cpu=use_cpu, mixed_precision="no" if use_cpu else config.mixed_precision)
+    rank, world = accelerator.process_index, accelerator.num_processes
+    out = Path(config.output_dir)
+    if accelerator.is_main_process:
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "config.json", config.to_json())
+    accelerator.wait_for_everyone()
+
+    torch.manual_seed(config.seed)
+    model = build_model(config.weights)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    loss_fn = loss_function(config.loss, config.focal_alpha, config.focal_gamma)
+    history, best, start = [], {"epoch": 0, "val_ap": -1.0}, 0
+    if (out / CHECKPOINT / "state.json").is_file():  # resume
+        state = json.loads((out / CHECKPOINT / "state.json").read_text())
+        model.load_state_dict(load_file(str(out / CHECKPOINT / "model.safetensors")))
+        optimizer.load_state_dict(torch.load(out / CHECKPOINT / "optimizer.pt", weights_only=True))
+        history, best, start = state["history"], state["best"], int(state["epoch"])
+    model, optimizer = accelerator.prepare(model, optimizer)
+    device, val_labels = accelerator.device, dataset_labels(val_set)
+
+    interrupted = False
+    bar = tqdm(range(start, config.epochs), initial=start, total=config.epochs, desc=f"train ({config.loss})",
+               disable=not (config.progress and accelerator.is_main_process))
+    for epoch in bar:
+        # order: this process's share of the epoch's permutation
+        order = epoch_order(len(train_set), config.seed, epoch, world, rank)
+        loader = DataLoader(train_set, batch_size=config.batch_size, sampler=order,
+                            num_workers=config.num_workers, drop_last=len(order) > config.batch_size,
+                            pin_memory=device.type == "cuda")
+        model.train()
+        losses = []
+        for b, (images, labels) in enumerate(loader):
+            # augment, predict, loss, step
+            generator = torch.Generator().manual_seed(_seed(config.seed, epoch, rank, b))
+            x = augment(images.to(device, non_blocking=True), generator, config.crop)
+            with accelerator.autocast():
+                logits = model(x).squeeze(1)
+            loss = loss_fn(logits.float(), labels.to(device).float())
+            accelerator.backward(loss)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            losses.append(float(accelerator.gather(loss.detach().reshape(1)).mean()))
+        # validate: every process scores the whole validation set with the same weights
+        net = accelerator.unwrap_model(model)
+        scores = predict(net, val_set, config.eval_batch_size, config.crop, config.num_workers, device)
+        clipped = np.clip(scores, 1e-7, 1 - 1e-7)
+        val_loss = float(-np.mean(val_labels * np.log(clipped) + (1 - val_labels) * np.log(1 - clipped)))
+        val_ap = float(average_precision_score(val_labels, scores)) if val_labels.any() else 0.0
+        history.append({"epoch": epoch + 1, "train_loss": float(np.mean(losses)) if losses else float("nan"),
+                        "val_loss": val_loss, "val_ap": val_ap})
+        bar.set_postfix(loss=f"{history[-1]['train_loss']:.3f}", val_ap=f"{val_ap:.3f}")
+        # checkpoint: the best epoch's weights, then the state to resume from
+        if accelerator.is_main_process:
+            if val_ap > best["val_ap"]:
+                best = {"epoch": epoch + 1, "val_ap": val_ap}
+                _save_weights(net, out / BEST_WEIGHTS)
+            _save_checkpoint(out, net, optimizer, {"epoch": epoch + 1, "history": history, "best": best})
+        accelerator.wait_for_everyone()
+        if config.stop_after is not None and epoch + 1 >= config.stop_after and epoch + 1 < config.epochs:
+            interrupted = True
+            break
+    bar.close()
+    frame = pd.DataFrame(history, columns=list(HISTORY_COLUMNS))
+    if accelerator.is_main_process:
+        atomic_write_text(out / "history.csv", frame.to_csv(index=False))
+    accelerator.wait_for_everyone()
+    net = accelerator.unwrap_model(model)
+    if best["epoch"] and (out / BEST_WEIGHTS).is_file():
+        net.load_state_dict(load_file(str(out / BEST_WEIGHTS)))  # copied onto the device
+    return TrainResult(net.eval(), int(best["epoch"]), frame, interrupted)
+
+
+def launch_training(train_set: Dataset, val_set: Dataset, config: TrainConfig,
+                    num_processes: int = 1) -> TrainResult:
+    """Train in this process, or in ``num_processes`` processes started by ``torchrun``.
+
+    Several processes read their images from files: both datasets must then be
+    :class:`~galaxysd.classify.data.FileDataset` objects (they are written to CSV files for the workers).
+
+    Raises
+    ------
+    ParameterError
+        If several processes are asked for with in-memory datasets.
+    GalaxySDError
+        If the worker processes fail.
+    """
+    if num_processes <= 1:
+        return train_binary(train_set, val_set, config)
+    out = Path(config.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    csvs = {}
+    for name, dataset in (("train", train_set), ("val", val_set)):
+        if not isinstance(dataset, FileDataset):
+            raise ParameterError(f"training with {num_processes} processes needs image files: the {name} set "
+                                 "must be a FileDataset")
+        csvs[name] = out / f"{name}.csv"
+        atomic_write_text(csvs[name], pd.DataFrame({"path": dataset.paths, "label": dataset.labels}).to_csv(index=False))
+    import dataclasses
+
+    worker = dataclasses.replace(config, train_csv=str(csvs["train"]), val_csv=str(csvs["val"]),
+                                 image_size=train_set.size)
+    cfg_file = out / "launch_config.json"
+    atomic_write_text(cfg_file, worker.to_json())
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={num_processes}",
+           "-m", "galaxysd.classify.train", str(cfg_file)]
+    result = subprocess.run(cmd)
+    if result.returncode != 0:
+        raise GalaxySDError(f"classifier training with {num_processes} processes failed (exit "
+                            f"{result.returncode}): {' '.join(cmd)}")
+    history = pd.read_csv(out / "history.csv")
+    best = int(history.loc[history["val_ap"].idxmax(), "epoch"]) if len(history) else 0
+    return TrainResult(load_classifier(out / BEST_WEIGHTS), best, history, len(history) < config.epochs)
+
+
+def train_and_predict(train_set: Dataset, val_set: Dataset, test_set: Dataset, config: TrainConfig,
+                      num_processes: int = 1) -> dict:
+    """Train, choose the decision threshold on validation (:func:`~galaxysd.classify.metrics.choose_threshold`)
+    and score the test set.
+
+    Returns
+    -------
+    dict
+        ``threshold``, ``best_epoch``, ``history`` (DataFrame), ``val_scores`` and ``test_scores``
+        (probabilities), ``test_pred`` (0/1 at the threshold), ``model`` (the best epoch's).
+
+    Examples
+    --------
+    >>> out = train_and_predict(train_set, val_set, test_set, TrainConfig(output_dir="run"))  # doctest: +SKIP
+    """
+    from galaxysd.classify.metrics import choose_threshold
+
+    result = launch_training(train_set, val_set, config, num_processes)
+    model = result.model.to("cuda" if torch.cuda.is_available() and not config.cpu else "cpu")
+    kwargs = dict(batch_size=config.eval_batch_size, crop=config.crop, num_workers=config.num_workers)
+    val_scores = predict(model, val_set, **kwargs)
+    threshold = choose_threshold(dataset_labels(val_set), val_scores)
+    test_scores = predict(model, test_set, **kwargs)
+    return {"threshold": threshold, "best_epoch": result.best_epoch, "history": result.history,
+            "val_scores": val_scores, "test_scores": test_scores,
+            "test_pred": (test_scores >= threshold).astype(np.int8), "model": model}
+
+
+def _read_csv_dataset(path: str, size: int) -> FileDataset:
+    frame = pd.read_csv(path)
+    return FileDataset(frame["path"].tolist(), frame["label"].to_numpy(float), size)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of worker processes: ``python -m galaxysd.classify.train config.json``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) != 1:
+        raise SystemExit("usage: python -m galaxysd.classify.train CONFIG.json")
+    config = TrainConfig.from_dict(json.loads(Path(argv[0]).read_text()))
+    if not (config.train_csv and config.val_csv and config.image_size):
+        raise SystemExit("the config needs train_csv, val_csv and image_size for worker processes")
+    train_binary(_read_csv_dataset(config.train_csv, config.image_size),
+                 _read_csv_dataset(config.val_csv, config.image_size), config)
+
+
+if __name__ == "__main__":
+    main()

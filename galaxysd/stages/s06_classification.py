@@ -1,0 +1,408 @@
+"""Chapter 06 (Table 2): binary morphology classifiers with and without generated positives.
+
+Cached stages of the run folder:
+
+``06_classification/generated/<task>``
+    The task's generated positives (:func:`galaxysd.classify.generated.generate_positives`): the
+    largest number any run asks for, image to image from real references of the training part.
+``06_classification/train/<task>``
+    Every training run of the task (method x number of generated positives x seed):
+    ``predictions.csv`` (test galaxies: ``objid``, ``label``, ``truth`` and one score column per
+    run), ``runs.csv`` (per run: threshold, best epoch, training-set counts), ``history.csv``. Each
+    run's checkpoint lives in ``runs/<run>/`` until it finishes, so an interrupted stage resumes.
+``06_classification/scores``
+    ``scores.csv``: purity, completeness and F1 per task, method and number of generated positives,
+    against the volunteers' labels and (simulated surveys) against the truth, with bootstrap
+    intervals and the spread over seeds.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from galaxysd.cache import atomic_write_text, run_stage
+from galaxysd.classify import generated as gen
+from galaxysd.classify import splits
+from galaxysd.classify.metrics import bootstrap_scores
+from galaxysd.errors import DataError, ParameterError
+
+STAGE = "06_classification"
+#: The methods of Table 2: (name, loss, uses generated positives).
+METHODS = (("baseline", "bce", False), ("focal", "focal", False), ("augmented", "bce", True))
+#: Bump when the training recipe changes, so cached runs made the old way are not reused.
+RECIPE = 2
+
+
+@dataclass
+class Sample:
+    """The labelled galaxies with images, each assigned to a part of the split.
+
+    Attributes
+    ----------
+    catalog : pandas.DataFrame
+        Labelled catalogue rows with an image, with a ``part`` column (train / val / test).
+    truth : pandas.DataFrame or None
+        The simulated survey's truth, aligned with ``catalog`` (``None`` on real data).
+    labels_stage : pathlib.Path
+        The ``01_data/labels`` stage folder (an input of every stage here).
+    """
+
+    catalog: pd.DataFrame
+    truth: pd.DataFrame | None
+    labels_stage: Path
+
+
+def load_sample(run_dir, seed: int = 0, test_fraction: float = 0.1, val_fraction: float = 0.1) -> Sample:
+    """The labelled galaxies with images of a run, split 90/10 into training and test, 10 % of training held out.
+
+    Examples
+    --------
+    >>> sample = load_sample(paths.run, seed=0)  # doctest: +SKIP
+    """
+    from galaxysd import gz2
+
+    catalog = gz2.labelled_catalog(run_dir)
+    catalog = catalog[(catalog["n_tags"] > 0) & (catalog["image_path"] != "")].reset_index(drop=True)
+    catalog["part"] = splits.split_sample(len(catalog), seed, test_fraction, val_fraction)
+    try:
+        truth = gz2.truth_table(run_dir).set_index("objid").loc[catalog["objid"]].reset_index()
+    except DataError:
+        truth = None
+    return Sample(catalog, truth, Path(run_dir) / gz2.LABELS_STAGE)
+
+
+def fractions_table(sample: Sample, tasks: Sequence[str], negatives: str = "not_positive") -> pd.DataFrame:
+    """Per task: positives, negatives and the positive fraction of the sample, beside the paper's."""
+    rows = []
+    for task in tasks:
+        y = splits.task_labels(sample.catalog, task, negatives)
+        rows.append({"task": task, "positives": int((y == 1).sum()), "negatives": int((y == 0).sum()),
+                     "fraction": round(splits.positive_fraction(y), 3),
+                     "paper fraction": splits.PAPER_FRACTIONS.get(task)})
+    return pd.DataFrame(rows).set_index("task")
+
+
+def prompts_table(task_prompts: dict) -> pd.DataFrame:
+    """Which Table 1 prompts make each task's generated positives (checked to name the task's tag)."""
+    rows = [{"task": task, "letter": letter, "prompt": prompt}
+            for task, letters in task_prompts.items()
+            for letter, prompt in gen.task_prompts(task, letters).items()]
+    return pd.DataFrame(rows).set_index(["task", "letter"])
+
+
+def run_plan(seeds: Sequence[int], multiples: Sequence[float], ours: float) -> pd.DataFrame:
+    """Every training run of a task: method, number of generated positives (x real positives), seed.
+
+    Raises
+    ------
+    ParameterError
+        If there are no seeds, a multiple is not positive, or ``ours`` is not among ``multiples``.
+    """
+    if not seeds:
+        raise ParameterError("seeds: at least one training seed is needed")
+    if any(m <= 0 for m in multiples) or ours not in multiples:
+        raise ParameterError(f"generated_multiples={list(multiples)} must be positive and hold "
+                             f"ours_multiple={ours}")
+    rows = [(name, loss, 0.0) for name, loss, uses in METHODS if not uses]
+    rows += [("augmented", "bce", float(m)) for m in multiples]
+    return pd.DataFrame([{"run": f"{name}-x{m:g}-seed{s}", "method": name, "loss": loss, "multiple": m, "seed": int(s)}
+                         for s in seeds for name, loss, m in rows])
+
+
+def generated_count(sample: Sample, task: str, negatives: str, n_negatives: int, seed: int,
+                    multiples: Sequence[float]) -> tuple[splits.TrainingSet, int]:
+    """The task's training set and how many generated positives the largest multiple needs."""
+    y = splits.task_labels(sample.catalog, task, negatives)
+    chosen = splits.training_set(y, sample.catalog["part"].to_numpy(), n_negatives, splits.positive_fraction(y),
+                                 seed, task)
+    return chosen, int(round(max(multiples) * chosen.n_positive))
+
+
+def training_sets_table(counts: dict, generated: dict) -> pd.DataFrame:
+    """Per task: the training set's positives and negatives, what the training part offered, and the
+    number of generated positives made for the largest multiple."""
+    rows = {task: {**c.counts(), "generated": generated[task]} for task, c in counts.items()}
+    frame = pd.DataFrame(rows).T
+    frame["fraction"] = frame["fraction"].astype(float).round(3)
+    return frame.astype({c: int for c in frame.columns if c != "fraction"})
+
+
+def generate_task_positives(run_dir, sample: Sample, inputs, task: str, letters: str, n: int, seed: int,
+                            settings, batch_size: int = 16) -> pd.DataFrame:
+    """The task's generated positives (cached stage); references are training-part galaxies of 01's manifest."""
+    train_ids = set(sample.catalog.loc[sample.catalog["part"] == "train", "objid"].astype(int))
+    pool = [r for r in inputs.reference_paths if r in train_ids]  # no test or validation galaxy leaks in
+    return gen.generate_positives(run_dir, f"{STAGE}/generated/{task}", inputs, gen.task_prompts(task, letters),
+                                  n, seed, pool, settings, batch_size)
+
+
+def _datasets(paths: Sequence[str], labels: np.ndarray, size: int, preload: bool, cache: dict):
+    from galaxysd.classify.data import ArrayDataset, FileDataset, read_image
+
+    if not preload:
+        return FileDataset(paths, labels, size)
+    for p in paths:
+        if p not in cache:
+            cache[p] = read_image(p, size)
+    images = np.stack([cache[p] for p in paths]) if len(paths) else np.zeros((0, size, size, 3), np.uint8)
+    return ArrayDataset(images, labels)
+
+
+def train_task(run_dir, sample: Sample, task: str, generated: pd.DataFrame | None, generated_stage: Path | None,
+               config, plan: pd.DataFrame, negatives: str, n_negatives: int, split_seed: int, image_size: int,
+               preload: bool = True, num_processes: int = 1, progress: bool = True):
+    """Every training run of one task, as the cached stage ``06_classification/train/<task>``.
+
+    Parameters
+    ----------
+    run_dir : path-like
+    sample : Sample
+    task : str
+    generated : pandas.DataFrame or None
+        The task's generated positives (plan order); needed if ``plan`` has augmented runs.
+    generated_stage : pathlib.Path or None
+        Their stage folder (an input of this stage).
+    config : galaxysd.classify.train.TrainConfig
+        Settings shared by every run (``loss``, ``seed`` and ``output_dir`` are set per run).
+    plan : pandas.DataFrame
+        :func:`run_plan`.
+    negatives, n_negatives, split_seed
+        How the training set is drawn (:func:`galaxysd.classify.splits.training_set`).
+    image_size : int
+        Side the images are resized to.
+    preload : bool, optional
+        Decode every image once into memory (small samples) rather than in loader workers.
+    num_processes : int, optional
+        Processes per training run (several GPUs).
+
+    Returns
+    -------
+    galaxysd.cache.StageResult
+    """
+    from galaxysd.classify.train import train_and_predict
+
+    params = {"recipe": RECIPE, "task": task, "config": {k: v for k, v in vars(config).items()
+                                                         if k not in ("output_dir", "progress", "num_threads",
+                                                                      "num_workers", "stop_after", "seed", "loss")},
+              "plan": plan.to_dict("list"), "negatives": negatives, "n_negatives": n_negatives,
+              "split_seed": split_seed, "split": sample.catalog["part"].tolist(), "image_size": image_size}
+    inputs = [sample.labels_stage] + ([generated_stage] if generated_stage is not None else [])
+
+    def compute(out: Path) -> None:
+        cat = sample.catalog
+        y = splits.task_labels(cat, task, negatives).to_numpy()
+        parts = cat["part"].to_numpy()
+        chosen = splits.training_set(y, parts, n_negatives, splits.positive_fraction(y), split_seed, task)
+        val_rows, test_rows = splits.evaluation_rows(y, parts, "val"), splits.evaluation_rows(y, parts, "test")
+        if not (y[val_rows] == 1).any():
+            raise DataError(f"task {task!r}: the validation part has no positives, so no threshold can be "
+                            "chosen; raise val_fraction or use a larger sample")
+        paths = cat["image_path"].to_numpy()
+        cache: dict = {}
+        real = _datasets(list(paths[chosen.rows]), y[chosen.rows], image_size, preload, cache)
+        val = _datasets(list(paths[val_rows]), y[val_rows], image_size, preload, cache)
+        test = _datasets(list(paths[test_rows]), y[test_rows], image_size, preload, cache)
+        done = out / "runs"
+        scores, rows, histories = {}, [], []
+        from tqdm.auto import tqdm
+
+        for run in tqdm(list(plan.itertuples(index=False)), desc=f"train {task}", disable=not progress):
+            folder = done / run.run
+            n_gen = int(round(run.multiple * chosen.n_positive))
+            if not (folder / "result.json").is_file():
+                train_set = real
+                if n_gen:
+                    from galaxysd.classify.data import concat
+
+                    extra = gen.select_generated(generated, n_gen, task)
+                    train_set = concat(real, _datasets(list(extra["path"]), np.ones(n_gen), image_size, preload, cache))
+                result = train_and_predict(train_set, val, test, replace(
+                    config, output_dir=str(folder), loss=run.loss, seed=run.seed, progress=False), num_processes)
+                np.save(folder / "test_scores.npy", result["test_scores"])
+                if run.method == "baseline" and generated is not None and len(generated):
+                    # How real-trained classifiers see the generated positives: the share they accept.
+                    from galaxysd.classify.train import predict
+
+                    made = _datasets(list(generated["path"]), np.ones(len(generated)), image_size, preload, cache)
+                    accepted = float((predict(result["model"], made, config.eval_batch_size, config.crop)
+                                      >= result["threshold"]).mean())
+                    atomic_write_text(folder / "generated.json", json.dumps({"accepted": accepted}))
+                result["history"].assign(run=run.run).to_csv(folder / "history.csv", index=False)
+                atomic_write_text(folder / "result.json", json.dumps(
+                    {"threshold": result["threshold"], "best_epoch": result["best_epoch"]}))
+                for heavy in ("checkpoint", "best.safetensors"):  # 45 MB a run: predictions are what is kept
+                    target = folder / heavy
+                    shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+            info = json.loads((folder / "result.json").read_text())
+            if (folder / "generated.json").is_file():
+                info["generated_accepted"] = json.loads((folder / "generated.json").read_text())["accepted"]
+            scores[run.run] = np.load(folder / "test_scores.npy")
+            histories.append(pd.read_csv(folder / "history.csv"))
+            rows.append({**run._asdict(), **info, "n_generated": n_gen, **chosen.counts()})
+        truth = (splits.task_truth(sample.truth, task).to_numpy()[test_rows].astype(float)
+                 if sample.truth is not None else np.full(len(test_rows), np.nan))
+        frame = pd.DataFrame({"objid": cat["objid"].to_numpy()[test_rows], "label": y[test_rows], "truth": truth,
+                              **scores})
+        atomic_write_text(out / "predictions.csv", frame.to_csv(index=False))
+        atomic_write_text(out / "runs.csv", pd.DataFrame(rows).to_csv(index=False))
+        atomic_write_text(out / "history.csv", pd.concat(histories).to_csv(index=False))
+
+    return run_stage(run_dir, f"{STAGE}/train/{task}", params, compute, inputs=inputs)
+
+
+def read_task(stage_dir) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``predictions.csv`` and ``runs.csv`` of a task's training stage."""
+    stage_dir = Path(stage_dir)
+    return pd.read_csv(stage_dir / "predictions.csv"), pd.read_csv(stage_dir / "runs.csv")
+
+
+def score_task(predictions: pd.DataFrame, runs: pd.DataFrame, against: str = "label", confidence: float = 0.68,
+               n_resamples: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Purity, completeness and F1 per method and number of generated positives, seeds pooled.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (method, multiple, score): ``value``, ``low``, ``high``, ``seed_std``, ``n_seeds``.
+    """
+    y = predictions[against].to_numpy(float)
+    rows = []
+    for (method, multiple), group in runs.groupby(["method", "multiple"], sort=False):
+        preds = [(predictions[r.run].to_numpy() >= r.threshold).astype(float) for r in group.itertuples()]
+        table = bootstrap_scores(y, preds, confidence, n_resamples, seed)
+        rows.append(table.assign(method=method, multiple=multiple).rename_axis("score").reset_index())
+    return pd.concat(rows, ignore_index=True)
+
+
+def score_stage(run_dir, task_stages: dict, confidence: float = 0.68, n_resamples: int = 1000,
+                seed: int = 0):
+    """Scores of every task against the labels and (simulated surveys) the truth, as a cached stage."""
+    def compute(out: Path) -> None:
+        frames = []
+        for task, stage in task_stages.items():
+            predictions, runs = read_task(stage.path)
+            for against in ("label", "truth"):
+                if predictions[against].notna().all():
+                    frames.append(score_task(predictions, runs, against, confidence, n_resamples, seed)
+                                  .assign(task=task, against=against))
+        atomic_write_text(out / "scores.csv", pd.concat(frames, ignore_index=True).to_csv(index=False))
+
+    params = {"confidence": confidence, "n_resamples": n_resamples, "seed": seed, "tasks": list(task_stages)}
+    stage = run_stage(run_dir, f"{STAGE}/scores", params, compute, inputs=[s.path for s in task_stages.values()])
+    return pd.read_csv(stage.path / "scores.csv")
+
+
+def stage_seconds(run_dir) -> dict:
+    """What computing each stage of this chapter took (seconds, from the stage records)."""
+    out = {}
+    for record in sorted(Path(run_dir, STAGE).rglob("stage.json")):
+        out[str(record.parent.relative_to(run_dir))] = json.loads(record.read_text()).get("seconds", float("nan"))
+    return out
+
+
+def now() -> float:
+    """Wall clock for the chapter's timing."""
+    return time.perf_counter()
+
+
+def generation_inputs(run_dir, dtype: str = "float32"):
+    """The trained model and the real galaxies of a run (:func:`galaxysd.diffusion.batch.generation_inputs`)."""
+    from galaxysd.diffusion import batch
+
+    return batch.generation_inputs(run_dir, letters="", dtype=dtype)
+
+
+def generated_stage(run_dir, task: str) -> Path:
+    """The stage folder of a task's generated positives."""
+    return Path(run_dir) / STAGE / "generated" / task
+
+
+def resolve_weights(weights: str, data_dir) -> str:
+    """The ResNet-18 weights file to start from: ``""`` (random), a path (relative: under ``data_dir``),
+    or ``"auto"``: ``data_dir/resnet-18`` when it holds ``model.safetensors``, else random."""
+    if not weights:
+        return ""
+    if weights == "auto":
+        folder = Path(data_dir) / "resnet-18"
+        return str(folder) if (folder / "model.safetensors").is_file() else ""
+    path = Path(weights)
+    return str(path if path.is_absolute() else Path(data_dir) / path)
+
+
+def processes(num_processes: int) -> int:
+    """Processes per training run: ``0`` means one per GPU (one on a CPU)."""
+    import torch
+
+    if num_processes > 0:
+        return num_processes
+    return max(torch.cuda.device_count(), 1)
+
+
+def _difference(scores: pd.DataFrame, task: str, against: str, ours: float, name: str = "f1"):
+    rows = scores[(scores["task"] == task) & (scores["against"] == against) & (scores["score"] == name)]
+    base = rows[rows["method"] == "baseline"].iloc[0]
+    aug = rows[(rows["method"] == "augmented") & np.isclose(rows["multiple"], ours)].iloc[0]
+    half = lambda r: (r.high - r.low) / 2  # noqa: E731
+    return base, aug, float(np.hypot(half(base), half(aug)))
+
+
+def verdicts(scores: pd.DataFrame, ours_multiple: float) -> dict:
+    """One sentence per task: does "ours" beat the baseline's F1, given the intervals?
+
+    The difference of the seed-averaged F1s is compared with its uncertainty, the two 68 % bootstrap
+    half-widths added in quadrature (a conservative sum: the two methods are scored on the same test
+    galaxies): beyond two uncertainties it is a gain or a loss, otherwise too small to tell.
+
+    Returns
+    -------
+    dict
+        ``verdict_<task>`` -> sentence.
+    """
+    out = {}
+    for task in dict.fromkeys(scores["task"]):
+        base, aug, sigma = _difference(scores, task, "label", ours_multiple)
+        diff = aug.value - base.value
+        if abs(diff) > 2 * sigma:
+            word = "generated positives raise F1" if diff > 0 else "generated positives lower F1"
+        else:
+            word = "too small a difference to tell on this test set"
+        out[f"verdict_{task}"] = (f"{base.value:.2f} -> {aug.value:.2f} (difference {diff:+.2f} ± {sigma:.2f}): "
+                                  f"{word}")
+    return out
+
+
+def acceptance(task_stages: dict, scores: pd.DataFrame) -> pd.DataFrame:
+    """Per task: the share of generated positives the baseline classifiers call positive, beside their
+    completeness on real test positives (both at the validation threshold, mean over seeds).
+
+    A generated galaxy that looks like the real positives should be accepted about as often as a real
+    positive is found; a much smaller share means the generated images lack what the classifier
+    learnt to recognise in real ones.
+    """
+    rows = []
+    for task, stage in task_stages.items():
+        runs = read_task(stage.path)[1]
+        base = runs[runs["method"] == "baseline"]
+        if "generated_accepted" not in base or base["generated_accepted"].isna().all():
+            continue
+        real = scores[(scores["task"] == task) & (scores["against"] == "label") & (scores["method"] == "baseline")
+                      & (scores["score"] == "completeness")]["value"].iloc[0]
+        rows.append({"task": task, "generated accepted": round(float(base["generated_accepted"].mean()), 2),
+                     "real test positives found": round(float(real), 2)})
+    return pd.DataFrame(rows).set_index("task") if rows else pd.DataFrame()
+
+
+def scaled_down(n_negatives: int, image_size: int, epochs: int, n_seeds: int, steps: int, n_sample: int) -> str:
+    """The sentence saying how this run differs in scale from the paper's."""
+    return (f"{n_negatives:,} negatives per training set (the paper: 10,000), {n_sample:,} labelled galaxies "
+            f"with images (the paper: about 71,000), {image_size}-pixel images (the paper: 424-pixel GZ2 "
+            f"images), {epochs} epochs, {n_seeds} training seeds per method, generated images made in "
+            f"{steps} denoising steps (the paper: 40)")

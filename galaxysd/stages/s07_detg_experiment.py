@@ -1,0 +1,356 @@
+"""Chapter 07 (Table 3, Figure 6): the 1:100 D-ETG experiment.
+
+Cached stages of the run folder:
+
+``07_detg_experiment/survey``
+    ``survey.csv``: every galaxy of the survey with ``objid, ra, dec, asset_id, image_path`` (empty
+    without an image) and ``counts.json``. The labelled catalogue of ``01_data`` gives an image path
+    only to galaxies with a confident tag; the D-ETG chapters need every galaxy with an image (the
+    1:100 experiment draws its "others" from the whole survey, the search scores all of it), so the
+    Hart16 table and the filename mapping are joined again here through the ``gz2`` loaders. Chapter
+    08 reads this stage too.
+``07_detg_experiment/generated``
+    Generated D-ETGs from the two D-ETG prompts (:data:`galaxysd.gz2.DETG_PROMPTS`), image to image
+    from early-type references of the diffusion model's training set (which holds no D-ETG). The
+    augmented method takes the first ``n_augment``; chapter 08's search the first ``n_search``.
+``07_detg_experiment/train``
+    Every training run (method x seed): ``predictions.csv`` (test galaxies, ``label`` = known D-ETG,
+    ``truth`` = true D-ETG on a simulated survey, one score column per run), ``runs.csv``
+    (threshold, best epoch), ``split.csv`` (which galaxy trained, validated, tested).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from galaxysd.cache import atomic_write_text, run_stage
+from galaxysd.errors import DataError, ParameterError
+
+STAGE = "07_detg_experiment"
+#: The methods of Table 3: (name, loss, adds generated D-ETGs), as in Table 2.
+METHODS = (("baseline", "bce", False), ("focal", "focal", False), ("augmented", "bce", True))
+#: Table 3 of the paper: method -> (purity, completeness, F1).
+PAPER_TABLE3 = {"baseline": (0.43, 0.43, 0.43), "focal": (0.48, 0.16, 0.24), "augmented": (0.74, 0.60, 0.66)}
+#: Labels of the two D-ETG prompts in the generation plan.
+PROMPT_LABELS = ("DETG1", "DETG2")
+#: Bump when the recipe changes, so cached runs made the old way are not reused.
+RECIPE = 1
+
+
+def _rel(path: str, root: Path) -> str:
+    return str(Path(path).relative_to(root)) if path and Path(path).is_relative_to(root) else path
+
+
+def survey_stage(run_dir):
+    """Every galaxy of the run's survey with its coordinates and image (cached stage ``07_detg_experiment/survey``).
+
+    Returns
+    -------
+    galaxysd.cache.StageResult
+        Read the table with :func:`read_survey`.
+
+    Examples
+    --------
+    >>> stage = survey_stage(paths.run); survey = read_survey(stage.path)  # doctest: +SKIP
+    """
+    from galaxysd import gz2
+    from galaxysd.gz2.loaders import attach_images, open_images, read_filename_mapping, read_hart16
+
+    labels = Path(run_dir) / gz2.LABELS_STAGE
+
+    def compute(out: Path) -> None:
+        files = gz2.survey_of(run_dir)
+        table = read_hart16(files.hart16)[["dr7objid", "ra", "dec"]].rename(columns={"dr7objid": "objid"})
+        matched, report = attach_images(table[["objid"]], read_filename_mapping(files.mapping),
+                                        open_images(files.images), extract_to=out / "images")
+        frame = table.merge(matched[["objid", "asset_id", "image_path"]], on="objid", how="left")
+        frame["asset_id"] = frame["asset_id"].fillna(-1).astype(np.int64)
+        # images extracted from a zip lie in this (partial) stage folder: keep their paths relative
+        frame["image_path"] = [_rel(p, out) for p in frame["image_path"].fillna("")]
+        atomic_write_text(out / "survey.csv", frame.to_csv(index=False))
+        counts = {"n_survey": int(len(frame)), "n_with_image": int((frame["image_path"] != "").sum()),
+                  "image_report": report.summary()}
+        atomic_write_text(out / "counts.json", json.dumps(counts, indent=2))
+
+    return run_stage(run_dir, f"{STAGE}/survey", {"recipe": RECIPE}, compute, inputs=[labels])
+
+
+def read_survey(stage_dir, with_image: bool = True) -> pd.DataFrame:
+    """``survey.csv`` of :func:`survey_stage`, with absolute image paths (only galaxies with one by default)."""
+    stage_dir = Path(stage_dir)
+    frame = pd.read_csv(stage_dir / "survey.csv", dtype={"image_path": str}, keep_default_na=False,
+                        na_values={"ra": [""], "dec": [""]})
+    frame["objid"] = frame["objid"].astype(np.int64)
+    frame["image_path"] = [p if not p or Path(p).is_absolute() else str(stage_dir / p) for p in frame["image_path"]]
+    return frame[frame["image_path"] != ""].reset_index(drop=True) if with_image else frame
+
+
+def early_type_references(manifest: pd.DataFrame) -> list[int]:
+    """objIDs of the diffusion model's training galaxies tagged early type (the D-ETG references).
+
+    Raises
+    ------
+    DataError
+        If the training manifest holds no early type.
+    """
+    from galaxysd.gz2.tags import EARLY_TYPE_TAGS
+
+    tags = manifest["tags"].fillna("").astype(str)
+    mask = np.zeros(len(manifest), bool)
+    for tag in EARLY_TYPE_TAGS:
+        mask |= tags.str.split("|").apply(lambda t, tag=tag: tag in t).to_numpy()
+    if not mask.any():
+        raise DataError("the diffusion model's training manifest holds no early-type galaxy to start "
+                        "generated D-ETGs from")
+    return manifest.loc[mask, "objid"].astype(int).tolist()
+
+
+def generate_detgs(run_dir, inputs, n: int, seed: int, settings, batch_size: int = 16) -> pd.DataFrame:
+    """``n`` generated D-ETGs, round-robin over the two D-ETG prompts (cached stage ``07_detg_experiment/generated``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The generation manifest in plan order, with absolute ``path`` and ``sample_id``.
+
+    Examples
+    --------
+    >>> made = generate_detgs(paths.run, inputs, 200, 0, settings)  # doctest: +SKIP
+    """
+    from galaxysd import gz2
+    from galaxysd.classify import generated as gen
+
+    prompts = dict(zip(PROMPT_LABELS, gz2.DETG_PROMPTS))
+    refs = early_type_references(inputs.manifest)
+    return gen.generate_positives(run_dir, f"{STAGE}/generated", inputs, prompts, n, seed, refs, settings,
+                                  batch_size)
+
+
+def generated_stage(run_dir) -> Path:
+    """The stage folder of the generated D-ETGs."""
+    return Path(run_dir) / STAGE / "generated"
+
+
+def validation_mask(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """Hold out ``fraction`` of the positives and of the negatives (at least one positive) for validation.
+
+    Raises
+    ------
+    TooFewKnownDETGError
+        If fewer than two positives are given (one must train, one must validate).
+
+    Examples
+    --------
+    >>> validation_mask(np.array([1, 1, 0, 0, 0, 0]), 0.5, 0).sum()
+    3
+    """
+    from galaxysd.detg import TooFewKnownDETGError
+
+    labels = np.asarray(labels)
+    if not 0 < fraction < 1:
+        raise ParameterError(f"val_fraction must lie in (0, 1), got {fraction}")
+    rng = np.random.default_rng([seed, 17])
+    mask = np.zeros(len(labels), bool)
+    for value, least in ((1, 1), (0, 1)):
+        rows = np.nonzero(labels == value)[0]
+        if value == 1 and len(rows) < 2:
+            raise TooFewKnownDETGError(f"{len(rows)} known D-ETG(s) in the training set: at least two are "
+                                       "needed (one to train on, one to choose the threshold on)")
+        n = min(max(least, int(round(fraction * len(rows)))), len(rows) - 1)
+        mask[rng.permutation(rows)[:n]] = True
+    return mask
+
+
+def run_plan(seeds: Sequence[int]) -> pd.DataFrame:
+    """Every training run: method, loss, seed (``multiple`` is 1 for the augmented method, else 0)."""
+    if not seeds:
+        raise ParameterError("seeds: at least one training seed is needed")
+    return pd.DataFrame([{"run": f"{name}-seed{s}", "method": name, "loss": loss, "multiple": float(uses),
+                          "seed": int(s)} for s in seeds for name, loss, uses in METHODS])
+
+
+def split_frame(split, val: np.ndarray) -> pd.DataFrame:
+    """One row per galaxy of the experiment: ``objid``, ``label``, ``part`` (train / val / test)."""
+    frame = split.frame()
+    parts = frame["part"].to_numpy(object)
+    parts[np.nonzero(parts == "train")[0][val]] = "val"
+    return frame.assign(part=parts)
+
+
+def train_methods(run_dir, survey: pd.DataFrame, split, val: np.ndarray, generated: pd.DataFrame | None,
+                  n_augment: int, config, plan: pd.DataFrame, image_size: int, truth_ids=None,
+                  preload: bool = True, num_processes: int = 1):
+    """Every training run of Table 3, as the cached stage ``07_detg_experiment/train``.
+
+    Parameters
+    ----------
+    run_dir : path-like
+    survey : pandas.DataFrame
+        :func:`read_survey` (objID -> image path).
+    split : galaxysd.detg.ExperimentSplit
+        The 1:ratio training set and the test set (:func:`galaxysd.detg.sample_experiment`).
+    val : numpy.ndarray of bool
+        Which training galaxies validate (:func:`validation_mask`).
+    generated : pandas.DataFrame or None
+        The generated D-ETGs (plan order); the augmented runs add the first ``n_augment``.
+    config : galaxysd.classify.train.TrainConfig
+        Shared settings; ``loss``, ``seed``, ``output_dir`` are set per run.
+    plan : pandas.DataFrame
+        :func:`run_plan`.
+    image_size : int
+    truth_ids : array-like of int, optional
+        The true D-ETGs of a simulated survey (for scores against the truth).
+
+    Returns
+    -------
+    galaxysd.cache.StageResult
+    """
+    from galaxysd.classify import generated as gen
+    from galaxysd.classify.data import concat
+    from galaxysd.classify.train import train_and_predict
+    # the image datasets of chapter 06: in memory for small samples, decoded by workers otherwise
+    from galaxysd.stages.s06_classification import _datasets
+
+    frame = split_frame(split, val)
+    params = {"recipe": RECIPE, "split": frame.to_dict("list"), "plan": plan.to_dict("list"), "n_augment": n_augment,
+              "image_size": image_size, "config": {k: v for k, v in vars(config).items() if k not in
+                                                   ("output_dir", "progress", "num_threads", "num_workers",
+                                                    "stop_after", "seed", "loss")}}
+    inputs = [Path(run_dir) / STAGE / "survey"] + ([generated_stage(run_dir)] if generated is not None else [])
+
+    def compute(out: Path) -> None:
+        paths = survey.set_index("objid")["image_path"]
+        cache: dict = {}
+
+        def data(part):
+            rows = frame[frame["part"] == part]
+            return _datasets(list(paths.loc[rows["objid"]]), rows["label"].to_numpy(float), image_size, preload, cache)
+
+        real, val_set, test = data("train"), data("val"), data("test")
+        scores, rows = {}, []
+        for run in plan.itertuples(index=False):
+            folder = out / "runs" / run.run
+            n_gen = n_augment if run.multiple else 0
+            if not (folder / "result.json").is_file():
+                train_set = real
+                if n_gen:
+                    extra = gen.select_generated(generated, n_gen, "D-ETG")
+                    train_set = concat(real, _datasets(list(extra["path"]), np.ones(n_gen), image_size, preload, cache))
+                result = train_and_predict(train_set, val_set, test, replace(
+                    config, output_dir=str(folder), loss=run.loss, seed=run.seed, progress=False), num_processes)
+                np.save(folder / "test_scores.npy", result["test_scores"])
+                atomic_write_text(folder / "result.json", json.dumps(
+                    {"threshold": result["threshold"], "best_epoch": result["best_epoch"]}))
+                for heavy in ("checkpoint", "best.safetensors"):  # predictions are what is kept
+                    target = folder / heavy
+                    shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+            info = json.loads((folder / "result.json").read_text())
+            scores[run.run] = np.load(folder / "test_scores.npy")
+            rows.append({**run._asdict(), **info, "n_generated": n_gen})
+        test_rows = frame[frame["part"] == "test"]
+        truth = (np.isin(test_rows["objid"], np.asarray(truth_ids, np.int64)).astype(float) if truth_ids is not None
+                 else np.full(len(test_rows), np.nan))
+        atomic_write_text(out / "predictions.csv", pd.DataFrame(
+            {"objid": test_rows["objid"].to_numpy(), "label": test_rows["label"].to_numpy(), "truth": truth,
+             **scores}).to_csv(index=False))
+        atomic_write_text(out / "runs.csv", pd.DataFrame(rows).to_csv(index=False))
+        atomic_write_text(out / "split.csv", frame.to_csv(index=False))
+
+    return run_stage(run_dir, f"{STAGE}/train", params, compute, inputs=inputs)
+
+
+def score_methods(stage_dir, confidence: float = 0.68, n_resamples: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Purity, completeness and F1 per method against the known list and (simulated) the truth.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`galaxysd.stages.s06_classification.score_task` rows with ``task = "D-ETG"`` and ``against``.
+    """
+    from galaxysd.stages.s06_classification import read_task, score_task
+
+    predictions, runs = read_task(stage_dir)
+    frames = [score_task(predictions, runs, against, confidence, n_resamples, seed).assign(task="D-ETG", against=against)
+              for against in ("label", "truth") if predictions[against].notna().all()]
+    return pd.concat(frames, ignore_index=True)
+
+
+def table3(scores: pd.DataFrame, against: str = "label") -> pd.DataFrame:
+    """Table 3: each score as ``value [low, high] ± seed std`` beside the paper's (against the known list).
+
+    Examples
+    --------
+    >>> table3(scores)  # doctest: +SKIP
+    """
+    from galaxysd.classify.figures import METHOD_NAMES, table2
+    from galaxysd.classify.metrics import SCORES
+
+    table = table2(scores, 1.0, against).droplevel("task")
+    if against == "label":
+        names = {v: k for k, v in METHOD_NAMES.items()}
+        for i, name in enumerate(SCORES):
+            table[f"{name} (paper)"] = [PAPER_TABLE3.get(names.get(m, m), (np.nan,) * 3)[i] for m in table.index]
+    return table
+
+
+def table3_numbers(scores: pd.DataFrame) -> pd.DataFrame:
+    """Table 3 in plain numbers (for the CSV file), with the paper's value beside each score."""
+    from galaxysd.classify.metrics import SCORES
+
+    frame = scores[["method", "against", "score", "value", "low", "high", "seed_std", "n_seeds"]].copy()
+    frame["paper"] = [PAPER_TABLE3[m][SCORES.index(s)] if a == "label" else np.nan
+                      for m, s, a in zip(frame["method"], frame["score"], frame["against"])]
+    return frame.reset_index(drop=True)
+
+
+def verdict(scores: pd.DataFrame, name: str = "f1", against: str = "label") -> str:
+    """Does adding generated D-ETGs change F1 against the baseline, given the intervals?
+
+    The difference of the seed-averaged scores against its uncertainty (the two 68 % bootstrap
+    half-widths in quadrature, as chapter 06 does): beyond two uncertainties it is a gain or a loss,
+    otherwise too small to tell on this test set.
+    """
+    from galaxysd.stages.s06_classification import _difference
+
+    base, aug, sigma = _difference(scores, "D-ETG", against, 1.0, name)
+    diff = aug.value - base.value
+    if abs(diff) > 2 * sigma:
+        word = "generated D-ETGs raise it" if diff > 0 else "generated D-ETGs lower it"
+    else:
+        word = "too small a difference to tell on this test set"
+    return f"{base.value:.2f} -> {aug.value:.2f} (difference {diff:+.2f} ± {sigma:.2f}): {word}"
+
+
+def mistakes(predictions: pd.DataFrame, runs: pd.DataFrame, seed: int) -> dict[str, pd.DataFrame]:
+    """Per method, the test galaxies its run with ``seed`` got wrong: ``missed`` known D-ETGs and
+    ``false`` alarms, highest scores first for false alarms, lowest first for misses.
+
+    Returns
+    -------
+    dict
+        ``{method: DataFrame(objid, label, score, kind)}``.
+    """
+    out = {}
+    for run in runs[runs["seed"] == seed].itertuples(index=False):
+        s = predictions[run.run].to_numpy()
+        called = s >= run.threshold
+        frame = predictions[["objid", "label"]].assign(score=s)
+        missed = frame[(frame["label"] == 1) & ~called].sort_values("score").assign(kind="missed")
+        false = frame[(frame["label"] == 0) & called].sort_values("score", ascending=False).assign(kind="false alarm")
+        out[run.method] = pd.concat([missed, false], ignore_index=True)
+    return out
+
+
+def scaled_down(counts: dict, n_augment: int, image_size: int, epochs: int, n_seeds: int, steps: int) -> str:
+    """The sentence saying how this run differs in scale from the paper's."""
+    return (f"{counts['n_train_known']} known D-ETGs and {counts['n_train_others']:,} other galaxies for training "
+            f"(the paper: 100 and 10,000; the ratio 1:{counts['ratio']}), {n_augment} generated D-ETGs added, "
+            f"{image_size}-pixel images (the paper: 424-pixel GZ2 images), {epochs} epochs, {n_seeds} training "
+            f"seed(s) per method, generated images made in {steps} denoising steps (the paper: 40)")
