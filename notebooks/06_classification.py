@@ -240,7 +240,9 @@ truth_table if truth_table is not None else "no truth on real data"
 # %% [markdown]
 # ## Summary
 #
-# F1 of "ours" against the baseline, per task (difference with its 68 % bootstrap interval):
+# F1 of "ours" against the baseline, per task (the difference ± its uncertainty: each method's 68 %
+# bootstrap half-width and the standard error over seeds, added in quadrature; a gain or a loss is
+# claimed only beyond twice that):
 # spiral {glue:text}`verdict_spiral`; disk {glue:text}`verdict_disk`; bar {glue:text}`verdict_bar`;
 # bulge {glue:text}`verdict_bulge`.
 #

@@ -44,3 +44,20 @@ def test_run_plan_has_every_method_and_multiple_for_every_seed():
     assert set(plan.loc[plan["method"] == "focal", "loss"]) == {"focal"}
     with pytest.raises(ParameterError, match="ours_multiple=3"):
         s06.run_plan([0], [1.0, 2.0], ours=3.0)
+
+
+def _scores(base, ours, half, seed_std=0.0):
+    import pandas as pd
+
+    rows = [dict(task="spiral", against="label", score="f1", method=m, multiple=x, value=v, low=v - half,
+                 high=v + half, seed_std=seed_std, n_seeds=3) for m, x, v in (("baseline", 0.0, base),
+                                                                              ("augmented", 1.0, ours))]
+    return pd.DataFrame(rows)
+
+
+def test_a_verdict_claims_a_gain_only_beyond_twice_its_uncertainty():
+    assert "raise F1" in s06.verdicts(_scores(0.50, 0.70, 0.03), 1.0)["verdict_spiral"]
+    assert "too small" in s06.verdicts(_scores(0.50, 0.56, 0.03), 1.0)["verdict_spiral"]
+    # the spread over seeds counts too: 0.2 apart with seeds scattering by 0.3 is not a gain
+    assert "too small" in s06.verdicts(_scores(0.50, 0.70, 0.03, seed_std=0.3), 1.0)["verdict_spiral"]
+    assert "lower F1" in s06.verdicts(_scores(0.70, 0.40, 0.03), 1.0)["verdict_spiral"]

@@ -350,16 +350,21 @@ def _difference(scores: pd.DataFrame, task: str, against: str, ours: float, name
     rows = scores[(scores["task"] == task) & (scores["against"] == against) & (scores["score"] == name)]
     base = rows[rows["method"] == "baseline"].iloc[0]
     aug = rows[(rows["method"] == "augmented") & np.isclose(rows["multiple"], ours)].iloc[0]
-    half = lambda r: (r.high - r.low) / 2  # noqa: E731
-    return base, aug, float(np.hypot(half(base), half(aug)))
+    # A method's uncertainty: its bootstrap half-width (test galaxies) and the standard error of the
+    # mean over training seeds, in quadrature.
+    def sigma(r) -> float:
+        return float(np.hypot((r.high - r.low) / 2, r.seed_std / np.sqrt(r.n_seeds)))
+
+    return base, aug, float(np.hypot(sigma(base), sigma(aug)))
 
 
 def verdicts(scores: pd.DataFrame, ours_multiple: float) -> dict:
     """One sentence per task: does "ours" beat the baseline's F1, given the intervals?
 
-    The difference of the seed-averaged F1s is compared with its uncertainty, the two 68 % bootstrap
-    half-widths added in quadrature (a conservative sum: the two methods are scored on the same test
-    galaxies): beyond two uncertainties it is a gain or a loss, otherwise too small to tell.
+    The difference of the seed-averaged F1s is compared with its uncertainty: per method, the 68 %
+    bootstrap half-width over test galaxies and the standard error over training seeds, the two
+    methods added in quadrature (conservative: both are scored on the same test galaxies). Beyond two
+    uncertainties it is a gain or a loss, otherwise too small to tell.
 
     Returns
     -------
