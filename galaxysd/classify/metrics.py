@@ -123,7 +123,7 @@ def bootstrap_scores(y_true: Sequence[float], predictions: Sequence[Sequence[flo
 
     Examples
     --------
-    >>> bootstrap_scores([1, 1, 0, 0], [[1, 0, 1, 0], [1, 1, 0, 0]], n_resamples=200).loc["f1", "value"]
+    >>> float(bootstrap_scores([1, 1, 0, 0], [[1, 0, 1, 0], [1, 1, 0, 0]], n_resamples=200).loc["f1", "value"])
     0.75
     """
     from scipy.stats import bootstrap

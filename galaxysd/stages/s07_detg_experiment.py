@@ -148,7 +148,7 @@ def validation_mask(labels: np.ndarray, fraction: float, seed: int) -> np.ndarra
 
     Examples
     --------
-    >>> validation_mask(np.array([1, 1, 0, 0, 0, 0]), 0.5, 0).sum()
+    >>> int(validation_mask(np.array([1, 1, 0, 0, 0, 0]), 0.5, 0).sum())
     3
     """
     from galaxysd.detg import TooFewKnownDETGError
