@@ -47,7 +47,7 @@ def progress_bar(iterable: Iterable | None = None, **kwargs):
     ...     pass
     """
     path = os.environ.get(PROGRESS_ENV)
-    if not path:
+    if not path or kwargs.get("disable"):  # a disabled bar writes nothing: no file to open
         from tqdm.auto import tqdm as auto_tqdm
 
         return auto_tqdm(iterable, **kwargs)
@@ -56,8 +56,9 @@ def progress_bar(iterable: Iterable | None = None, **kwargs):
     class FileBar(tqdm):
         def close(self):
             super().close()
-            if not self.fp.closed:
-                self.fp.close()
+            handle = getattr(self, "fp", None)
+            if handle is not None and not handle.closed:
+                handle.close()
 
     options = {"mininterval": 2.0, "ascii": True, "ncols": 110, "dynamic_ncols": False, **kwargs}
     return FileBar(iterable, file=open(path, "a", encoding="utf-8"), **options)

@@ -47,3 +47,12 @@ def test_relay_writes_at_most_one_line_per_interval(tmp_path):
     assert relay.check() is None  # not due yet
     assert relay.check(final=True) == "step 3/3"
     assert stream.getvalue().splitlines() == ["step 2/3", "step 3/3"]
+
+
+def test_a_disabled_bar_under_the_runner_opens_and_closes_cleanly(tmp_path, monkeypatch):
+    side = tmp_path / "progress.log"
+    monkeypatch.setenv(PROGRESS_ENV, str(side))
+    bar = progress_bar(total=3, desc="generate", disable=True)
+    bar.update(3)
+    bar.close()
+    assert not side.exists() or side.read_text() == ""
