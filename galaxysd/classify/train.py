@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -43,7 +42,8 @@ from torch.utils.data import DataLoader, Dataset
 from galaxysd.cache import atomic_write_text
 from galaxysd.classify.data import FileDataset, augment, dataset_labels
 from galaxysd.classify.losses import FOCAL_ALPHA, FOCAL_GAMMA, loss_function
-from galaxysd.errors import DataError, GalaxySDError, ParameterError
+from galaxysd.errors import DataError, ParameterError
+from galaxysd.launch import torchrun
 
 CHECKPOINT = "checkpoint"
 BEST_WEIGHTS = "best.safetensors"
@@ -353,14 +353,7 @@ def launch_training(train_set: Dataset, val_set: Dataset, config: TrainConfig,
 
     worker = dataclasses.replace(config, train_csv=str(csvs["train"]), val_csv=str(csvs["val"]),
                                  image_size=train_set.size)
-    cfg_file = out / "launch_config.json"
-    atomic_write_text(cfg_file, worker.to_json())
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={num_processes}",
-           "-m", "galaxysd.classify.train", str(cfg_file)]
-    result = subprocess.run(cmd)
-    if result.returncode != 0:
-        raise GalaxySDError(f"classifier training with {num_processes} processes failed (exit "
-                            f"{result.returncode}): {' '.join(cmd)}")
+    torchrun("galaxysd.classify.train", worker.to_json(), out, num_processes, "classifier training")
     history = pd.read_csv(out / "history.csv")
     best = int(history.loc[history["val_ap"].idxmax(), "epoch"]) if len(history) else 0
     return TrainResult(load_classifier(out / BEST_WEIGHTS), best, history, len(history) < config.epochs)

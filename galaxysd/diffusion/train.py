@@ -33,7 +33,6 @@ import json
 import math
 import os
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, fields
@@ -516,22 +515,14 @@ def launch_finetune(config: FinetuneConfig | dict, num_processes: int = 1) -> di
     GalaxySDError
         If the worker processes fail.
     """
-    from galaxysd.errors import GalaxySDError
-
     if isinstance(config, dict):
         config = FinetuneConfig.from_dict(config)
     if num_processes <= 1:
         return finetune(config)
+    from galaxysd.launch import torchrun
+
     out = Path(config.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    cfg_file = out / "launch_config.json"
-    atomic_write_text(cfg_file, config.to_json())
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={num_processes}",
-           "-m", "galaxysd.diffusion.train", str(cfg_file)]
-    result = subprocess.run(cmd)
-    if result.returncode != 0:
-        raise GalaxySDError(f"fine-tuning with {num_processes} processes failed (exit {result.returncode}): "
-                            f"{' '.join(cmd)}")
+    torchrun("galaxysd.diffusion.train", config.to_json(), out, num_processes, "fine-tuning")
     return {"model_dir": out / "model", "loss_csv": out / "loss.csv"}
 
 
