@@ -208,7 +208,8 @@ def waiting_candidates(run_dir) -> Path:
     DataError
         If no search is waiting for verdicts.
     """
-    waiting = sorted(Path(run_dir).glob(f"{STAGE}/.search.partial-*/work/iter*/to_inspect.csv"),
+    pattern = Path(STAGE, ".search.partial-*", "work", "iter*", "to_inspect.csv")  # a failed search's work folder
+    waiting = sorted(Path(run_dir).glob(str(pattern)),
                      key=lambda p: p.stat().st_mtime)
     if not waiting:
         raise DataError(f"no search under {Path(run_dir) / STAGE} waits for verdicts: run the chapter with "
