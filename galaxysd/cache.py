@@ -93,6 +93,21 @@ class DigestMemo:
             self.changed = False
 
 
+TIMING_FILE = "timing.json"
+
+
+def stage_timing(stage_dir: str | os.PathLike) -> dict:
+    """What a stage wrote about its own run in ``timing.json`` (``seconds``, images, ...), or ``{}``.
+
+    Examples
+    --------
+    >>> stage_timing("/nonexistent/stage")
+    {}
+    """
+    path = Path(stage_dir) / TIMING_FILE
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and an atomic rename."""
     path = Path(path)

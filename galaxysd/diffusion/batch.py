@@ -22,7 +22,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from galaxysd.cache import atomic_write_text
+from galaxysd.cache import atomic_write_text, stage_timing  # noqa: F401 (03 reads the sampling time here)
 from galaxysd.diffusion.prompts import EMPHASIS_RULE, MEAN_TOLERANCE, parse_weighted_prompt
 from galaxysd.diffusion.sample import (SamplerSettings, generate, load_images, native_resolution,
                                        save_png)
@@ -316,11 +316,6 @@ def generation_stage(run_dir: str | os.PathLike, name: str, pipe, plan: pd.DataF
               "emphasis": {"rule": EMPHASIS_RULE, "tolerance": MEAN_TOLERANCE}}
     return run_stage(run_dir, name, params, compute, inputs=list(inputs))
 
-
-def stage_timing(stage_dir: str | os.PathLike) -> dict:
-    """The ``timing.json`` a :func:`generation_stage` wrote (seconds, images, seconds per image)."""
-    path = Path(stage_dir) / "timing.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 @dataclass

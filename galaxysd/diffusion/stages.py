@@ -25,13 +25,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from galaxysd.cache import atomic_write_text, run_stage
+from galaxysd.cache import TIMING_FILE, atomic_write_text, run_stage, stage_timing  # noqa: F401 (the chapter reads it here)
 from galaxysd.diffusion import model as dmodel
 from galaxysd.diffusion.latents import LATENTS_FILE, cache_latents, load_images, train_autoencoder
 from galaxysd.diffusion.train import FinetuneConfig, launch_finetune
 from galaxysd.errors import DataError, ParameterError
 
-TIMING_FILE = "timing.json"
 
 #: Version of the tiny autoencoder's training recipe, part of the base stage's cache key: bump it when
 #: :func:`train_autoencoder` changes, so cached VAEs trained the old way are not reused.
@@ -106,11 +105,6 @@ def base_stage_params(params: Mapping[str, Any]) -> dict:
 def _write_timing(folder: Path, seconds: float, **extra: Any) -> None:
     atomic_write_text(folder / TIMING_FILE, json.dumps({"seconds": round(seconds, 2), **extra}, indent=2))
 
-
-def stage_timing(stage_dir: str | os.PathLike) -> dict:
-    """What a stage recorded about its own run time (``seconds`` and more), or ``{}``."""
-    path = Path(stage_dir) / TIMING_FILE
-    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def checked_manifest(run_dir: str | os.PathLike, manifest_path: str | os.PathLike,

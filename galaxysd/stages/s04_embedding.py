@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +27,7 @@ import pandas as pd
 import torch
 
 from galaxysd import gz2
-from galaxysd.cache import atomic_write_text, run_stage
+from galaxysd.cache import atomic_write_text, run_stage, stage_timing  # noqa: F401 (the chapter reads it here)
 from galaxysd.diffusion.latents import load_images
 from galaxysd.errors import DataError
 from galaxysd.evaluation import probe as eprobe
@@ -45,11 +45,6 @@ def real_galaxies(run_dir) -> pd.DataFrame:
     cat = gz2.labelled_catalog(run_dir)
     return cat.loc[(cat.image_path != "") & (cat.n_tags > 0), ["objid", "image_path", "tags"]].reset_index(drop=True)
 
-
-def stage_timing(stage_dir) -> dict:
-    """What a stage of this chapter recorded about its run (``seconds``, ``images``, ...), or ``{}``."""
-    path = Path(stage_dir) / "timing.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def _timing(folder: Path, began: float, **extra) -> None:
