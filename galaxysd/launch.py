@@ -54,3 +54,23 @@ def torchrun(module: str, config_json: str, output_dir: str | os.PathLike, num_p
         raise GalaxySDError(f"{what} with {num_processes} processes failed (exit {result.returncode}): "
                             f"{' '.join(cmd)}")
     return cfg_file
+
+
+def cpu_or_gpu_accelerator(cpu: bool, mixed_precision: str, num_threads: int | None = None):
+    """The :class:`accelerate.Accelerator` of a training loop: the GPU when there is one, else the CPU.
+
+    Mixed precision applies on a GPU only (a CPU run is full precision); ``num_threads`` sets torch's CPU
+    threads when given. Used by fine-tuning and the classifiers, so both choose devices the same way.
+
+    Examples
+    --------
+    >>> cpu_or_gpu_accelerator(cpu=True, mixed_precision="fp16").device.type
+    'cpu'
+    """
+    import torch
+    from accelerate import Accelerator
+
+    if num_threads:
+        torch.set_num_threads(num_threads)
+    use_cpu = cpu or not torch.cuda.is_available()
+    return Accelerator(cpu=use_cpu, mixed_precision="no" if use_cpu else mixed_precision)

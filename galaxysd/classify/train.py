@@ -43,7 +43,7 @@ from galaxysd.cache import atomic_write_text
 from galaxysd.classify.data import FileDataset, augment, dataset_labels
 from galaxysd.classify.losses import FOCAL_ALPHA, FOCAL_GAMMA, loss_function
 from galaxysd.errors import DataError, ParameterError
-from galaxysd.launch import torchrun
+from galaxysd.launch import cpu_or_gpu_accelerator, torchrun
 
 CHECKPOINT = "checkpoint"
 BEST_WEIGHTS = "best.safetensors"
@@ -239,7 +239,6 @@ def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dic
     --------
     >>> result = train_binary(train_set, val_set, TrainConfig(output_dir="run", epochs=5))  # doctest: +SKIP
     """
-    from accelerate import Accelerator
     from safetensors.torch import load_file
     from sklearn.metrics import average_precision_score
     from tqdm.auto import tqdm
@@ -248,10 +247,7 @@ def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dic
     if len(train_set) < 2 or len(val_set) == 0:
         raise DataError(f"training needs at least 2 training and 1 validation image, got "
                         f"{len(train_set)} and {len(val_set)}")
-    if config.num_threads:
-        torch.set_num_threads(config.num_threads)
-    use_cpu = config.cpu or not torch.cuda.is_available()
-    accelerator = Accelerator(cpu=use_cpu, mixed_precision="no" if use_cpu else config.mixed_precision)
+    accelerator = cpu_or_gpu_accelerator(config.cpu, config.mixed_precision, config.num_threads)
     rank, world = accelerator.process_index, accelerator.num_processes
     out = Path(config.output_dir)
     if accelerator.is_main_process:

@@ -318,16 +318,13 @@ def finetune(config: FinetuneConfig | dict) -> dict:
     >>> finetune(FinetuneConfig(base_model="base", manifest="manifest.csv", latents="latents.safetensors",
     ...                         output_dir="train", max_steps=10))  # doctest: +SKIP
     """
-    from accelerate import Accelerator
+    from galaxysd.launch import cpu_or_gpu_accelerator
 
     from galaxysd.progress import progress_bar
 
     if isinstance(config, dict):
         config = FinetuneConfig.from_dict(config)
-    if config.num_threads:
-        torch.set_num_threads(config.num_threads)
-    use_cpu = config.cpu or not torch.cuda.is_available()
-    accelerator = Accelerator(cpu=use_cpu, mixed_precision="no" if use_cpu else config.mixed_precision)
+    accelerator = cpu_or_gpu_accelerator(config.cpu, config.mixed_precision, config.num_threads)
     rank, world = accelerator.process_index, accelerator.num_processes
     out = Path(config.output_dir)
     ckpt_root = out / "checkpoints"
@@ -395,7 +392,7 @@ def finetune(config: FinetuneConfig | dict) -> dict:
         unet, text_encoder, optimizer = accelerator.prepare(unet, text_encoder, optimizer)
     else:
         unet, optimizer = accelerator.prepare(unet, optimizer)
-        text_encoder.to(accelerator.device, dtype=torch.float32 if use_cpu else {
+        text_encoder.to(accelerator.device, dtype=torch.float32 if accelerator.device.type == "cpu" else {
             "fp16": torch.float16, "bf16": torch.bfloat16}.get(config.mixed_precision, torch.float32))
     if ema is not None:
         ema.to(accelerator.device)
