@@ -26,11 +26,11 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from galaxysd.errors import GalaxySDError
 
@@ -108,18 +108,71 @@ def stage_timing(stage_dir: str | os.PathLike) -> dict:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and an atomic rename."""
+@contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success rename it onto ``path`` in one step.
+
+    The one way the package writes a file or a folder: whatever writes into the yielded path (a
+    ``savefig``, ``save_file``, ``to_csv``, ``save_pretrained`` into a folder) either lands whole or not
+    at all, so a crash never leaves half a file under the real name. On error the temporary is removed.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file or folder to write. A folder that already exists is replaced.
+
+    Yields
+    ------
+    pathlib.Path
+        A fresh temporary path in the same folder (same filesystem, so the rename is atomic); it keeps
+        ``path``'s suffix so writers that pick a format from the name still do.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "table.csv"
+    >>> with atomic_path(target) as tmp:
+    ...     _ = tmp.write_text("a,b\\n1,2\\n")
+    >>> target.read_text()
+    'a,b\\n1,2\\n'
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    _remove(tmp)
     try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
+        yield tmp
+        if tmp.is_dir() and path.is_dir():
+            # os.replace cannot put a folder over a non-empty one: move the old one aside first
+            old = path.with_name(f".{path.name}.{os.getpid()}.old")
+            _remove(old)
+            os.replace(path, old)
+            os.replace(tmp, path)
+            _remove(old)
+        else:
+            os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        _remove(tmp)
         raise
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` through :func:`atomic_path`."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` through :func:`atomic_path`."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def fingerprint(path: str | os.PathLike, memo: DigestMemo | None = None) -> str:

@@ -10,6 +10,18 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 FORMATS = ("png", "pdf")
 
+#: The book's matplotlib style: font sizes, spines, resolution. Every figure module imports this module,
+#: so importing any of them applies it; figures set no literal font sizes of their own.
+BOOK_STYLE = Path(__file__).parent / "assets" / "book.mplstyle"
+
+
+def apply_book_style() -> None:
+    """Apply the book's matplotlib style (``galaxysd/assets/book.mplstyle``) to every later figure."""
+    plt.style.use(BOOK_STYLE)
+
+
+apply_book_style()
+
 
 def save_figure(fig: "plt.Figure", figures_dir: str | os.PathLike, name: str, dpi: int = 150) -> list[Path]:
     """Save a figure as PNG and PDF, atomically.

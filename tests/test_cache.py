@@ -93,3 +93,24 @@ def test_folder_fingerprint_follows_content_not_timestamps(tmp_path):
     assert fingerprint(folder) == before
     (folder / "a.jpg").write_bytes(b"abd")
     assert fingerprint(folder) != before
+
+
+def test_atomic_path_replaces_a_folder_whole_and_cleans_up_after_a_failure(tmp_path):
+    from galaxysd.cache import atomic_path
+
+    target = tmp_path / "model"
+    with atomic_path(target) as tmp:
+        tmp.mkdir()
+        (tmp / "old.txt").write_text("old")
+    with atomic_path(target) as tmp:
+        tmp.mkdir()
+        (tmp / "new.txt").write_text("new")
+    assert sorted(p.name for p in target.iterdir()) == ["new.txt"]
+
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.mkdir()
+            (tmp / "half.txt").write_text("half")
+            raise RuntimeError("crash while writing")
+    assert sorted(p.name for p in target.iterdir()) == ["new.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no temporary left behind
