@@ -203,7 +203,7 @@ def test_generation_inputs_name_letters_that_are_not_table1_prompts(tmp_path):
 
 
 def _inputs(pipe, references, prompts):
-    return batch.GenerationInputs(pipe=pipe, manifest=pd.DataFrame(), size=32, prompts=prompts,
+    return batch.GenerationInputs(model=pipe, manifest=pd.DataFrame(), size=32, prompts=prompts,
                                   reference_paths=references, stage_inputs=[])
 
 
@@ -264,3 +264,35 @@ def test_generated_images_are_made_again_when_the_weighting_rule_changes(pipe, t
     assert not make().hit and make().hit
     monkeypatch.setattr(batch, "EMPHASIS_RULE", batch.EMPHASIS_RULE + 1)
     assert not make().hit
+
+
+def test_a_saved_model_gives_the_stage_key_without_loading_and_a_cached_stage_never_loads_it(pipe, references,
+                                                                                           tmp_path):
+    from galaxysd.diffusion.model import save_pipeline
+    from galaxysd.diffusion.saved import SavedPipeline, key_facts
+
+    folder = save_pipeline(pipe, tmp_path / "model")
+    plan = batch.plan_samples({"B": "sdss, completely round galaxy"}, 2, seed=0, references=list(references))
+    settings = SamplerSettings(steps=2, guidance=3.0, strength=1.0)
+
+    saved = SavedPipeline(folder)
+    assert key_facts(saved) == key_facts(pipe)  # same key as the loaded model: caches stay valid
+    assert not saved.loaded
+    first = batch.generation_stage(tmp_path, "gen", saved, plan, settings, references, batch_size=2,
+                                   progress=False)
+    assert saved.loaded and not first.hit
+
+    again = SavedPipeline(folder)
+    second = batch.generation_stage(tmp_path, "gen", again, plan, settings, references, batch_size=2,
+                                    progress=False)
+    assert second.hit and not again.loaded
+    third = batch.generation_stage(tmp_path, "gen", pipe, plan, settings, references, batch_size=2,
+                                   progress=False)
+    assert third.hit  # the loaded pipeline computes the very same key
+
+
+def test_a_folder_without_a_saved_model_is_named(tmp_path):
+    from galaxysd.diffusion.saved import SavedPipeline
+
+    with pytest.raises(ParameterError, match="02_finetune"):
+        SavedPipeline(tmp_path)

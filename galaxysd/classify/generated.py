@@ -172,6 +172,6 @@ def generate_positives(run_dir: str | os.PathLike, name: str, inputs, prompts: M
     if not refs:
         raise ParameterError(f"stage {name}: no reference galaxies to draw from")
     plan = plan_positives(prompts, n, seed, refs)
-    stage = batch.generation_stage(run_dir, name, inputs.pipe, plan, settings, inputs.reference_paths,
+    stage = batch.generation_stage(run_dir, name, inputs.model, plan, settings, inputs.reference_paths,
                                    batch_size, inputs=inputs.stage_inputs, progress=False)
     return batch.read_generated(stage.path)

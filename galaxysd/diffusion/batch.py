@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from galaxysd.cache import atomic_write_text, stage_timing  # noqa: F401 (03 reads the sampling time here)
+from galaxysd.diffusion.saved import SavedPipeline, as_pipeline, key_facts
 from galaxysd.diffusion.prompts import EMPHASIS_RULE, MEAN_TOLERANCE, parse_weighted_prompt
 from galaxysd.diffusion.sample import (SamplerSettings, generate, load_images, native_resolution,
                                        save_png)
@@ -281,7 +282,9 @@ def generation_stage(run_dir: str | os.PathLike, name: str, pipe, plan: pd.DataF
         The profile's run folder.
     name : str
         Stage name, e.g. ``"03_generate/img2img"``.
-    pipe, plan, settings, reference_paths, batch_size, progress
+    pipe : diffusers.StableDiffusionPipeline or galaxysd.diffusion.saved.SavedPipeline
+        The model; a ``SavedPipeline`` is loaded only if images must be drawn.
+    plan, settings, reference_paths, batch_size, progress
         As for :func:`generate_to_disk` (one process).
     inputs : sequence of path-like, optional
         Files or stage folders the images depend on.
@@ -296,23 +299,24 @@ def generation_stage(run_dir: str | os.PathLike, name: str, pipe, plan: pd.DataF
 
     from galaxysd.cache import run_stage
 
-    resolution = settings.resolution or native_resolution(pipe)
-    settings = dataclasses.replace(settings, resolution=resolution)
+    native, dtype, device = key_facts(pipe)  # a SavedPipeline answers without loading its weights
+    settings = dataclasses.replace(settings, resolution=settings.resolution or native)
 
     def compute(out: Path) -> None:
         began = time.perf_counter()
         before = len(done_samples(out))
-        generate_to_disk(pipe, plan, out, settings, reference_paths, batch_size, rank=0, world_size=1,
+        loaded = as_pipeline(pipe)
+        generate_to_disk(loaded, plan, out, settings, reference_paths, batch_size, rank=0, world_size=1,
                          progress=progress)
         merge_manifests(out, plan)
         made = len(plan) - before
         seconds = time.perf_counter() - began
         atomic_write_text(out / "timing.json", json.dumps(
             {"seconds": seconds, "images": made, "seconds_per_image": seconds / max(made, 1),
-             "batch_size": batch_size, "device": str(pipe.device)}, indent=2))
+             "batch_size": batch_size, "device": str(loaded.device)}, indent=2))
 
     params = {"plan": plan.loc[:, list(PLAN_COLUMNS)].to_dict("list"), "settings": dataclasses.asdict(settings),
-              "dtype": str(pipe.unet.dtype), "device": pipe.device.type,
+              "dtype": dtype, "device": device,
               "emphasis": {"rule": EMPHASIS_RULE, "tolerance": MEAN_TOLERANCE}}
     return run_stage(run_dir, name, params, compute, inputs=list(inputs))
 
@@ -324,8 +328,9 @@ class GenerationInputs:
 
     Attributes
     ----------
-    pipe : diffusers.StableDiffusionPipeline
-        The model ``02_finetune`` saved, on the GPU when there is one.
+    model : galaxysd.diffusion.saved.SavedPipeline or diffusers.StableDiffusionPipeline
+        The model ``02_finetune`` saved, on the GPU when there is one; loaded only when an image must
+        be drawn (a rebuild whose images are cached never loads it).
     manifest : pandas.DataFrame
         The training manifest of ``01_data`` (real examples and image-to-image references).
     size : int
@@ -338,12 +343,17 @@ class GenerationInputs:
         The model's stage folder and the training manifest (what generated images depend on).
     """
 
-    pipe: Any
+    model: Any
     manifest: pd.DataFrame
     size: int
     prompts: dict
     reference_paths: dict
     stage_inputs: list
+
+    @property
+    def pipe(self):
+        """The loaded pipeline (loads the saved model on first access)."""
+        return as_pipeline(self.model)
 
 
 def generation_inputs(run_dir: str | os.PathLike, letters: str = "ABCDEFGHIJKLMNOP", resolution: int = 0,
@@ -386,9 +396,9 @@ def generation_inputs(run_dir: str | os.PathLike, letters: str = "ABCDEFGHIJKLMN
     manifest_path = gz2.training_manifest_path(run_dir)
     manifest = gz2.read_training_manifest(manifest_path)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    pipe = dmodel.load_pipeline(model_dir, device=device,
-                                dtype=getattr(torch, dtype) if device == "cuda" else torch.float32)
-    return GenerationInputs(pipe=pipe, manifest=manifest, size=resolution or native_resolution(pipe),
+    model = SavedPipeline(model_dir, device=device,
+                          dtype=getattr(torch, dtype) if device == "cuda" else torch.float32)
+    return GenerationInputs(model=model, manifest=manifest, size=resolution or model.resolution,
                             prompts={letter: gz2.TABLE1_PROMPTS[letter] for letter in letters},
                             reference_paths=dict(zip(manifest["objid"].astype(int), manifest["image_path"])),
                             stage_inputs=[model_dir.parent, manifest_path])
@@ -428,9 +438,9 @@ def generate_table1(run_dir: str | os.PathLike, inputs: GenerationInputs, settin
 
     plan_i2i = plan_samples(inputs.prompts, n_img2img, seed, references=list(inputs.reference_paths))
     plan_t2i = plan_samples(inputs.prompts, n_txt2img, seed)
-    stage_i2i = generation_stage(run_dir, "03_generate/img2img", inputs.pipe, plan_i2i, settings,
+    stage_i2i = generation_stage(run_dir, "03_generate/img2img", inputs.model, plan_i2i, settings,
                                  inputs.reference_paths, batch_size, inputs=inputs.stage_inputs)
-    stage_t2i = generation_stage(run_dir, "03_generate/txt2img", inputs.pipe, plan_t2i,
+    stage_t2i = generation_stage(run_dir, "03_generate/txt2img", inputs.model, plan_t2i,
                                  dataclasses.replace(settings, strength=None), batch_size=batch_size,
                                  inputs=inputs.stage_inputs)
     return read_generated(stage_i2i.path), read_generated(stage_t2i.path)
@@ -474,7 +484,7 @@ def weight_sweep(run_dir: str | os.PathLike, inputs: GenerationInputs, settings:
     prompt_of = {w: weighted_prompt(base, phrase, w) for w in weights}
     plan = plan_samples({f"w{w:g}": prompt_of[w] for w in weights}, n, seed,
                         references=list(inputs.reference_paths), same_draws_for_every_prompt=True)
-    stage = generation_stage(run_dir, "03_generate/sweep", inputs.pipe, plan, settings, inputs.reference_paths,
+    stage = generation_stage(run_dir, "03_generate/sweep", inputs.model, plan, settings, inputs.reference_paths,
                              batch_size, inputs=inputs.stage_inputs)
     generated = read_generated(stage.path)
     images = {w: load_images(generated.loc[generated["label"] == f"w{w:g}", "path"], inputs.size) for w in weights}
