@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from galaxysd import pages
+from galaxysd import pages, reuse
 from galaxysd.errors import NotebookExecutionError
 from galaxysd.pages import SETTINGS_TAG, stage_seconds, write_timings  # noqa: F401 (the runner's pages)
 from galaxysd.parameters import (PROFILES_DIR, RUNNER_PARAMETERS, NotebookPlan, Parameter,  # noqa: F401
@@ -109,7 +109,7 @@ def run_profile(profile: str = "demo", only: Sequence[str] | None = None, overri
                 root: str | os.PathLike | None = None, output_dir: str | os.PathLike | None = None,
                 run_dir: str = "", figures_dir: str = "", data_dir: str = "",
                 kernel_name: str = "python3", progress: bool = True,
-                profiles_dir: Path = PROFILES_DIR) -> list[Path]:
+                profiles_dir: Path = PROFILES_DIR, force: bool = False) -> list[Path]:
     """Check, then execute, the notebooks of a profile in order.
 
     Parameters
@@ -132,11 +132,13 @@ def run_profile(profile: str = "demo", only: Sequence[str] | None = None, overri
         Show papermill's per-cell progress bar.
     profiles_dir : pathlib.Path, optional
         Where profiles are read from (default: the ones shipped in the package).
+    force : bool, optional
+        Execute every notebook, even one that :mod:`galaxysd.reuse` finds unchanged since it ran.
 
     Returns
     -------
     list of pathlib.Path
-        The executed notebooks.
+        The executed notebooks (reused ones included).
 
     Examples
     --------
@@ -153,10 +155,22 @@ def run_profile(profile: str = "demo", only: Sequence[str] | None = None, overri
     out = Path(output_dir) if output_dir is not None else base / "book" / "notebooks"
     written, timings = [], {}
     for plan in plans:
+        key = reuse.notebook_key(plan.name, plan.source, plan.parameters, resolved.run, resolved.data)
+        record = None if force else reuse.reusable(out, plan.name, key)
+        if record is not None:
+            written.append(out / f"{plan.name}.ipynb")
+            print(f"[galaxysd] {plan.name}: nothing it reads has changed; reusing {written[-1]} "
+                  f"(executed in {record['seconds']:.0f} s; --force runs it again)", flush=True)
+            continue
         print(f"[galaxysd] running {plan.name} on profile '{profile}'", flush=True)
-        start = time.perf_counter()
+        reuse.forget(out, plan.name)
+        start, figures_before = time.perf_counter(), reuse.snapshot(resolved.figures)
         written.append(execute_plan(plan, out, kernel_name, progress))
         timings[plan.name] = time.perf_counter() - start
+        # the key is taken again now: it must describe the state this notebook's own stages left
+        reuse.remember(out, plan.name,
+                       reuse.notebook_key(plan.name, plan.source, plan.parameters, resolved.run, resolved.data),
+                       timings[plan.name], reuse.written_since(resolved.figures, figures_before))
         print(f"[galaxysd] {plan.name} done in {timings[plan.name]:.0f} s -> {written[-1]}", flush=True)
     write_book_pages(out, profile, timings, resolved.run, base, profiles_dir)
     return written

@@ -232,8 +232,10 @@ def write_timings(output_dir: str | os.PathLike, profile: str, timings: Mapping[
     rows = "\n".join(f"| {k} | {duration(v)} | {_stages_cell(previous['stages'].get(k))} |"
                      for k, v in sorted(previous["seconds"].items()))
     atomic_write_text(path, f"Measured when this book was built (profile **{profile}**, {machine}). A "
-                            "notebook whose stages were loaded from `runs/` takes seconds; the last column "
-                            "is what computing those stages took when they were computed:\n\n"
+                            "notebook whose stages were loaded from `runs/` takes seconds, and one that nothing it "
+                            "reads has changed since it last ran is reused as it was executed, keeping the "
+                            "time it took then; the last column is what computing its stages took when "
+                            "they were computed:\n\n"
                             f"| notebook | this build | computing its stages |\n|---|---|---|\n{rows}\n")
     return path
 
