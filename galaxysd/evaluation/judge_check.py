@@ -1,0 +1,185 @@
+"""Is one network with eleven linear heads as good a judge as a ResNet-18 of each feature's own?
+
+The consistency metric's judges (:mod:`galaxysd.evaluation.judges`) are logistic-regression heads on
+the frozen SimCLR embedding; the paper trains a ResNet-18 per feature. This module holds the
+statistics of the check that the heads lose nothing: both kinds of judge answer for the same held-out
+galaxies, and a paired bootstrap over those galaxies (each resample scores both judges on the same
+galaxies, :func:`galaxysd.evaluation.probe.bootstrap_balanced_accuracy`) gives each judge's balanced
+accuracy and the difference head minus network with a 68 % interval. The verdict per feature:
+
+- ``"too few to tell"`` when the held-out part has fewer than ``min_held_out`` galaxies with the
+  feature (or without it), or when either judge could not be trained;
+- ``"worse"`` when the whole interval of the difference lies below zero: the head is shown to lose;
+- ``"as good"`` otherwise: the interval reaches zero, or the head is ahead. This says the sample does
+  not show the head losing; how much it could still lose is the interval's lower end, which the
+  table keeps.
+
+The training of the networks lives with the chapter's stages (:mod:`galaxysd.stages.s05_quality`),
+since the classifier loop is :mod:`galaxysd.classify`'s and imports do not flow back to here.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from galaxysd.errors import ParameterError
+from galaxysd.evaluation.judges import JUDGE_FEATURES
+from galaxysd.evaluation.probe import balanced_accuracy, bootstrap_balanced_accuracy
+
+#: Fewest held-out galaxies with (and without) a feature for a verdict on it.
+MIN_HELD_OUT = 10
+#: Confidence level of the intervals (one sigma).
+CONFIDENCE = 0.68
+#: The verdict words.
+AS_GOOD, WORSE, TOO_FEW = "as good", "worse", "too few to tell"
+#: Columns of :func:`compare_judges`'s table.
+COLUMNS = ("n_tagged_test", "head", "head_low", "head_high", "network", "network_low", "network_high",
+           "difference", "difference_low", "difference_high", "verdict")
+
+
+def resolve_features(names: Sequence[str]) -> list[str]:
+    """The judged features a check asks for: tag phrases of :data:`JUDGE_FEATURES`, ``["all"]`` for all 11.
+
+    Raises
+    ------
+    ParameterError
+        If a name is not a judged feature, naming it and the valid ones.
+
+    Examples
+    --------
+    >>> resolve_features(["spiral galaxy", "ring"])
+    ['spiral galaxy', 'ring']
+    >>> len(resolve_features(["all"]))
+    11
+    """
+    names = list(names)
+    if "all" in names:
+        return list(JUDGE_FEATURES)
+    unknown = [n for n in names if n not in JUDGE_FEATURES]
+    if unknown:
+        raise ParameterError(f"check_features: {unknown} are not judged features; choose among "
+                             f"{list(JUDGE_FEATURES)} or ['all']")
+    return list(dict.fromkeys(names))
+
+
+def training_parts(train: np.ndarray, val_fraction: float, max_train: int = 0,
+                   seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Split the judges' training galaxies into a part to fit on and a validation slice.
+
+    The validation slice chooses the network's best epoch and decision threshold; the part to fit
+    on is capped at ``max_train`` galaxies drawn at random (0: no cap).
+
+    Parameters
+    ----------
+    train : array of int
+        Row indices of the training part (:func:`galaxysd.evaluation.probe.split_indices`).
+    val_fraction : float
+        Share of ``train`` kept for validation.
+    max_train : int, optional
+    seed : int, optional
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Sorted row indices to fit on and to validate on (disjoint subsets of ``train``).
+
+    Raises
+    ------
+    ParameterError
+        If ``val_fraction`` leaves no galaxy for either part.
+
+    Examples
+    --------
+    >>> fit, val = training_parts(np.arange(100), 0.2, max_train=50)
+    >>> len(fit), len(val)
+    (50, 20)
+    """
+    train = np.asarray(train, int)
+    n_val = int(round(val_fraction * len(train)))
+    if not 0 < n_val < len(train):
+        raise ParameterError(f"check_val_fraction={val_fraction} leaves {n_val} of {len(train)} training "
+                             "galaxies for validation; it must leave some for both parts")
+    rng = np.random.default_rng([seed, 13])
+    order = rng.permutation(train)
+    val, fit = order[:n_val], order[n_val:]
+    if max_train and len(fit) > max_train:
+        fit = rng.choice(fit, max_train, replace=False)
+    return np.sort(fit), np.sort(val)
+
+
+def enough_held_out(y: np.ndarray, min_held_out: int = MIN_HELD_OUT) -> bool:
+    """Whether the held-out labels have at least ``min_held_out`` galaxies with and without the feature."""
+    y = np.asarray(y, bool)
+    return min(int(y.sum()), int((~y).sum())) >= min_held_out
+
+
+def compare_judges(y, head, network, confidence: float = CONFIDENCE, n_resamples: int = 1000, seed: int = 0,
+                   min_held_out: int = MIN_HELD_OUT) -> dict:
+    """Balanced accuracy of the head and of the network on the same galaxies, their difference, a verdict.
+
+    Parameters
+    ----------
+    y : array (n,)
+        The held-out galaxies' labels (bool).
+    head, network : array (n,) or None
+        Each judge's yes/no for the same galaxies; ``None`` for a judge that was not trained.
+    confidence : float, optional
+        Level of the percentile intervals.
+    n_resamples : int, optional
+        Paired bootstrap resamples of the held-out galaxies.
+    seed : int, optional
+    min_held_out : int, optional
+        Fewest held-out galaxies with and without the feature for a verdict.
+
+    Returns
+    -------
+    dict
+        The :data:`COLUMNS`: ``head`` and ``network`` balanced accuracies with ``_low`` / ``_high``
+        interval ends, ``difference`` (head minus network) with its interval, ``n_tagged_test`` and
+        ``verdict`` (NaN numbers where there is no verdict).
+
+    Examples
+    --------
+    >>> y = np.arange(40) % 2 == 0
+    >>> compare_judges(y, y, y)["verdict"]
+    'as good'
+    """
+    y = np.asarray(y, bool)
+    row = dict.fromkeys(COLUMNS, np.nan)
+    row.update(n_tagged_test=int(y.sum()), verdict=TOO_FEW)
+    if head is None or network is None or not enough_held_out(y, min_held_out):
+        return row
+    head, network = np.asarray(head, bool), np.asarray(network, bool)
+    boot = bootstrap_balanced_accuracy(y, [head, network], n_resamples, seed)
+    tails = [(1 - confidence) / 2, (1 + confidence) / 2]
+    for name, values, sample in (("head", boot[0], head), ("network", boot[1], network),
+                                 ("difference", boot[0] - boot[1], None)):
+        row[name] = (balanced_accuracy(y, sample) if sample is not None
+                     else row["head"] - row["network"])
+        row[f"{name}_low"], row[f"{name}_high"] = (float(v) for v in np.quantile(values, tails))
+    row["verdict"] = WORSE if row["difference_high"] < 0 else AS_GOOD
+    return row
+
+
+def check_summary(table: pd.DataFrame) -> dict:
+    """Counts of a check's verdicts and the largest loss of a head its intervals allow.
+
+    Returns
+    -------
+    dict
+        ``n_checked``, ``n_as_good``, ``n_worse``, ``n_too_few`` and ``largest_loss`` (minus the
+        lowest ``difference_low`` of the features with a verdict, NaN if none; positive: how far a
+        head may trail its network).
+
+    Examples
+    --------
+    >>> check_summary(pd.DataFrame({"verdict": ["as good", "worse"], "difference_low": [-0.02, -0.1]}))["n_worse"]
+    1
+    """
+    judged = table[table["verdict"] != TOO_FEW]
+    return {"n_checked": len(table), "n_as_good": int((table["verdict"] == AS_GOOD).sum()),
+            "n_worse": int((table["verdict"] == WORSE).sum()), "n_too_few": int((table["verdict"] == TOO_FEW).sum()),
+            "largest_loss": float(-judged["difference_low"].min()) if len(judged) else float("nan")}
