@@ -80,7 +80,7 @@ def test_the_summary_counts_verdicts_and_the_largest_loss_allowed():
                           "difference_low": [-0.03, -0.2, np.nan, 0.01]})
     summary = jc.check_summary(table)
     assert (summary["n_checked"], summary["n_as_good"], summary["n_worse"], summary["n_too_few"]) == (4, 2, 1, 1)
-    assert summary["largest_loss"] == pytest.approx(0.2)
+    assert summary["largest_loss"] == pytest.approx(0.03)  # over the heads called as good
 
 
 def _tiny_run(run, n=160, seed=0):
@@ -140,3 +140,18 @@ def test_the_stage_checks_each_judge_on_the_judges_own_held_out_galaxies(tmp_pat
     pd.testing.assert_frame_equal(again, table)
     with pytest.raises(ParameterError, match="'bars'"):
         s05.judge_check_stage(paths, judges, ["bars"], config, 16)
+
+
+def test_the_sentences_name_a_worse_head_and_say_when_the_check_did_not_run():
+    y = _labels(seed=5)
+    head = np.where(np.random.default_rng(6).random(len(y)) < 0.5, y, ~y)
+    table = pd.DataFrame([jc.compare_judges(y, y, y, n_resamples=200), jc.compare_judges(y, head, y, n_resamples=200)],
+                         index=["spiral galaxy", "ring"])
+    words = jc.check_sentences(table)
+    assert "as good as a ResNet-18 of its own on 1" in words["check_sentence"] and "worse on 1" in words["check_sentence"]
+    assert "The head for ring loses" in words["check_sentence"] and "consistency" in words["check_sentence"]
+    assert words["check_short"].startswith("1 of 2 checked heads")
+    assert "not run" in jc.check_sentences(pd.DataFrame())["check_sentence"]
+    shown = jc.display_table(table)
+    assert shown.loc["spiral galaxy", "difference (head - network)"] == "+0.00 (+0.00 to +0.00)"
+    assert shown.loc["ring", "verdict"] == "worse"

@@ -165,21 +165,94 @@ def compare_judges(y, head, network, confidence: float = CONFIDENCE, n_resamples
 
 
 def check_summary(table: pd.DataFrame) -> dict:
-    """Counts of a check's verdicts and the largest loss of a head its intervals allow.
+    """Counts of a check's verdicts, and how far a head called "as good" may still trail its network.
 
     Returns
     -------
     dict
-        ``n_checked``, ``n_as_good``, ``n_worse``, ``n_too_few`` and ``largest_loss`` (minus the
-        lowest ``difference_low`` of the features with a verdict, NaN if none; positive: how far a
-        head may trail its network).
+        ``n_checked``, ``n_as_good``, ``n_worse``, ``n_too_few`` and ``largest_loss``: minus the lowest
+        ``difference_low`` of the features called "as good" (NaN if none; positive: the largest
+        shortfall of such a head in balanced accuracy that its interval allows).
 
     Examples
     --------
     >>> check_summary(pd.DataFrame({"verdict": ["as good", "worse"], "difference_low": [-0.02, -0.1]}))["n_worse"]
     1
     """
-    judged = table[table["verdict"] != TOO_FEW]
-    return {"n_checked": len(table), "n_as_good": int((table["verdict"] == AS_GOOD).sum()),
+    good = table[table["verdict"] == AS_GOOD]
+    return {"n_checked": len(table), "n_as_good": len(good),
             "n_worse": int((table["verdict"] == WORSE).sum()), "n_too_few": int((table["verdict"] == TOO_FEW).sum()),
-            "largest_loss": float(-judged["difference_low"].min()) if len(judged) else float("nan")}
+            "largest_loss": float(-good["difference_low"].min()) if len(good) else float("nan")}
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def display_table(table: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
+    """The check as the chapter shows it: each balanced accuracy and the difference as ``value (low to high)``.
+
+    Examples
+    --------
+    >>> row = compare_judges(np.arange(40) % 2 == 0, np.arange(40) % 2 == 0, np.arange(40) % 2 == 0)
+    >>> display_table(pd.DataFrame([row], index=["ring"])).loc["ring", "difference (head - network)"]
+    '+0.00 (+0.00 to +0.00)'
+    """
+    def cell(row, name, sign=""):
+        if np.isnan(row[name]):
+            return "-"
+        return f"{row[name]:{sign}.{digits}f} ({row[f'{name}_low']:{sign}.{digits}f} to {row[f'{name}_high']:{sign}.{digits}f})"
+
+    return pd.DataFrame({"held-out galaxies with it": table["n_tagged_test"].astype(int),
+                         "linear head": [cell(r, "head") for _, r in table.iterrows()],
+                         "ResNet-18": [cell(r, "network") for _, r in table.iterrows()],
+                         "difference (head - network)": [cell(r, "difference", "+") for _, r in table.iterrows()],
+                         "verdict": table["verdict"]}, index=table.index).rename_axis("feature")
+
+
+def check_sentences(table: pd.DataFrame | None) -> dict:
+    """What the check shows, in words earned by its intervals (the chapter glues them).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or None
+        The check (:func:`compare_judges` rows indexed by feature); ``None`` or empty when it was not run.
+
+    Returns
+    -------
+    dict
+        ``check_sentence`` (the finding and what it means for consistency) and ``check_short`` (a
+        few words for the summary).
+
+    Examples
+    --------
+    >>> check_sentences(None)["check_short"]
+    'not run on this profile'
+    """
+    if table is None or table.empty:
+        return {"check_sentence": "The check was not run on this profile (`check_features` is empty): whether "
+                                  "each head judges as well as a ResNet-18 of its own is not known here, and the "
+                                  "consistency scores below rest on the heads' held-out accuracies alone.",
+                "check_short": "not run on this profile"}
+    s = check_summary(table)
+    text = (f"Of {_count(s['n_checked'], 'feature')} checked, the linear head is as good as a ResNet-18 of its "
+            f"own on {s['n_as_good']} (the 68 % interval of the difference reaches zero or favours the head), "
+            f"worse on {s['n_worse']}, and {s['n_too_few']} had too few held-out galaxies to tell.")
+    if s["n_as_good"]:
+        text += (f" Within their intervals, the heads called as good trail their networks by at most "
+                 f"{max(s['largest_loss'], 0.0) + 0.0:.2f} in balanced accuracy.")
+    worse = list(table.index[table["verdict"] == WORSE])
+    if worse:
+        many = len(worse) > 1
+        text += (f" The head{'s' if many else ''} for {', '.join(worse)} lose{'' if many else 's'} to a network "
+                 f"of {'their' if many else 'its'} own: on prompts that ask about "
+                 f"{'these features' if many else 'this feature'}, consistency is judged by a weaker judge than "
+                 "the paper's, whose extra mistakes pull the score toward chance; read it with that in mind.")
+    elif s["n_as_good"]:
+        text += (" On the features checked, one network with linear heads costs the consistency score nothing "
+                 "that these intervals can detect.")
+    if s["n_too_few"]:
+        text += " The features with too few held-out galaxies are unchecked, not cleared."
+    short = (f"{s['n_as_good']} of {s['n_checked']} checked heads as good as a ResNet-18 of their own, "
+             f"{s['n_worse']} worse, {s['n_too_few']} too few to tell")
+    return {"check_sentence": text, "check_short": short}
