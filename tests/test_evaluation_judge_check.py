@@ -155,3 +155,11 @@ def test_the_sentences_name_a_worse_head_and_say_when_the_check_did_not_run():
     shown = jc.display_table(table)
     assert shown.loc["spiral galaxy", "difference (head - network)"] == "+0.00 (+0.00 to +0.00)"
     assert shown.loc["ring", "verdict"] == "worse"
+
+
+def test_the_sentences_say_how_far_a_head_called_as_good_may_trail():
+    rows = {"spiral galaxy": {"verdict": "as good", "difference_low": -0.04, "n_tagged_test": 50},
+            "ring": {"verdict": "as good", "difference_low": 0.02, "n_tagged_test": 50}}
+    assert "trail their networks by up to 0.04" in jc.check_sentences(pd.DataFrame(rows).T)["check_sentence"]
+    ahead = jc.check_sentences(pd.DataFrame(rows).T.loc[["ring"]])["check_sentence"]
+    assert "level with or ahead of its network" in ahead

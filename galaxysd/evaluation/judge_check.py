@@ -238,9 +238,11 @@ def check_sentences(table: pd.DataFrame | None) -> dict:
     text = (f"Of {_count(s['n_checked'], 'feature')} checked, the linear head is as good as a ResNet-18 of its "
             f"own on {s['n_as_good']} (the 68 % interval of the difference reaches zero or favours the head), "
             f"worse on {s['n_worse']}, and {s['n_too_few']} had too few held-out galaxies to tell.")
-    if s["n_as_good"]:
-        text += (f" Within their intervals, the heads called as good trail their networks by at most "
-                 f"{max(s['largest_loss'], 0.0) + 0.0:.2f} in balanced accuracy.")
+    if s["n_as_good"] and s["largest_loss"] > 0:
+        text += (f" Within their intervals, the heads called as good may still trail their networks by up to "
+                 f"{s['largest_loss']:.2f} in balanced accuracy.")
+    elif s["n_as_good"]:
+        text += " The intervals of the heads called as good lie at or above zero: each is level with or ahead of its network."
     worse = list(table.index[table["verdict"] == WORSE])
     if worse:
         many = len(worse) > 1
