@@ -109,7 +109,7 @@ def simulated_truth(run_dir, objids) -> pd.DataFrame | None:
 
 
 def judge_check_stage(paths: RunPaths, judges: Judges, features, config, image_size: int,
-                      test_fraction: float = 0.3, seed: int = 0, val_fraction: float = 0.2, max_train: int = 0,
+                      test_fraction: float = 0.3, seed: int = 0, val_fraction: float = 0.1, max_train: int = 0,
                       n_resamples: int = 1000, progress: bool = True) -> pd.DataFrame:
     """Each checked judge beside a ResNet-18 trained on images for its feature alone (``05_quality/judge_check``).
 
