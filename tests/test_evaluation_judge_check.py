@@ -112,6 +112,7 @@ def _tiny_run(run, n=160, seed=0):
     return vectors, tags
 
 
+@pytest.mark.slow
 def test_the_stage_checks_each_judge_on_the_judges_own_held_out_galaxies(tmp_path):
     from galaxysd.classify.train import TrainConfig
     from galaxysd.paths import run_paths
@@ -163,3 +164,23 @@ def test_the_sentences_say_how_far_a_head_called_as_good_may_trail():
     assert "trail their networks by up to 0.04" in jc.check_sentences(pd.DataFrame(rows).T)["check_sentence"]
     ahead = jc.check_sentences(pd.DataFrame(rows).T.loc[["ring"]])["check_sentence"]
     assert "level with or ahead of its network" in ahead
+
+
+@pytest.mark.slow
+def test_the_paper_route_checks_all_judges_reading_images_from_files(tmp_path):
+    from galaxysd.classify.train import TrainConfig
+    from galaxysd.paths import run_paths
+    from galaxysd.stages import s05_quality as s05
+
+    run = tmp_path / "run"
+    vectors, tags = _tiny_run(run, n=120, seed=1)
+    judges = fit_judges(vectors, tag_matrix(tags, JUDGE_FEATURES), 0.3, 0, min_positive=3)
+    judges.save(run / "05_quality" / "judges" / "judges.json")
+    paths = run_paths("paper", str(run), str(tmp_path / "figures"), str(tmp_path / "data"))
+    config = TrainConfig(epochs=1, batch_size=16, cpu=True, num_threads=1, num_workers=1)
+    table = s05.judge_check_stage(paths, judges, ["all"], config, 16, 0.3, 0, 0.25, 40, n_resamples=100,
+                                  progress=False)
+    assert list(table.index) == list(JUDGE_FEATURES)
+    assert table.loc["spiral galaxy", "verdict"] in ("as good", "worse")
+    assert (table.drop(index="spiral galaxy")["verdict"] == "too few to tell").all()
+    assert len(list((run / "05_quality" / "judge_check" / "features").iterdir())) == 1
