@@ -52,6 +52,7 @@ check_max_train = 400  # galaxies each checking network learns from, drawn from 
 check_val_fraction = 0.1  # share of the judges' training part that chooses each network's epoch and threshold
 check_batch_size = 16  # images per training step of a checking network (small: more steps in a short run)
 check_weights = ""  # ResNet-18 start: "" random; a .safetensors path (relative: under data_dir); "auto": data_dir/resnet-18 if present
+check_min_held_out = 10  # fewest held-out galaxies with (and without) a feature for a verdict on it
 check_num_workers = 0  # data-loader processes reading the images from files (0: decoded once into memory)
 prdc_k = 5  # neighbours defining the balls of precision / recall / density / coverage
 num_threads = 2  # CPU threads (0: torch default)
@@ -120,16 +121,16 @@ truth.round(3)
 # {glue:text}`check_min_held_out` held-out galaxies carry the feature (or lack it).
 
 # %%
-glue("check_min_held_out", judge_check.MIN_HELD_OUT, display=False)
+glue("check_min_held_out", check_min_held_out, display=False)
 glue("check_scale", f"{f'at most {check_max_train:,}' if check_max_train else 'all'} of them, "
-                    f"{check_image_size}-pixel images, {check_epochs} epochs", display=False)
+                    f"{check_image_size}-pixel images, {check_epochs} epoch{'s' if check_epochs != 1 else ''}", display=False)
 check = None
 if check_features:
     check_config = TrainConfig(epochs=check_epochs, batch_size=check_batch_size,
                                weights=resolve_weights(check_weights, paths.data), num_workers=check_num_workers,
                                num_threads=num_threads)
     check = s05.judge_check_stage(paths, judges, check_features, check_config, check_image_size, test_fraction,
-                                  seed, check_val_fraction, check_max_train)
+                                  seed, check_val_fraction, check_max_train, min_held_out=check_min_held_out)
     _ = plots.save_table(check, paths.figures, "table_judge_check")
 glue("n_check_features", len(check) if check is not None else 0, display=False)
 for name, text in judge_check.check_sentences(check).items():

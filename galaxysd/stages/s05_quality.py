@@ -110,7 +110,8 @@ def simulated_truth(run_dir, objids) -> pd.DataFrame | None:
 
 def judge_check_stage(paths: RunPaths, judges: Judges, features, config, image_size: int,
                       test_fraction: float = 0.3, seed: int = 0, val_fraction: float = 0.1, max_train: int = 0,
-                      n_resamples: int = 1000, progress: bool = True) -> pd.DataFrame:
+                      n_resamples: int = 1000, min_held_out: int = judge_check.MIN_HELD_OUT,
+                      progress: bool = True) -> pd.DataFrame:
     """Each checked judge beside a ResNet-18 trained on images for its feature alone (``05_quality/judge_check``).
 
     The networks learn from the judges' own training part (:func:`galaxysd.evaluation.probe.split_indices`
@@ -142,6 +143,8 @@ def judge_check_stage(paths: RunPaths, judges: Judges, features, config, image_s
         Galaxies the networks fit on, drawn at random from the rest (0: all).
     n_resamples : int, optional
         Paired bootstrap resamples of the held-out galaxies.
+    min_held_out : int, optional
+        Fewest held-out galaxies with (and without) a feature for a verdict on it.
     progress : bool, optional
 
     Returns
@@ -163,7 +166,7 @@ def judge_check_stage(paths: RunPaths, judges: Judges, features, config, image_s
     skip = ("output_dir", "progress", "num_threads", "num_workers", "stop_after", "seed")
     params = {"features": features, "config": {k: v for k, v in vars(config).items() if k not in skip},
               "image_size": image_size, "test_fraction": test_fraction, "seed": seed, "val_fraction": val_fraction,
-              "max_train": max_train, "n_resamples": n_resamples, "min_held_out": judge_check.MIN_HELD_OUT}
+              "max_train": max_train, "n_resamples": n_resamples, "min_held_out": min_held_out}
 
     def compute(out: Path) -> None:
         began = time.perf_counter()
@@ -178,11 +181,12 @@ def judge_check_stage(paths: RunPaths, judges: Judges, features, config, image_s
             y = labels[:, i]
             head = judges.answers(vectors[test], [feature])[feature].to_numpy() if feature in judges.features else None
             network, info = None, {}
-            if head is not None and judge_check.enough_held_out(y[test]) and y[val].any() and y[fit].any():
+            if head is not None and judge_check.enough_held_out(y[test], min_held_out) and y[val].any() and y[fit].any():
                 network, info = _check_network(out / "features" / f"{i:02d}", feature, y, images, image_size,
                                                dataclasses.replace(config, seed=seed, progress=False))
                 answers.update({f"{feature}|label": y[test], f"{feature}|head": head, f"{feature}|network": network})
-            row = judge_check.compare_judges(y[test], head, network, n_resamples=n_resamples, seed=seed)
+            row = judge_check.compare_judges(y[test], head, network, n_resamples=n_resamples, seed=seed,
+                                             min_held_out=min_held_out)
             rows.append({"feature": feature, **row, "n_fit": len(fit), "n_val": len(val), **info})
         atomic_write_text(out / "check.csv", pd.DataFrame(rows).to_csv(index=False))
         atomic_write_text(out / "predictions.csv", pd.DataFrame(answers).to_csv(index=False))
