@@ -122,8 +122,9 @@ truth.round(3)
 
 # %%
 glue("check_min_held_out", check_min_held_out, display=False)
+epochs_text = f"{check_epochs} epoch{'s' if check_epochs != 1 else ''}"
 glue("check_scale", f"{f'at most {check_max_train:,}' if check_max_train else 'all'} of them, "
-                    f"{check_image_size}-pixel images, {check_epochs} epoch{'s' if check_epochs != 1 else ''}", display=False)
+                    f"{check_image_size}-pixel images, {epochs_text}", display=False)
 check = None
 if check_features:
     check_config = TrainConfig(epochs=check_epochs, batch_size=check_batch_size,
@@ -141,8 +142,9 @@ judge_check.display_table(check) if check is not None else "check not run (check
 # {glue:text}`check_sentence` "As good" means that the sample does not show the head losing, not that
 # it shows the two equal: how far a head could still trail is the lower end of its interval. On a small
 # profile the networks are small too (the settings above), so "as good" there means as good as a
-# briefly trained ResNet-18; the paper profile checks all 11 features with networks that learn from
-# every training galaxy, at chapter 06's image size and number of epochs.
+# briefly trained ResNet-18 (the heads learnt from every training galaxy); the paper profile checks
+# all 11 features with networks trained at the scale of chapter 06's classifiers (image size, epochs,
+# training-set size, and an ImageNet start where its weights are present).
 
 # %% [markdown]
 # ## Generating with every checkpoint
