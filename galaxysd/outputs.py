@@ -83,6 +83,8 @@ OUTPUTS: list[Output] = [
            "realism, diversity and consistency against training step"),
     Output("Figure 5", "fig5_pareto", "figure", "05_quality", "galaxysd.evaluation.figures.figure5",
            "realism against diversity per prompt type, with Pareto fronts"),
+    Output("", "table_judge_check", "table", "05_quality", "galaxysd.stages.s05_quality.judge_check_stage",
+           "each linear judge beside a ResNet-18 of its own on the same held-out galaxies"),
     Output("Table 2", "table2_classification", "table", "06_classification", "galaxysd.classify.figures.table2",
            "purity, completeness and F1 of spiral, disk, bar and bulge classifiers, three methods"),
     Output("", "fig_classification_sweep", "figure", "06_classification", "galaxysd.classify.figures.sweep_figure",

@@ -8,6 +8,8 @@ Modules
 - :mod:`galaxysd.evaluation.metrics` -- realism, diversity, consistency; FID, KID, precision / recall /
   density / coverage, memorisation; pure functions on embedding arrays.
 - :mod:`galaxysd.evaluation.judges` -- the binary feature classifiers Q_i of the consistency metric.
+- :mod:`galaxysd.evaluation.judge_check` -- is each linear judge as good as a ResNet-18 of its own?
+  Paired bootstrap intervals and verdicts.
 - :mod:`galaxysd.evaluation.figures` -- Figures A1, A2, 4 and 5.
 
 Submodules are imported explicitly, so importing the package does not load torch.

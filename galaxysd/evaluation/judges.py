@@ -8,7 +8,8 @@ are left out: they are the rarest and finest tags, with too few confident exampl
 
 Each judge is a logistic regression on the frozen SimCLR embedding (one network's features, eleven
 linear heads) rather than a ResNet-18 of its own: on a CPU this is what the time allows, and the
-chapter shows every judge's held-out accuracy so the reader can see how far to trust it. A judge
+chapter shows every judge's held-out accuracy so the reader can see how far to trust it, and checks
+heads against ResNet-18s of their own (:mod:`galaxysd.evaluation.judge_check`). A judge
 is kept as plain arrays (standardisation and weights) in JSON: nothing is pickled.
 """
 

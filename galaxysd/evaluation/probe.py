@@ -56,19 +56,58 @@ def balanced_accuracy(y: np.ndarray, pred: np.ndarray) -> float:
     return float(0.5 * ((pred[y]).mean() + (~pred[~y]).mean()))
 
 
-def _boot_difference(y, pred_a, pred_b, n_boot: int, seed: int) -> tuple[float, float]:
+def bootstrap_balanced_accuracy(y, predictions, n_boot: int = 1000, seed: int = 0, chunk: int = 100) -> np.ndarray:
+    """Balanced accuracy of several predictions on the same bootstrap resamples of the galaxies.
+
+    Every prediction vector is scored on the same resampled galaxies (a paired bootstrap), so the
+    difference of two rows is the bootstrap distribution of the difference of their balanced
+    accuracies. Resamples that lack positives or negatives have no balanced accuracy and are left
+    out. Written by hand because :func:`scipy.stats.bootstrap` cannot drop such resamples.
+
+    Parameters
+    ----------
+    y : array (n,)
+        The true labels (bool).
+    predictions : sequence of arrays (n,)
+        Predicted labels (bool), each aligned with ``y``.
+    n_boot : int, optional
+        Resamples drawn (with replacement, ``n`` galaxies each).
+    seed : int, optional
+    chunk : int, optional
+        Resamples scored at once (memory: ``chunk * n`` indices).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(len(predictions), n_kept)``: one row per prediction, one column per resample kept.
+
+    Examples
+    --------
+    >>> y = np.arange(20) % 2 == 0
+    >>> bootstrap_balanced_accuracy(y, [y, ~y], n_boot=50).mean(axis=1).tolist()
+    [1.0, 0.0]
+    """
+    y = np.asarray(y, bool)
+    preds = [np.asarray(p, bool) for p in predictions]
     rng = np.random.default_rng([seed, 11])
-    idx = rng.integers(0, len(y), (n_boot, len(y)))
-    ys, hits_a, hits_b = y[idx], pred_a[idx] == y[idx], pred_b[idx] == y[idx]
-    pos = ys.sum(1)
-    neg = len(y) - pos
-    ok = (pos > 0) & (neg > 0)
+    out = []
+    for start in range(0, n_boot, chunk):
+        idx = rng.integers(0, len(y), (min(chunk, n_boot - start), len(y)))
+        ys = y[idx]
+        pos = ys.sum(1)
+        neg = len(y) - pos
+        ok = (pos > 0) & (neg > 0)
+        rows = []
+        for pred in preds:
+            hits = pred[idx] == ys
+            rows.append(0.5 * ((hits & ys).sum(1)[ok] / pos[ok] + (hits & ~ys).sum(1)[ok] / neg[ok]))
+        out.append(np.asarray(rows).reshape(len(preds), -1))
+    return np.concatenate(out, axis=1) if out else np.zeros((len(preds), 0))
 
-    def ba(hits):
-        return 0.5 * ((hits & ys).sum(1)[ok] / pos[ok] + (hits & ~ys).sum(1)[ok] / neg[ok])
 
-    diff = ba(hits_a) - ba(hits_b)
-    return float(np.quantile(diff, 0.025)), float(np.quantile(diff, 0.975))
+def _boot_difference(y, pred_a, pred_b, n_boot: int, seed: int) -> tuple[float, float]:
+    a, b = bootstrap_balanced_accuracy(y, [pred_a, pred_b], n_boot, seed)
+    return float(np.quantile(a - b, 0.025)), float(np.quantile(a - b, 0.975))
 
 
 def linear_probe(embeddings: Mapping[str, np.ndarray], labels: pd.DataFrame, test_fraction: float = 0.3,

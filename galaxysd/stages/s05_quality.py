@@ -5,6 +5,10 @@ stage folder                       holds
 =================================  ===========================================================
 ``05_quality/judges``              ``judges.json`` (11 linear judges), ``report.csv`` (held-out
                                    accuracy), ``truth.csv`` (accuracy against the simulation)
+``05_quality/judge_check``         ``check.csv`` (per checked feature: the linear judge beside a
+                                   ResNet-18 of its own, on the same held-out galaxies),
+                                   ``predictions.csv``, ``features/<n>/`` (one network each),
+                                   ``timing.json``
 ``05_quality/generated``           ``step-N/``: the Table 1 galaxies of checkpoint N (the generation
                                    engine of :mod:`galaxysd.diffusion.batch`: resumable)
 ``05_quality/metrics``             ``per_prompt.csv`` (R, D, C per prompt and step),
@@ -17,20 +21,25 @@ between checkpoints is the model's, and it can be bootstrapped image by image.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
+from tqdm.auto import tqdm
 
 from galaxysd import gz2
-from galaxysd.cache import run_stage
+from galaxysd.cache import TIMING_FILE, atomic_write_text, run_stage, stage_timing  # noqa: F401 (the chapter reads it here)
 from galaxysd.diffusion import batch
 from galaxysd.diffusion.latents import load_images
 from galaxysd.diffusion.sample import SamplerSettings
 from galaxysd.errors import DataError
-from galaxysd.evaluation import metrics
+from galaxysd.evaluation import judge_check, metrics
 from galaxysd.evaluation.judges import JUDGE_FEATURES, Judges, condition_truth, fit_judges, truth_accuracy
 from galaxysd.evaluation.probe import split_indices, tag_matrix
 from galaxysd.evaluation.simclr import embed
@@ -99,6 +108,124 @@ def simulated_truth(run_dir, objids) -> pd.DataFrame | None:
     return pd.DataFrame({f: t.eval(RECOVERY_CHECKS[f]).to_numpy(bool) for f in JUDGE_FEATURES if f in RECOVERY_CHECKS})
 
 
+def judge_check_stage(paths: RunPaths, judges: Judges, features, config, image_size: int,
+                      test_fraction: float = 0.3, seed: int = 0, val_fraction: float = 0.1, max_train: int = 0,
+                      n_resamples: int = 1000, min_held_out: int = judge_check.MIN_HELD_OUT,
+                      progress: bool = True) -> pd.DataFrame:
+    """Each checked judge beside a ResNet-18 trained on images for its feature alone (``05_quality/judge_check``).
+
+    The networks learn from the judges' own training part (:func:`galaxysd.evaluation.probe.split_indices`
+    with the same ``test_fraction`` and ``seed``), less a validation slice that chooses the best
+    epoch and the decision threshold (:func:`galaxysd.classify.train.train_and_predict`, the rule of
+    chapter 06), and answer for the same held-out galaxies as the heads
+    (:func:`galaxysd.evaluation.judge_check.compare_judges`). A feature whose held-out galaxies are
+    too few for a verdict, or that has no linear judge, trains no network. Each finished network
+    leaves its answers in ``features/<n>/``, so an interrupted stage resumes feature by feature.
+
+    Parameters
+    ----------
+    paths : RunPaths
+    judges : Judges
+        The linear judges of :func:`judges_stage`.
+    features : sequence of str
+        Tag phrases of judged features, or ``["all"]``.
+    config : galaxysd.classify.train.TrainConfig
+        The networks' training settings (``output_dir``, ``seed`` and ``progress`` are set here);
+        ``num_workers`` > 0 reads images from their files in loader processes, 0 decodes them once
+        into memory.
+    image_size : int
+        Side in pixels the images are resized to.
+    test_fraction, seed
+        The judges' split (as given to :func:`judges_stage`).
+    val_fraction : float, optional
+        Share of the training part kept for validation.
+    max_train : int, optional
+        Galaxies the networks fit on, drawn at random from the rest (0: all).
+    n_resamples : int, optional
+        Paired bootstrap resamples of the held-out galaxies.
+    min_held_out : int, optional
+        Fewest held-out galaxies with (and without) a feature for a verdict on it.
+    progress : bool, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: feature; the columns of :data:`galaxysd.evaluation.judge_check.COLUMNS` plus
+        ``n_fit``, ``n_val``, ``best_epoch`` and ``threshold``.
+
+    Raises
+    ------
+    ParameterError
+        If a feature is not a judged one.
+
+    Examples
+    --------
+    >>> table = judge_check_stage(paths, judges, ["spiral galaxy"], TrainConfig(epochs=2), 32)  # doctest: +SKIP
+    """
+    features = judge_check.resolve_features(features)
+    skip = ("output_dir", "progress", "num_threads", "num_workers", "stop_after", "seed")
+    params = {"features": features, "config": {k: v for k, v in vars(config).items() if k not in skip},
+              "image_size": image_size, "test_fraction": test_fraction, "seed": seed, "val_fraction": val_fraction,
+              "max_train": max_train, "n_resamples": n_resamples, "min_held_out": min_held_out}
+
+    def compute(out: Path) -> None:
+        began = time.perf_counter()
+        galaxies, vectors = _real(paths.run)
+        train, test = split_indices(len(galaxies), test_fraction, seed)
+        fit, val = judge_check.training_parts(train, val_fraction, max_train, seed)
+        labels = tag_matrix(galaxies["tags"], features).to_numpy(bool)
+        files = galaxies["image_path"].to_numpy()
+        images = _check_images(files, {"fit": fit, "val": val, "test": test}, image_size, config.num_workers)
+        rows, answers = [], {"objid": galaxies["objid"].to_numpy()[test]}
+        for i, feature in enumerate(tqdm(features, desc="judge check", disable=not progress)):
+            y = labels[:, i]
+            head = judges.answers(vectors[test], [feature])[feature].to_numpy() if feature in judges.features else None
+            network, info = None, {}
+            if head is not None and judge_check.enough_held_out(y[test], min_held_out) and y[val].any() and y[fit].any():
+                network, info = _check_network(out / "features" / f"{i:02d}", feature, y, images, image_size,
+                                               dataclasses.replace(config, seed=seed, progress=False))
+                answers.update({f"{feature}|label": y[test], f"{feature}|head": head, f"{feature}|network": network})
+            row = judge_check.compare_judges(y[test], head, network, n_resamples=n_resamples, seed=seed,
+                                             min_held_out=min_held_out)
+            rows.append({"feature": feature, **row, "n_fit": len(fit), "n_val": len(val), **info})
+        atomic_write_text(out / "check.csv", pd.DataFrame(rows).to_csv(index=False))
+        atomic_write_text(out / "predictions.csv", pd.DataFrame(answers).to_csv(index=False))
+        atomic_write_text(out / TIMING_FILE, json.dumps({"seconds": round(time.perf_counter() - began, 2),
+                                                         "features": len(features), "fit": len(fit),
+                                                         "threads": torch.get_num_threads()}))
+
+    inputs = [Path(paths.run) / s04.STAGE / "embed", Path(paths.run) / STAGE / "judges"]
+    result = run_stage(paths.run, f"{STAGE}/judge_check", params, compute, inputs=inputs)
+    return pd.read_csv(result.path / "check.csv").set_index("feature")
+
+
+def _check_images(files: np.ndarray, parts: dict, size: int, num_workers: int) -> dict:
+    """Per part: its image files, and (no loader workers) the images decoded once into memory."""
+    from galaxysd.classify.data import read_images
+
+    return {name: (files[rows], read_images(list(files[rows]), size) if num_workers == 0 else None, rows)
+            for name, rows in parts.items()}
+
+
+def _check_network(folder: Path, feature: str, y: np.ndarray, images: dict, size: int, config) -> tuple[np.ndarray, dict]:
+    """Train (or read back) one feature's ResNet-18 and return its answers for the held-out galaxies."""
+    from galaxysd.classify.data import ArrayDataset, FileDataset
+    from galaxysd.classify.train import train_and_predict
+
+    if not (folder / "result.json").is_file():
+        sets = [ArrayDataset(pixels, y[rows]) if pixels is not None else FileDataset(list(files), y[rows], size)
+                for files, pixels, rows in (images[p] for p in ("fit", "val", "test"))]
+        result = train_and_predict(*sets, dataclasses.replace(config, output_dir=str(folder)))
+        np.save(folder / "test_pred.npy", result["test_pred"].astype(bool))
+        atomic_write_text(folder / "result.json", json.dumps(
+            {"feature": feature, "best_epoch": result["best_epoch"], "threshold": result["threshold"]}))
+        for heavy in ("checkpoint", "best.safetensors"):  # 45 MB a network: its answers are what is kept
+            target = folder / heavy
+            shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+    info = json.loads((folder / "result.json").read_text())
+    return np.load(folder / "test_pred.npy"), {"best_epoch": info["best_epoch"], "threshold": info["threshold"]}
+
+
 @dataclass
 class Checkpoint:
     """One model to judge: its training step and its diffusers folder."""
@@ -148,8 +275,6 @@ def generate_checkpoints(paths: RunPaths, chosen: list[Checkpoint], letters: str
     --------
     >>> generated = generate_checkpoints(paths, chosen, "ABCD", 4, SamplerSettings(steps=12))  # doctest: +SKIP
     """
-    import dataclasses
-
     from galaxysd.diffusion import model as dmodel
 
     manifest_path = gz2.training_manifest_path(paths.run)
