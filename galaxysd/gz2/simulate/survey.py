@@ -211,71 +211,103 @@ def simulate_survey(out_dir: str | os.PathLike, n_galaxies: int = 5000, image_si
     files.root.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng([seed, 4])
     pop = draw_population(n_galaxies, seed)
-    n = len(pop)
-    names = list(SAMPLE_SHARES)
+    meta = _identities(rng, len(pop))
+    table = hart16_table(pop, meta, seed)
+    _atomic(files.hart16, lambda p: table.to_csv(p, index=False, compression=_GZIP))
+    mapping = _filename_mapping(rng, meta)
+    _atomic(files.mapping, lambda p: mapping.to_csv(p, index=False))
+    asset = mapping["asset_id"].to_numpy()[:len(pop)]
+    with_image = np.nonzero(meta["sample"].to_numpy() == "original")[0]
+    _render_images(files.images, pop, with_image, asset, image_size, seed, frame_r90, batch, jpeg_quality,
+                   progress)
+    known = _known_detg(rng, pop, table)
+    _write_dustlanes(files.dustlanes, _dustlane_rows(rng, pop, meta, known))
+    in_gswlc = _write_gswlc(files.gswlc, pop, meta, rng)
+    in_yang = _write_yang(files, pop, meta, rng)
+    truth = _truth(pop, meta, asset, known, in_gswlc, in_yang)
+    _atomic(files.truth, lambda p: truth.to_csv(p, index=False, compression=_GZIP))
+    sample = meta["sample"].to_numpy()
+    info = {"n_galaxies": len(pop), "image_size": image_size, "seed": seed, "frame_r90": frame_r90,
+            "n_images": int(len(with_image)), "n_mapping_rows": int(len(mapping)),
+            "n_true_detg": int(pop.is_detg.sum()), "n_known_detg": int(known.sum()),
+            "samples": {k: int((sample == k).sum()) for k in SAMPLE_SHARES}}
+    _atomic(files.info, lambda p: p.write_text(json.dumps(info, indent=2)))
+    return files
+
+
+def _identities(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    """Each galaxy's DR7 objid, sky position and GZ2 sample (``dr7objid``, ``ra``, ``dec``, ``sample``)."""
     shares = np.array(list(SAMPLE_SHARES.values()), float)
-    sample = np.array(names)[rng.choice(3, n, p=shares / shares.sum())]
+    sample = np.array(list(SAMPLE_SHARES))[rng.choice(3, n, p=shares / shares.sum())]
     objid = 587722981741363000 + np.sort(rng.choice(10 ** 12, n, replace=False)).astype(np.int64)
     objid = rng.permutation(objid)
     ra, dec = _sky(rng, n, sample)
-    meta = pd.DataFrame({"dr7objid": objid, "ra": ra, "dec": dec, "sample": sample})
-    table = hart16_table(pop, meta, seed)
-    _atomic(files.hart16, lambda p: table.to_csv(p, index=False, compression=_GZIP))
+    return pd.DataFrame({"dr7objid": objid, "ra": ra, "dec": dec, "sample": sample})
 
-    # filename mapping: every table row plus rows for objects outside the table; images only for
-    # the original sample (as in the Zenodo release)
+
+def _filename_mapping(rng: np.random.Generator, meta: pd.DataFrame) -> pd.DataFrame:
+    """objid -> asset_id for every table row, plus rows for objects outside the table (as on Zenodo)."""
+    n = len(meta)
     n_extra = max(1, n // 12)
     extra_ids = 588000000000000000 + rng.choice(10 ** 12, n_extra, replace=False).astype(np.int64)
     asset = rng.permutation(n + n_extra) + 1
-    mapping = pd.DataFrame({"objid": np.concatenate([objid, extra_ids]),
-                            "sample": np.concatenate([sample, np.array(["extra"] * n_extra)]),
-                            "asset_id": asset})
-    _atomic(files.mapping, lambda p: mapping.to_csv(p, index=False))
+    return pd.DataFrame({"objid": np.concatenate([meta["dr7objid"].to_numpy(), extra_ids]),
+                         "sample": np.concatenate([meta["sample"].to_numpy(), np.array(["extra"] * n_extra)]),
+                         "asset_id": asset})
 
-    with_image = np.nonzero(sample == "original")[0]
-    files.images.mkdir(parents=True, exist_ok=True)
-    batches = [with_image[i:i + batch] for i in range(0, len(with_image), batch)]
-    for b, rows in enumerate(progress_bar(batches, desc="rendering galaxies", unit="batch", disable=not progress,
-                                           mininterval=2.0)):
-        targets = [files.images / f"{asset[i]}.jpg" for i in rows]
+
+def _render_images(folder: Path, pop: pd.DataFrame, rows: np.ndarray, asset: np.ndarray, image_size: int,
+                   seed: int, frame_r90: float, batch: int, jpeg_quality: int, progress: bool) -> None:
+    """Render ``pop.iloc[rows]`` as ``<asset_id>.jpg``, ``batch`` at a time; a batch already on disk is
+    skipped (each batch has its own generator, so a resumed run writes the same images)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    batches = [rows[i:i + batch] for i in range(0, len(rows), batch)]
+    for b, part in enumerate(progress_bar(batches, desc="rendering galaxies", unit="batch", disable=not progress,
+                                          mininterval=2.0)):
+        targets = [folder / f"{asset[i]}.jpg" for i in part]
         if all(t.is_file() for t in targets):
             continue
-        imgs = render_batch(pop.iloc[rows], image_size, np.random.default_rng([seed, 5, b]), frame_r90=frame_r90)
+        imgs = render_batch(pop.iloc[part], image_size, np.random.default_rng([seed, 5, b]), frame_r90=frame_r90)
         for img, target in zip(imgs, targets):
             tmp = target.with_name(f".{target.name}.tmp")
             Image.fromarray(img).save(tmp, format="JPEG", quality=jpeg_quality)
             os.replace(tmp, target)
 
-    # known D-ETGs: true ones that volunteers flagged (>= 1 dust-lane vote) and experts confirmed;
-    # experts confirm nearby ones more easily (0.01 < z < 0.1, as in Kaviraj et al. 2012)
+
+def _known_detg(rng: np.random.Generator, pop: pd.DataFrame, table: pd.DataFrame) -> np.ndarray:
+    """The known D-ETGs: true ones that volunteers flagged (>= 1 dust-lane vote) and experts confirmed;
+    experts confirm nearby ones more easily (0.01 < z < 0.1, as in Kaviraj et al. 2012)."""
     flagged = table["t08_odd_feature_a38_dust_lane_count"].to_numpy() > 0
     z = pop.z.to_numpy()
-    confirm = rng.random(n) < 0.95 * np.exp(-((z / 0.1) ** 2))
-    known = pop.is_detg.to_numpy() & flagged & confirm & (z > 0.01) & (z < 0.1)
+    confirm = rng.random(len(pop)) < 0.95 * np.exp(-((z / 0.1) ** 2))
+    return pop.is_detg.to_numpy() & flagged & confirm & (z > 0.01) & (z < 0.1)
+
+
+def _dustlane_rows(rng: np.random.Generator, pop: pd.DataFrame, meta: pd.DataFrame, known: np.ndarray
+                   ) -> pd.DataFrame:
+    """The rows of the D-ETG catalogue (Kaviraj et al. 2012 columns) for the ``known`` galaxies."""
     kidx = np.nonzero(known)[0]
     has_halo = rng.random(len(kidx)) < 0.45
-    dl = pd.DataFrame({"objid": objid[kidx], "ra": ra[kidx], "dec": dec[kidx], "z": z[kidx],
-                       "orient": pop.dust_orientation.to_numpy()[kidx],
-                       "morph": np.where(pop.merger.to_numpy()[kidx], 1, rng.choice([2, 3], len(kidx))),
-                       "loghalo": np.where(has_halo, pop.loghalo.to_numpy()[kidx], -999.0),
-                       "density": rng.uniform(0.1, 3.0, len(kidx))})
-    _write_dustlanes(files.dustlanes, dl)
-    in_gswlc = _write_gswlc(files.gswlc, pop, meta, rng)
-    in_yang = _write_yang(files, pop, meta, rng)
+    return pd.DataFrame({"objid": meta["dr7objid"].to_numpy()[kidx], "ra": meta["ra"].to_numpy()[kidx],
+                         "dec": meta["dec"].to_numpy()[kidx], "z": pop.z.to_numpy()[kidx],
+                         "orient": pop.dust_orientation.to_numpy()[kidx],
+                         "morph": np.where(pop.merger.to_numpy()[kidx], 1, rng.choice([2, 3], len(kidx))),
+                         "loghalo": np.where(has_halo, pop.loghalo.to_numpy()[kidx], -999.0),
+                         "density": rng.uniform(0.1, 3.0, len(kidx))})
 
+
+def _truth(pop: pd.DataFrame, meta: pd.DataFrame, asset: np.ndarray, known_detg: np.ndarray,
+           in_gswlc: np.ndarray, in_yang: np.ndarray) -> pd.DataFrame:
+    """The ground truth the pipeline must not read: the population with its identities, whether it is a
+    known D-ETG and whether the side tables hold it."""
     truth = pop.copy()
-    truth.insert(0, "objid", objid)
-    truth.insert(1, "asset_id", asset[:n])
+    sample = meta["sample"].to_numpy()
+    truth.insert(0, "objid", meta["dr7objid"].to_numpy())
+    truth.insert(1, "asset_id", asset)
     truth.insert(2, "sample", sample)
     truth["has_image"] = sample == "original"
     truth["visibility"] = visibility(pop.r90_arcsec.to_numpy(), pop.r_mag.to_numpy())
-    truth["known_detg"] = known
+    truth["known_detg"] = known_detg
     truth["in_gswlc"] = in_gswlc
     truth["in_yang"] = in_yang
-    _atomic(files.truth, lambda p: truth.to_csv(p, index=False, compression=_GZIP))
-    info = {"n_galaxies": n, "image_size": image_size, "seed": seed, "frame_r90": frame_r90,
-            "n_images": int(len(with_image)), "n_mapping_rows": int(len(mapping)),
-            "n_true_detg": int(pop.is_detg.sum()), "n_known_detg": int(known.sum()),
-            "samples": {k: int((sample == k).sum()) for k in names}}
-    _atomic(files.info, lambda p: p.write_text(json.dumps(info, indent=2)))
-    return files
+    return truth
