@@ -32,7 +32,9 @@ def score_task(predictions: pd.DataFrame, runs: pd.DataFrame, against: str = "la
     return pd.concat(rows, ignore_index=True)
 
 
-def _difference(scores: pd.DataFrame, task: str, against: str, ours: float, name: str = "f1"):
+def method_difference(scores: pd.DataFrame, task: str, against: str, ours: float, name: str = "f1"):
+    """The baseline's and "ours" (augmented at ``ours`` times the positives) rows of :func:`score_task`
+    for one task and score, and the uncertainty of their difference."""
     rows = scores[(scores["task"] == task) & (scores["against"] == against) & (scores["score"] == name)]
     base = rows[rows["method"] == "baseline"].iloc[0]
     aug = rows[(rows["method"] == "augmented") & np.isclose(rows["multiple"], ours)].iloc[0]
@@ -59,7 +61,7 @@ def verdicts(scores: pd.DataFrame, ours_multiple: float) -> dict:
     """
     out = {}
     for task in dict.fromkeys(scores["task"]):
-        base, aug, sigma = _difference(scores, task, "label", ours_multiple)
+        base, aug, sigma = method_difference(scores, task, "label", ours_multiple)
         diff = aug.value - base.value
         if abs(diff) > 2 * sigma:
             word = "generated positives raise F1" if diff > 0 else "generated positives lower F1"
