@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from galaxysd import pages, reuse
+from galaxysd.cache import atomic_path, atomic_write_text
 from galaxysd.errors import NotebookExecutionError
 from galaxysd.pages import SETTINGS_TAG, stage_seconds, write_timings  # noqa: F401 (the runner's pages)
 from galaxysd.parameters import (PROFILES_DIR, RUNNER_PARAMETERS, NotebookPlan, Parameter,  # noqa: F401
@@ -77,7 +78,6 @@ def execute_plan(plan: NotebookPlan, output_dir: str | os.PathLike, kernel_name:
 
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    running = output_dir / f".{plan.name}.running.ipynb"
     final = output_dir / f"{plan.name}.ipynb"
     failed = output_dir / f"{plan.name}.failed.ipynb"
     source = read_notebook(plan.source)
@@ -85,22 +85,22 @@ def execute_plan(plan: NotebookPlan, output_dir: str | os.PathLike, kernel_name:
     # regex over the parameters cell that misreads some comments, so its warnings are only noise here.
     logging.getLogger("papermill").setLevel(logging.ERROR)
     side_channel = output_dir / f".{plan.name}.progress"
-    try:
-        with ProgressRelay(side_channel, label=plan.name):
-            papermill.execute_notebook(source, str(running), parameters=plan.parameters,
-                                       kernel_name=kernel_name, language="python", progress_bar=progress,
-                                       cwd=str(output_dir), report_mode=False)
-    except PapermillExecutionError as err:
-        os.replace(running, failed)
-        first_line = (err.source or "").strip().splitlines()[:1]
-        raise NotebookExecutionError(
-            f"notebook {plan.name} failed in code cell {err.exec_count} (cell index {err.cell_index}"
-            f"{', ' + repr(first_line[0]) if first_line else ''}): {err.ename}: {err.evalue}\n"
-            f"the partly executed notebook is kept at {failed}") from err
-    real = pages.reads_real_data(plan.parameters, plan.parameters.get("run_dir") or None)
-    nb = finish_notebook(nbformat.read(running, as_version=4), plan, real, plan.source.parent.parent)
-    nbformat.write(nb, running)
-    os.replace(running, final)
+    with atomic_path(final) as running:  # the executed notebook appears under its name only when finished
+        try:
+            with ProgressRelay(side_channel, label=plan.name):
+                papermill.execute_notebook(source, str(running), parameters=plan.parameters,
+                                           kernel_name=kernel_name, language="python", progress_bar=progress,
+                                           cwd=str(output_dir), report_mode=False)
+        except PapermillExecutionError as err:
+            atomic_write_text(failed, running.read_text())
+            first_line = (err.source or "").strip().splitlines()[:1]
+            raise NotebookExecutionError(
+                f"notebook {plan.name} failed in code cell {err.exec_count} (cell index {err.cell_index}"
+                f"{', ' + repr(first_line[0]) if first_line else ''}): {err.ename}: {err.evalue}\n"
+                f"the partly executed notebook is kept at {failed}") from err
+        real = pages.reads_real_data(plan.parameters, plan.parameters.get("run_dir") or None)
+        nb = finish_notebook(nbformat.read(running, as_version=4), plan, real, plan.source.parent.parent)
+        nbformat.write(nb, running)
     failed.unlink(missing_ok=True)
     return final
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from galaxysd.cache import atomic_path
+
 FORMATS = ("png", "pdf")
 
 #: The book's matplotlib style: font sizes, spines, resolution. Every figure module imports this module,
@@ -51,9 +53,8 @@ def save_figure(fig: "plt.Figure", figures_dir: str | os.PathLike, name: str, dp
     written = []
     for fmt in FORMATS:
         target = folder / f"{name}.{fmt}"
-        tmp = folder / f".{name}.tmp.{fmt}"
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=fmt)
-        os.replace(tmp, target)
+        with atomic_path(target) as tmp:
+            fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=fmt)
         written.append(target)
     return written
 
@@ -123,9 +124,8 @@ def save_table(table, figures_dir: str | os.PathLike, name: str) -> Path:
     folder = Path(figures_dir)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{name}.csv"
-    tmp = folder / f".{name}.tmp.csv"
-    table.to_csv(tmp)
-    os.replace(tmp, target)
+    with atomic_path(target) as tmp:
+        table.to_csv(tmp)
     return target
 
 
@@ -157,8 +157,8 @@ def profile_label(profile: str, real_data: bool | None) -> str:
 def _box(ax, x, y, w, h, title, lines, colour):
     ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.02,rounding_size=0.03",
                                 facecolor=colour, edgecolor="0.25", linewidth=1.2))
-    ax.text(x + w / 2, y + h - 0.06, title, ha="center", va="top", fontsize=11, weight="bold")
-    ax.text(x + w / 2, y + h - 0.17, "\n".join(lines), ha="center", va="top", fontsize=8.5,
+    ax.text(x + w / 2, y + h - 0.06, title, ha="center", va="top", fontsize="large", weight="bold")
+    ax.text(x + w / 2, y + h - 0.17, "\n".join(lines), ha="center", va="top",
             linespacing=1.5)
 
 
@@ -167,7 +167,7 @@ def _arrow(ax, start, end, label=""):
                                  color="0.2"))
     if label:
         ax.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + 0.035, label, ha="center",
-                fontsize=8, style="italic")
+                fontsize="small", style="italic")
 
 
 def pipeline_schematic(profile: str = "demo", example_prompt: str =
@@ -212,9 +212,9 @@ def pipeline_schematic(profile: str = "demo", example_prompt: str =
         "rare D-ETG search"], "#eadcf2")
     for x0 in (0.95, 2.05, 3.15):
         _arrow(ax, (x0 + 0.01, 0.55), (x0 + 0.19, 0.55))
-    ax.text(1.05, 0.6, "pairs", ha="center", fontsize=8, style="italic")
-    ax.text(2.15, 0.6, "weights", ha="center", fontsize=8, style="italic")
-    ax.text(3.25, 0.6, "images", ha="center", fontsize=8, style="italic")
-    ax.text(4.25, 0.02, profile_label(profile, real_data), ha="right", fontsize=7, color="0.4")
+    ax.text(1.05, 0.6, "pairs", ha="center", fontsize="small", style="italic")
+    ax.text(2.15, 0.6, "weights", ha="center", fontsize="small", style="italic")
+    ax.text(3.25, 0.6, "images", ha="center", fontsize="small", style="italic")
+    ax.text(4.25, 0.02, profile_label(profile, real_data), ha="right", fontsize="small", color="0.4")
     fig.tight_layout()
     return fig

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from galaxysd.errors import DataError
+from galaxysd.evaluation import distances as d
 from galaxysd.evaluation import metrics as m
 
 
@@ -48,38 +49,38 @@ def test_a_judge_that_was_never_trained_is_a_named_error():
 
 def test_fid_is_zero_for_identical_sets_and_the_squared_shift_for_shifted_ones():
     real = _cloud(300, 4, 5)
-    assert m.fid(real, real) == pytest.approx(0.0, abs=1e-6)
-    assert m.fid(real, real + np.array([3.0, 0, 0, 4.0])) == pytest.approx(25.0, rel=1e-6)
+    assert d.fid(real, real) == pytest.approx(0.0, abs=1e-6)
+    assert d.fid(real, real + np.array([3.0, 0, 0, 4.0])) == pytest.approx(25.0, rel=1e-6)
 
 
 def test_kid_is_near_zero_for_one_distribution_and_large_for_a_shifted_one():
-    same, _ = m.kid(_cloud(400, 8, 6), _cloud(400, 8, 7), subset_size=200, n_subsets=5)
-    far, _ = m.kid(_cloud(400, 8, 6), _cloud(400, 8, 7, shift=3.0), subset_size=200, n_subsets=5)
+    same, _ = d.kid(_cloud(400, 8, 6), _cloud(400, 8, 7), subset_size=200, n_subsets=5)
+    far, _ = d.kid(_cloud(400, 8, 6), _cloud(400, 8, 7, shift=3.0), subset_size=200, n_subsets=5)
     assert abs(same) < 0.05 * far
     assert far > 1.0
 
 
 def test_prdc_of_identical_sets_is_perfect_and_of_a_distant_set_is_nil():
     real = _cloud(100, 5, 8)
-    same = m.prdc(real, real, k=5)
+    same = d.prdc(real, real, k=5)
     assert same["precision"] == same["recall"] == same["coverage"] == 1.0
     assert same["density"] >= 1.0
     cone = _cloud(100, 5, 8, shift=5.0)  # unit vectors in one narrow cone; its mirror image is far away
-    far = m.prdc(cone, -cone[:20], k=5)
+    far = d.prdc(cone, -cone[:20], k=5)
     assert far["precision"] == far["density"] == far["coverage"] == far["recall"] == 0.0
 
 
 def test_prdc_in_chunks_equals_prdc_at_once():
     real, gen = _cloud(80, 5, 10), _cloud(50, 5, 11)
-    assert m.prdc(real, gen, k=3, max_floats=100) == pytest.approx(m.prdc(real, gen, k=3))
+    assert d.prdc(real, gen, k=3, max_floats=100) == pytest.approx(d.prdc(real, gen, k=3))
 
 
 def test_copies_of_training_galaxies_are_flagged_and_fresh_draws_are_not():
     training, held = _cloud(200, 8, 12), _cloud(100, 8, 13)
-    copies = m.memorisation(training, training[:30], held)
+    copies = d.memorisation(training, training[:30], held)
     assert copies["copy_fraction"] == 1.0 and copies["gen_median"] == pytest.approx(0.0, abs=1e-6)
     assert copies["p_value"] < 1e-6
-    fresh = m.memorisation(training, _cloud(100, 8, 14), held)
+    fresh = d.memorisation(training, _cloud(100, 8, 14), held)
     assert fresh["copy_fraction"] < 0.1 and fresh["p_value"] > 0.01
 
 
@@ -114,7 +115,7 @@ def test_per_image_values_average_to_the_set_metrics_and_paired_changes_are_boun
 
 
 def test_fid_of_a_small_set_in_many_dimensions_is_finite():
-    assert np.isfinite(m.fid(_cloud(10, 30, 18), _cloud(8, 30, 19)))
+    assert np.isfinite(d.fid(_cloud(10, 30, 18), _cloud(8, 30, 19)))
 
 
 def test_all_pairs_are_compared_in_chunks_so_memory_stays_far_below_the_full_matrix():
@@ -126,8 +127,8 @@ def test_all_pairs_are_compared_in_chunks_so_memory_stays_far_below_the_full_mat
     full_matrix = 4000 * 2000 * 8  # bytes of one float64 real x generated matrix: 64 MB
     tracemalloc.start()
     m.realism(real, gen, max_floats=1 << 18)
-    m.prdc(real, gen, k=5, max_floats=1 << 18)
-    m.memorisation(real[:3000], gen, real[3000:], max_floats=1 << 18)
+    d.prdc(real, gen, k=5, max_floats=1 << 18)
+    d.memorisation(real[:3000], gen, real[3000:], max_floats=1 << 18)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < full_matrix / 3

@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+import galaxysd.plots  # noqa: F401  (applies the book's matplotlib style)
 from galaxysd.classify.metrics import SCORES
 
 #: Table 2 of the paper: task -> method -> (purity, completeness, F1).
@@ -91,7 +92,7 @@ def sweep_figure(scores: pd.DataFrame, label: str, against: str = "label") -> pl
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("score on test positives")
-    axes[0][0].legend(fontsize=8, loc="lower right")
-    fig.text(0.99, 0.01, label, ha="right", fontsize=7, color="0.4")
+    axes[0][0].legend(loc="lower right")
+    fig.text(0.99, 0.01, label, ha="right", fontsize="small", color="0.4")
     fig.tight_layout()
     return fig

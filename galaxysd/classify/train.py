@@ -16,6 +16,8 @@ API
 - :func:`launch_training`: in-process for one process, a ``torchrun`` subprocess for several.
 - :func:`predict`: probabilities of a dataset. :func:`train_and_predict`: train, choose the
   threshold on validation, score validation and test galaxies.
+- The weights on disk (the model, the best epoch's weights, the checkpoint) are
+  :mod:`galaxysd.classify.weights`.
 
 Determinism
 -----------
@@ -27,8 +29,6 @@ random state: on a CPU, a run interrupted and resumed ends with the same weights
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sys
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -43,10 +43,10 @@ from galaxysd.cache import atomic_write_text
 from galaxysd.classify.data import FileDataset, augment, dataset_labels
 from galaxysd.classify.losses import FOCAL_ALPHA, FOCAL_GAMMA, loss_function
 from galaxysd.errors import DataError, ParameterError
+from galaxysd.classify.weights import (  # noqa: F401  (build_model, load_classifier: re-exported)
+    BEST_WEIGHTS, build_model, load_checkpoint, load_classifier, save_checkpoint, save_weights)
 from galaxysd.launch import cpu_or_gpu_accelerator, torchrun
 
-CHECKPOINT = "checkpoint"
-BEST_WEIGHTS = "best.safetensors"
 HISTORY_COLUMNS = ("epoch", "train_loss", "val_loss", "val_ap")
 
 
@@ -177,46 +177,6 @@ def predict(model: torch.nn.Module, dataset: Dataset, batch_size: int = 256, cro
     return torch.cat(out).numpy() if out else np.zeros(0, np.float32)
 
 
-def _save_weights(model: torch.nn.Module, path: Path) -> None:
-    from safetensors.torch import save_file
-
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp))
-    os.replace(tmp, path)
-
-
-def _save_checkpoint(out: Path, model: torch.nn.Module, optimizer, state: dict) -> None:
-    tmp = out / f".{CHECKPOINT}.saving"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    _save_weights(model, tmp / "model.safetensors")
-    torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
-    (tmp / "state.json").write_text(json.dumps(state, indent=2))
-    if (out / CHECKPOINT).exists():
-        shutil.rmtree(out / CHECKPOINT)
-    os.replace(tmp, out / CHECKPOINT)
-
-
-def build_model(weights: str | os.PathLike | None = None) -> torch.nn.Module:
-    """ResNet-18 with one output logit (:func:`galaxysd.backbone.resnet18_classifier`)."""
-    from galaxysd.backbone import resnet18_classifier
-
-    return resnet18_classifier(1, weights=weights or None)
-
-
-def load_classifier(path: str | os.PathLike) -> torch.nn.Module:
-    """A classifier from saved weights (``best.safetensors`` of a run), in evaluation mode."""
-    from safetensors.torch import load_file
-
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"classifier weights {path} do not exist; train the classifier first")
-    model = build_model()
-    model.load_state_dict(load_file(str(path)))
-    return model.eval()
-
-
 def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dict) -> TrainResult:
     """Train a ResNet-18 binary classifier, keeping the epoch with the best validation average precision.
 
@@ -240,7 +200,6 @@ def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dic
     >>> result = train_binary(train_set, val_set, TrainConfig(output_dir="run", epochs=5))  # doctest: +SKIP
     """
     from safetensors.torch import load_file
-    from sklearn.metrics import average_precision_score
     from tqdm.auto import tqdm
 
     config = TrainConfig.from_dict(config) if isinstance(config, dict) else config
@@ -248,7 +207,6 @@ def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dic
         raise DataError(f"training needs at least 2 training and 1 validation image, got "
                         f"{len(train_set)} and {len(val_set)}")
     accelerator = cpu_or_gpu_accelerator(config.cpu, config.mixed_precision, config.num_threads)
-    rank, world = accelerator.process_index, accelerator.num_processes
     out = Path(config.output_dir)
     if accelerator.is_main_process:
         out.mkdir(parents=True, exist_ok=True)
@@ -260,51 +218,27 @@ def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dic
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     loss_fn = loss_function(config.loss, config.focal_alpha, config.focal_gamma)
     history, best, start = [], {"epoch": 0, "val_ap": -1.0}, 0
-    if (out / CHECKPOINT / "state.json").is_file():  # resume
-        state = json.loads((out / CHECKPOINT / "state.json").read_text())
-        model.load_state_dict(load_file(str(out / CHECKPOINT / "model.safetensors")))
-        optimizer.load_state_dict(torch.load(out / CHECKPOINT / "optimizer.pt", weights_only=True))
+    state = load_checkpoint(out, model, optimizer)  # resume
+    if state is not None:
         history, best, start = state["history"], state["best"], int(state["epoch"])
     model, optimizer = accelerator.prepare(model, optimizer)
-    device, val_labels = accelerator.device, dataset_labels(val_set)
+    val_labels = dataset_labels(val_set)
 
     interrupted = False
     bar = tqdm(range(start, config.epochs), initial=start, total=config.epochs, desc=f"train ({config.loss})",
                disable=not (config.progress and accelerator.is_main_process))
     for epoch in bar:
-        # order: this process's share of the epoch's permutation
-        order = epoch_order(len(train_set), config.seed, epoch, world, rank)
-        loader = DataLoader(train_set, batch_size=config.batch_size, sampler=order,
-                            num_workers=config.num_workers, drop_last=len(order) > config.batch_size,
-                            pin_memory=device.type == "cuda")
-        model.train()
-        losses = []
-        for b, (images, labels) in enumerate(loader):
-            # augment, predict, loss, step
-            generator = torch.Generator().manual_seed(_seed(config.seed, epoch, rank, b))
-            x = augment(images.to(device, non_blocking=True), generator, config.crop)
-            with accelerator.autocast():
-                logits = model(x).squeeze(1)
-            loss = loss_fn(logits.float(), labels.to(device).float())
-            accelerator.backward(loss)
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            losses.append(float(accelerator.gather(loss.detach().reshape(1)).mean()))
-        # validate: every process scores the whole validation set with the same weights
+        train_loss = _train_epoch(model, optimizer, loss_fn, accelerator, train_set, config, epoch)
         net = accelerator.unwrap_model(model)
-        scores = predict(net, val_set, config.eval_batch_size, config.crop, config.num_workers, device)
-        clipped = np.clip(scores, 1e-7, 1 - 1e-7)
-        val_loss = float(-np.mean(val_labels * np.log(clipped) + (1 - val_labels) * np.log(1 - clipped)))
-        val_ap = float(average_precision_score(val_labels, scores)) if val_labels.any() else 0.0
-        history.append({"epoch": epoch + 1, "train_loss": float(np.mean(losses)) if losses else float("nan"),
-                        "val_loss": val_loss, "val_ap": val_ap})
-        bar.set_postfix(loss=f"{history[-1]['train_loss']:.3f}", val_ap=f"{val_ap:.3f}")
+        val_loss, val_ap = _validate(net, val_set, val_labels, config, accelerator.device)
+        history.append({"epoch": epoch + 1, "train_loss": train_loss, "val_loss": val_loss, "val_ap": val_ap})
+        bar.set_postfix(loss=f"{train_loss:.3f}", val_ap=f"{val_ap:.3f}")
         # checkpoint: the best epoch's weights, then the state to resume from
         if accelerator.is_main_process:
             if val_ap > best["val_ap"]:
                 best = {"epoch": epoch + 1, "val_ap": val_ap}
-                _save_weights(net, out / BEST_WEIGHTS)
-            _save_checkpoint(out, net, optimizer, {"epoch": epoch + 1, "history": history, "best": best})
+                save_weights(net, out / BEST_WEIGHTS)
+            save_checkpoint(out, net, optimizer, {"epoch": epoch + 1, "history": history, "best": best})
         accelerator.wait_for_everyone()
         if config.stop_after is not None and epoch + 1 >= config.stop_after and epoch + 1 < config.epochs:
             interrupted = True
@@ -318,6 +252,45 @@ def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dic
     if best["epoch"] and (out / BEST_WEIGHTS).is_file():
         net.load_state_dict(load_file(str(out / BEST_WEIGHTS)))  # copied onto the device
     return TrainResult(net.eval(), int(best["epoch"]), frame, interrupted)
+
+
+def _train_epoch(model, optimizer, loss_fn, accelerator, train_set: Dataset, config: TrainConfig,
+                 epoch: int) -> float:
+    """One pass: order (this process's share of the epoch's permutation), augment, predict, loss, step.
+
+    Returns the mean training loss over the processes and batches (NaN if there was no batch).
+    """
+    rank, world, device = accelerator.process_index, accelerator.num_processes, accelerator.device
+    order = epoch_order(len(train_set), config.seed, epoch, world, rank)
+    loader = DataLoader(train_set, batch_size=config.batch_size, sampler=order,
+                        num_workers=config.num_workers, drop_last=len(order) > config.batch_size,
+                        pin_memory=device.type == "cuda")
+    model.train()
+    losses = []
+    for b, (images, labels) in enumerate(loader):
+        generator = torch.Generator().manual_seed(_seed(config.seed, epoch, rank, b))
+        x = augment(images.to(device, non_blocking=True), generator, config.crop)
+        with accelerator.autocast():
+            logits = model(x).squeeze(1)
+        loss = loss_fn(logits.float(), labels.to(device).float())
+        accelerator.backward(loss)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        losses.append(float(accelerator.gather(loss.detach().reshape(1)).mean()))
+    return float(np.mean(losses)) if losses else float("nan")
+
+
+def _validate(net: torch.nn.Module, val_set: Dataset, val_labels: np.ndarray, config: TrainConfig,
+              device: torch.device) -> tuple[float, float]:
+    """Validation loss (binary cross-entropy) and average precision; every process scores the whole
+    validation set with the same weights."""
+    from sklearn.metrics import average_precision_score
+
+    scores = predict(net, val_set, config.eval_batch_size, config.crop, config.num_workers, device)
+    clipped = np.clip(scores, 1e-7, 1 - 1e-7)
+    val_loss = float(-np.mean(val_labels * np.log(clipped) + (1 - val_labels) * np.log(1 - clipped)))
+    val_ap = float(average_precision_score(val_labels, scores)) if val_labels.any() else 0.0
+    return val_loss, val_ap
 
 
 def launch_training(train_set: Dataset, val_set: Dataset, config: TrainConfig,

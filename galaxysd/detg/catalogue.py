@@ -18,6 +18,7 @@ import pandas as pd
 from astropy import units as u
 from astropy.table import Table
 
+from galaxysd.cache import atomic_path
 from galaxysd.errors import DataError
 
 #: Header keywords every catalogue carries (FITS keywords are at most eight characters).
@@ -114,9 +115,8 @@ def write_catalogue(table: Table, out_dir: str | os.PathLike, stem: str = "detg_
     written = []
     for suffix, fmt, kw in ((".fits", "fits", {}), (".csv", "ascii.ecsv", {"delimiter": ","})):
         target = out / f"{stem}{suffix}"
-        tmp = out / f".{stem}.tmp{suffix}"
-        table.write(tmp, format=fmt, overwrite=True, **kw)
-        os.replace(tmp, target)
+        with atomic_path(target) as tmp:
+            table.write(tmp, format=fmt, overwrite=True, **kw)
         written.append(target)
     return written
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import gaussian_kde
 
+import galaxysd.plots  # noqa: F401  (applies the book's matplotlib style)
 from galaxysd.detg.distributions import ONE_SIGMA, cdf_band
 
 #: Colours of the samples, the same in every figure.
@@ -38,7 +39,7 @@ def _footnote(fig, label: str, counts: Mapping[str, pd.DataFrame] | None, column
                      f"{int(table.loc[c, 'missing_value'])} missing value" for c in columns if c in table.index]
             if parts:
                 lines.append(f"{label} -- " + "; ".join(parts))
-    fig.text(0.01, -0.02, "\n".join(lines), ha="left", va="top", fontsize=7, color="0.35")
+    fig.text(0.01, -0.02, "\n".join(lines), ha="left", va="top", fontsize="small", color="0.35")
 
 
 def redshift_kde_figure(samples: Mapping[str, Sequence[float]], label: str = "",
@@ -77,8 +78,8 @@ def redshift_kde_figure(samples: Mapping[str, Sequence[float]], label: str = "",
         ax.plot(z, np.zeros_like(z), "|", color=colour, ms=8, alpha=0.6)
     ax.set_xlabel(LABELS["z"])
     ax.set_ylabel("density")
-    ax.legend(frameon=False, fontsize=8)
-    ax.set_title("Figure 8: redshift of D-ETGs (dotted: medians)", fontsize=10)
+    ax.legend(frameon=False)
+    ax.set_title("Figure 8: redshift of D-ETGs (dotted: medians)")
     _footnote(fig, label, None, [])
     fig.tight_layout()
     return fig
@@ -123,8 +124,8 @@ def cdf_figure(samples: Mapping[str, pd.DataFrame], columns: Sequence[str], titl
         ax.set_xlabel(LABELS.get(col, col))
         ax.set_ylabel("cumulative fraction")
         ax.set_ylim(0, 1.02)
-        ax.legend(frameon=False, fontsize=8, loc="upper left")
-    fig.suptitle(f"{title} (bands: {level:.0%} bootstrap)", fontsize=10)
+        ax.legend(frameon=False, loc="upper left")
+    fig.suptitle(f"{title} (bands: {level:.0%} bootstrap)")
     _footnote(fig, label, counts, columns)
     fig.tight_layout()
     return fig
@@ -174,8 +175,8 @@ def control_match_figure(distributions: pd.DataFrame, columns: Sequence[str] = (
                         color=COLOURS[sample], lw=1.5, label=f"{sample} (n={v.size})")
         ax.set_xlabel(LABELS.get(col, col))
         ax.set_ylabel("density")
-        ax.legend(frameon=False, fontsize=8)
-    fig.suptitle("control sample matched in redshift and stellar mass, without replacement", fontsize=10)
+        ax.legend(frameon=False)
+    fig.suptitle("control sample matched in redshift and stellar mass, without replacement")
     _footnote(fig, label, None, [])
     fig.tight_layout()
     return fig
@@ -209,7 +210,7 @@ def search_figure(iterations: pd.DataFrame, paper_candidates: Sequence[int] | No
     ax.set_xticks(k)
     ax.set_xlabel("iteration")
     ax.set_ylabel("galaxies")
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False)
     if truth:
         ax = axes[0, 1]
         for col, colour, style in (("completeness", "C2", "o-"), ("purity", "C1", "o-"),
@@ -220,8 +221,8 @@ def search_figure(iterations: pd.DataFrame, paper_candidates: Sequence[int] | No
         ax.set_xticks(k)
         ax.set_xlabel("iteration")
         ax.set_ylabel("fraction (against the simulated truth)")
-        ax.legend(frameon=False, fontsize=8)
-    fig.suptitle("the search of the whole survey, iteration by iteration", fontsize=10)
+        ax.legend(frameon=False)
+    fig.suptitle("the search of the whole survey, iteration by iteration")
     _footnote(fig, label, None, [])
     fig.tight_layout()
     return fig
@@ -267,13 +268,13 @@ def gallery_rows_figure(rows: Mapping[str, Sequence[str]], n_cols: int = 6, titl
             else:
                 ax.axis("off")
                 if j == len(paths):
-                    ax.text(0.05, 0.5, "none" if not paths else "", fontsize=8, color="0.4", transform=ax.transAxes)
+                    ax.text(0.05, 0.5, "none" if not paths else "", fontsize="small", color="0.4", transform=ax.transAxes)
         axes[i, 0].axis("on")
         axes[i, 0].set_xticks([])
         axes[i, 0].set_yticks([])
-        axes[i, 0].set_ylabel(f"{label}\n(n={len(rows[label])})", fontsize=7, rotation=0, ha="right", va="center")
+        axes[i, 0].set_ylabel(f"{label}\n(n={len(rows[label])})", fontsize="small", rotation=0, ha="right", va="center")
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(title)
     _footnote(fig, label, None, [])
     fig.tight_layout()
     return fig

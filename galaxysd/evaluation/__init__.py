@@ -5,8 +5,10 @@ Modules
 - :mod:`galaxysd.evaluation.simclr` -- the encoder f_phi, the NT-Xent loss, the augmented views.
 - :mod:`galaxysd.evaluation.train` -- the SimCLR training loop (checkpointed, resumable).
 - :mod:`galaxysd.evaluation.probe` -- linear probes: does the embedding know the morphology?
-- :mod:`galaxysd.evaluation.metrics` -- realism, diversity, consistency; FID, KID, precision / recall /
-  density / coverage, memorisation; pure functions on embedding arrays.
+- :mod:`galaxysd.evaluation.metrics` -- realism, diversity, consistency per condition; pure functions on
+  embedding arrays.
+- :mod:`galaxysd.evaluation.distances` -- beyond the paper: FID, KID, precision / recall / density /
+  coverage, memorisation.
 - :mod:`galaxysd.evaluation.judges` -- the binary feature classifiers Q_i of the consistency metric.
 - :mod:`galaxysd.evaluation.judge_check` -- is each linear judge as good as a ResNet-18 of its own?
   Paired bootstrap intervals and verdicts.

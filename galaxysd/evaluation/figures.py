@@ -8,6 +8,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+import galaxysd.plots  # noqa: F401  (applies the book's matplotlib style)
+
 #: Morphology classes of Figure A2: the first tag of this list that a galaxy carries names its class.
 MORPHOLOGY_CLASSES = (("merger", "merger"), ("edge-on galaxy", "edge-on"), ("spiral galaxy", "spiral"),
                       ("bar-shaped structure in the center of galaxy", "barred"), ("ring", "ring"),
@@ -48,13 +50,13 @@ def figure_a1(history: pd.DataFrame, label: str, smooth: int = 10) -> plt.Figure
             ax.plot(history["step"], history[column], color="0.75", lw=0.8, label="per step")
             ax.plot(history["step"], history[column].rolling(max(1, smooth), min_periods=1).mean(), color="C0",
                     label=f"running mean ({smooth} steps)")
-            ax.legend(fontsize=7)
+            ax.legend()
         else:
             ax.text(0.5, 0.5, "loaded weights:\nnot trained here", ha="center", va="center", transform=ax.transAxes)
         ax.set_xlabel("training step")
         ax.set_ylabel(name)
     axes[1].set_ylim(0, 1)
-    fig.suptitle(f"Figure A1: SimCLR training ({label})", fontsize=9)
+    fig.suptitle(f"Figure A1: SimCLR training ({label})")
     fig.tight_layout()
     return fig
 
@@ -79,17 +81,17 @@ def figure_a2(points: pd.DataFrame, label: str) -> plt.Figure:
                 ax.scatter(sel.x, sel.y, s=4, color=colour, alpha=0.6 if ax is axes[0] else 0.15,
                            label=f"{name} ({len(sel)})", rasterized=True)
         ax.set_xticks([]), ax.set_yticks([])
-    axes[0].legend(fontsize=7, markerscale=3, loc="best")
-    axes[0].set_title("real galaxies by morphology", fontsize=9)
+    axes[0].legend(markerscale=3, loc="best")
+    axes[0].set_title("real galaxies by morphology")
     if len(gen):
         for letter, sel in gen.groupby("group"):
             axes[1].scatter(sel.x, sel.y, s=14, marker="o", facecolor="none", edgecolor="k", lw=0.5)
-            axes[1].annotate(letter, (sel.x.median(), sel.y.median()), fontsize=8, weight="bold", color="k",
+            axes[1].annotate(letter, (sel.x.median(), sel.y.median()), weight="bold", color="k",
                              ha="center", va="center", bbox=dict(boxstyle="round,pad=0.15", fc="w", alpha=0.7))
-        axes[1].set_title("generated Table 1 galaxies (circles; letter at each prompt's median)", fontsize=9)
+        axes[1].set_title("generated Table 1 galaxies (circles; letter at each prompt's median)")
     else:
-        axes[1].set_title("no generated galaxies yet (run 03_generate)", fontsize=9)
-    fig.suptitle(f"Figure A2: t-SNE of the SimCLR embedding ({label})", fontsize=9)
+        axes[1].set_title("no generated galaxies yet (run 03_generate)")
+    fig.suptitle(f"Figure A2: t-SNE of the SimCLR embedding ({label})")
     fig.tight_layout()
     return fig
 
@@ -110,7 +112,7 @@ def figure4(curves: pd.DataFrame, per_prompt: pd.DataFrame, label: str) -> plt.F
     top = [fig.add_subplot(2, 3, i + 1) for i in range(3)]
     for ax, name in zip(top, ("consistency", "diversity", "realism")):
         ax.plot(curves.index, curves[name], "o-", color="C0")
-        ax.set_title(name + (" (lower: more diverse)" if name == "diversity" else ""), fontsize=9)
+        ax.set_title(name + (" (lower: more diverse)" if name == "diversity" else ""))
         ax.set_xlabel("training step")
     bottom = fig.add_subplot(2, 1, 2)
     colours = plt.cm.tab20(np.linspace(0, 1, max(len(per_prompt.columns), 1)))
@@ -118,8 +120,8 @@ def figure4(curves: pd.DataFrame, per_prompt: pd.DataFrame, label: str) -> plt.F
         bottom.plot(per_prompt.index, per_prompt[letter], "o-", ms=3, color=colour, label=letter)
     bottom.set_xlabel("training step")
     bottom.set_ylabel("realism per prompt")
-    bottom.legend(ncol=8, fontsize=7)
-    fig.suptitle(f"Figure 4: quality of the generated galaxies during training ({label})", fontsize=9)
+    bottom.legend(ncol=8)
+    fig.suptitle(f"Figure 4: quality of the generated galaxies during training ({label})")
     fig.tight_layout()
     return fig
 
@@ -158,7 +160,7 @@ def figure5(points: pd.DataFrame, label: str) -> plt.Figure:
         ax.plot(front.diversity, front.realism, "--", color=colour, lw=1)
     ax.set_xlabel("diversity (mean cosine similarity to real; lower: more diverse)")
     ax.set_ylabel("realism")
-    ax.legend(fontsize=7, title="prompt type (marker size: training step)", title_fontsize=7)
-    ax.set_title(f"Figure 5: realism-diversity Pareto fronts ({label})", fontsize=9)
+    ax.legend(title="prompt type (marker size: training step)")
+    ax.set_title(f"Figure 5: realism-diversity Pareto fronts ({label})")
     fig.tight_layout()
     return fig

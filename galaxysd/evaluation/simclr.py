@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from galaxysd.backbone import FEATURE_DIM, load_checked, resnet18_features
+from galaxysd.cache import atomic_path
 from galaxysd.errors import DataError, ParameterError
 
 #: ImageNet channel means and standard deviations: the input scaling an ImageNet-initialised trunk expects.
@@ -183,10 +184,8 @@ def save_simclr(model: SimCLR, path: str | os.PathLike) -> Path:
     from safetensors.torch import save_file
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp))
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp))
     return path
 
 

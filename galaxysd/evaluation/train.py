@@ -13,13 +13,13 @@ moments (``optimizer.pt``, tensors only, read back with ``weights_only=True``) a
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import torch
 
+from galaxysd.cache import atomic_path
 from galaxysd.diffusion.train import batch_indices, step_seed
 from galaxysd.errors import ParameterError
 from galaxysd.evaluation.simclr import WEIGHTS_NAME, SimCLR, augment, nt_xent_loss, save_simclr
@@ -76,14 +76,26 @@ def _checkpoints(out_dir: Path) -> list[Path]:
 
 
 def _save_checkpoint(folder: Path, model: SimCLR, optimizer, step: int, history: list[dict]) -> None:
-    tmp = folder.parent / f".{folder.name}.saving"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    save_simclr(model, tmp / WEIGHTS_NAME)
-    torch.save({"step": step, "optimizer": optimizer.state_dict()}, tmp / "optimizer.pt")
-    pd.DataFrame(history).to_csv(tmp / HISTORY_NAME, index=False)
-    shutil.rmtree(folder, ignore_errors=True)
-    os.replace(tmp, folder)
+    with atomic_path(folder) as tmp:
+        tmp.mkdir(parents=True)
+        save_simclr(model, tmp / WEIGHTS_NAME)
+        torch.save({"step": step, "optimizer": optimizer.state_dict()}, tmp / "optimizer.pt")
+        pd.DataFrame(history).to_csv(tmp / HISTORY_NAME, index=False)
+
+
+def _resume(out: Path, model: SimCLR, optimizer, device) -> tuple[int, list[dict]]:
+    """Load the newest checkpoint under ``out`` into ``model`` and ``optimizer``: its step and history
+    (``0, []`` when there is none)."""
+    done = _checkpoints(out)
+    if not done:
+        return 0, []
+    from safetensors.torch import load_file
+
+    model.load_state_dict(load_file(str(done[-1] / WEIGHTS_NAME), device=str(device)))
+    state = torch.load(done[-1] / "optimizer.pt", map_location="cpu", weights_only=True)
+    optimizer.load_state_dict(state["optimizer"])
+    start = int(state["step"])
+    return start, pd.read_csv(done[-1] / HISTORY_NAME).to_dict("records") if start else []
 
 
 def train_simclr(images: torch.Tensor, out_dir: str | os.PathLike, config: SimCLRConfig,
@@ -131,16 +143,7 @@ def train_simclr(images: torch.Tensor, out_dir: str | os.PathLike, config: SimCL
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     model = SimCLR(weights=config.weights or None, projection_dim=config.projection_dim).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
-    start, history = 0, []
-    done = _checkpoints(out)
-    if done:
-        from safetensors.torch import load_file
-
-        model.load_state_dict(load_file(str(done[-1] / WEIGHTS_NAME), device=str(device)))
-        state = torch.load(done[-1] / "optimizer.pt", map_location="cpu", weights_only=True)
-        optimizer.load_state_dict(state["optimizer"])
-        start = int(state["step"])
-        history = pd.read_csv(done[-1] / HISTORY_NAME).to_dict("records") if start else []
+    start, history = _resume(out, model, optimizer, device)
     model.train()
     end = total if stop_after is None else min(total, stop_after)
     bar = tqdm(range(start, end), initial=start, total=total, desc="SimCLR", disable=not progress)

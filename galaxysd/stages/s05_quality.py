@@ -39,7 +39,7 @@ from galaxysd.diffusion import batch
 from galaxysd.diffusion.latents import load_images
 from galaxysd.diffusion.sample import SamplerSettings
 from galaxysd.errors import DataError
-from galaxysd.evaluation import judge_check, metrics
+from galaxysd.evaluation import distances, judge_check, metrics
 from galaxysd.evaluation.judges import JUDGE_FEATURES, Judges, condition_truth, fit_judges, truth_accuracy
 from galaxysd.evaluation.probe import split_indices, tag_matrix
 from galaxysd.evaluation.simclr import embed
@@ -353,13 +353,13 @@ def metrics_stage(paths: RunPaths, generated: dict, judges: Judges, letters: str
 
 
 def _beyond(real: np.ndarray, gen: np.ndarray, in_training: np.ndarray, seed: int, k: int) -> dict:
-    row = {"fid": metrics.fid(real, gen)}
-    row["kid"], row["kid_std"] = metrics.kid(real, gen, subset_size=min(1000, len(gen)), n_subsets=10, seed=seed)
+    row = {"fid": distances.fid(real, gen)}
+    row["kid"], row["kid_std"] = distances.kid(real, gen, subset_size=min(1000, len(gen)), n_subsets=10, seed=seed)
     if min(len(real), len(gen)) > k:
-        row.update(metrics.prdc(real, gen, k=k))
+        row.update(distances.prdc(real, gen, k=k))
     if in_training.any() and (~in_training).any():
         row.update({f"memo_{key}": value for key, value in
-                    metrics.memorisation(real[in_training], gen, real[~in_training]).items()})
+                    distances.memorisation(real[in_training], gen, real[~in_training]).items()})
     return row
 
 

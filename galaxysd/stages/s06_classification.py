@@ -31,7 +31,7 @@ import pandas as pd
 from galaxysd.cache import atomic_write_text, run_stage
 from galaxysd.classify import generated as gen
 from galaxysd.classify import splits
-from galaxysd.classify.metrics import bootstrap_scores
+from galaxysd.classify.compare import score_task, verdicts  # noqa: F401  (the chapter calls s06.verdicts)
 from galaxysd.errors import DataError, ParameterError
 
 STAGE = "06_classification"
@@ -187,8 +187,6 @@ def train_task(run_dir, sample: Sample, task: str, generated: pd.DataFrame | Non
     -------
     galaxysd.cache.StageResult
     """
-    from galaxysd.classify.train import train_and_predict
-
     params = {"recipe": RECIPE, "task": task, "config": {k: v for k, v in vars(config).items()
                                                          if k not in ("output_dir", "progress", "num_threads",
                                                                       "num_workers", "stop_after", "seed", "loss")},
@@ -197,60 +195,25 @@ def train_task(run_dir, sample: Sample, task: str, generated: pd.DataFrame | Non
     inputs = [sample.labels_stage] + ([generated_stage] if generated_stage is not None else [])
 
     def compute(out: Path) -> None:
-        cat = sample.catalog
-        y = splits.task_labels(cat, task, negatives).to_numpy()
-        parts = cat["part"].to_numpy()
-        chosen = splits.training_set(y, parts, n_negatives, splits.positive_fraction(y), split_seed, task)
-        val_rows, test_rows = splits.evaluation_rows(y, parts, "val"), splits.evaluation_rows(y, parts, "test")
-        if not (y[val_rows] == 1).any():
-            raise DataError(f"task {task!r}: the validation part has no positives, so no threshold can be "
-                            "chosen; raise val_fraction or use a larger sample")
-        paths = cat["image_path"].to_numpy()
-        cache: dict = {}
-        real = _datasets(list(paths[chosen.rows]), y[chosen.rows], image_size, preload, cache)
-        val = _datasets(list(paths[val_rows]), y[val_rows], image_size, preload, cache)
-        test = _datasets(list(paths[test_rows]), y[test_rows], image_size, preload, cache)
-        done = out / "runs"
-        scores, rows, histories = {}, [], []
         from tqdm.auto import tqdm
 
+        data = _task_data(sample, task, negatives, n_negatives, split_seed, image_size, preload)
+        scores, rows, histories = {}, [], []
         for run in tqdm(list(plan.itertuples(index=False)), desc=f"train {task}", disable=not progress):
-            folder = done / run.run
-            n_gen = int(round(run.multiple * chosen.n_positive))
+            folder = out / "runs" / run.run
+            n_gen = int(round(run.multiple * data.chosen.n_positive))
             if not (folder / "result.json").is_file():
-                train_set = real
-                if n_gen:
-                    from galaxysd.classify.data import concat
-
-                    extra = gen.select_generated(generated, n_gen, task)
-                    train_set = concat(real, _datasets(list(extra["path"]), np.ones(n_gen), image_size, preload, cache))
-                result = train_and_predict(train_set, val, test, replace(
-                    config, output_dir=str(folder), loss=run.loss, seed=run.seed, progress=False), num_processes)
-                np.save(folder / "test_scores.npy", result["test_scores"])
-                if run.method == "baseline" and generated is not None and len(generated):
-                    # How real-trained classifiers see the generated positives: the share they accept.
-                    from galaxysd.classify.train import predict
-
-                    made = _datasets(list(generated["path"]), np.ones(len(generated)), image_size, preload, cache)
-                    accepted = float((predict(result["model"], made, config.eval_batch_size, config.crop)
-                                      >= result["threshold"]).mean())
-                    atomic_write_text(folder / "generated.json", json.dumps({"accepted": accepted}))
-                result["history"].assign(run=run.run).to_csv(folder / "history.csv", index=False)
-                atomic_write_text(folder / "result.json", json.dumps(
-                    {"threshold": result["threshold"], "best_epoch": result["best_epoch"]}))
-                for heavy in ("checkpoint", "best.safetensors"):  # 45 MB a run: predictions are what is kept
-                    target = folder / heavy
-                    shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+                _train_run(folder, run, n_gen, data, generated, config, task, num_processes)
             info = json.loads((folder / "result.json").read_text())
             if (folder / "generated.json").is_file():
                 info["generated_accepted"] = json.loads((folder / "generated.json").read_text())["accepted"]
             scores[run.run] = np.load(folder / "test_scores.npy")
             histories.append(pd.read_csv(folder / "history.csv"))
-            rows.append({**run._asdict(), **info, "n_generated": n_gen, **chosen.counts()})
-        truth = (splits.task_truth(sample.truth, task).to_numpy()[test_rows].astype(float)
-                 if sample.truth is not None else np.full(len(test_rows), np.nan))
-        frame = pd.DataFrame({"objid": cat["objid"].to_numpy()[test_rows], "label": y[test_rows], "truth": truth,
-                              **scores})
+            rows.append({**run._asdict(), **info, "n_generated": n_gen, **data.chosen.counts()})
+        truth = (splits.task_truth(sample.truth, task).to_numpy()[data.test_rows].astype(float)
+                 if sample.truth is not None else np.full(len(data.test_rows), np.nan))
+        frame = pd.DataFrame({"objid": sample.catalog["objid"].to_numpy()[data.test_rows],
+                              "label": data.y[data.test_rows], "truth": truth, **scores})
         atomic_write_text(out / "predictions.csv", frame.to_csv(index=False))
         atomic_write_text(out / "runs.csv", pd.DataFrame(rows).to_csv(index=False))
         atomic_write_text(out / "history.csv", pd.concat(histories).to_csv(index=False))
@@ -258,28 +221,76 @@ def train_task(run_dir, sample: Sample, task: str, generated: pd.DataFrame | Non
     return run_stage(run_dir, f"{STAGE}/train/{task}", params, compute, inputs=inputs)
 
 
+@dataclass
+class _TaskData:
+    """A task's labels, its drawn training set and the datasets every run of the task shares."""
+
+    y: np.ndarray
+    chosen: splits.TrainingSet
+    test_rows: np.ndarray
+    real: object
+    val: object
+    test: object
+    image_size: int
+    preload: bool
+    cache: dict
+
+    def dataset(self, paths: Sequence[str], labels: np.ndarray):
+        return _datasets(list(paths), labels, self.image_size, self.preload, self.cache)
+
+
+def _task_data(sample: Sample, task: str, negatives: str, n_negatives: int, split_seed: int, image_size: int,
+               preload: bool) -> _TaskData:
+    """Label the sample for ``task``, draw its training set and read the training, validation and test images."""
+    cat = sample.catalog
+    y = splits.task_labels(cat, task, negatives).to_numpy()
+    parts = cat["part"].to_numpy()
+    chosen = splits.training_set(y, parts, n_negatives, splits.positive_fraction(y), split_seed, task)
+    val_rows, test_rows = splits.evaluation_rows(y, parts, "val"), splits.evaluation_rows(y, parts, "test")
+    if not (y[val_rows] == 1).any():
+        raise DataError(f"task {task!r}: the validation part has no positives, so no threshold can be "
+                        "chosen; raise val_fraction or use a larger sample")
+    paths = cat["image_path"].to_numpy()
+    cache: dict = {}
+    real = _datasets(list(paths[chosen.rows]), y[chosen.rows], image_size, preload, cache)
+    val = _datasets(list(paths[val_rows]), y[val_rows], image_size, preload, cache)
+    test = _datasets(list(paths[test_rows]), y[test_rows], image_size, preload, cache)
+    return _TaskData(y, chosen, test_rows, real, val, test, image_size, preload, cache)
+
+
+def _train_run(folder: Path, run, n_gen: int, data: _TaskData, generated: pd.DataFrame | None, config,
+               task: str, num_processes: int) -> None:
+    """Train one run of the plan into ``folder``: test scores, history, threshold and best epoch, and (a
+    baseline run) the share of generated positives it accepts; the weights are then deleted."""
+    from galaxysd.classify.train import predict, train_and_predict
+
+    train_set = data.real
+    if n_gen:
+        from galaxysd.classify.data import concat
+
+        extra = gen.select_generated(generated, n_gen, task)
+        train_set = concat(data.real, data.dataset(extra["path"], np.ones(n_gen)))
+    result = train_and_predict(train_set, data.val, data.test, replace(
+        config, output_dir=str(folder), loss=run.loss, seed=run.seed, progress=False), num_processes)
+    np.save(folder / "test_scores.npy", result["test_scores"])
+    if run.method == "baseline" and generated is not None and len(generated):
+        # How real-trained classifiers see the generated positives: the share they accept.
+        made = data.dataset(generated["path"], np.ones(len(generated)))
+        accepted = float((predict(result["model"], made, config.eval_batch_size, config.crop)
+                          >= result["threshold"]).mean())
+        atomic_write_text(folder / "generated.json", json.dumps({"accepted": accepted}))
+    result["history"].assign(run=run.run).to_csv(folder / "history.csv", index=False)
+    atomic_write_text(folder / "result.json", json.dumps(
+        {"threshold": result["threshold"], "best_epoch": result["best_epoch"]}))
+    for heavy in ("checkpoint", "best.safetensors"):  # 45 MB a run: predictions are what is kept
+        target = folder / heavy
+        shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+
+
 def read_task(stage_dir) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``predictions.csv`` and ``runs.csv`` of a task's training stage."""
     stage_dir = Path(stage_dir)
     return pd.read_csv(stage_dir / "predictions.csv"), pd.read_csv(stage_dir / "runs.csv")
-
-
-def score_task(predictions: pd.DataFrame, runs: pd.DataFrame, against: str = "label", confidence: float = 0.68,
-               n_resamples: int = 1000, seed: int = 0) -> pd.DataFrame:
-    """Purity, completeness and F1 per method and number of generated positives, seeds pooled.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per (method, multiple, score): ``value``, ``low``, ``high``, ``seed_std``, ``n_seeds``.
-    """
-    y = predictions[against].to_numpy(float)
-    rows = []
-    for (method, multiple), group in runs.groupby(["method", "multiple"], sort=False):
-        preds = [(predictions[r.run].to_numpy() >= r.threshold).astype(float) for r in group.itertuples()]
-        table = bootstrap_scores(y, preds, confidence, n_resamples, seed)
-        rows.append(table.assign(method=method, multiple=multiple).rename_axis("score").reset_index())
-    return pd.concat(rows, ignore_index=True)
 
 
 def score_stage(run_dir, task_stages: dict, confidence: float = 0.68, n_resamples: int = 1000,
@@ -344,44 +355,6 @@ def processes(num_processes: int) -> int:
     if num_processes > 0:
         return num_processes
     return max(torch.cuda.device_count(), 1)
-
-
-def _difference(scores: pd.DataFrame, task: str, against: str, ours: float, name: str = "f1"):
-    rows = scores[(scores["task"] == task) & (scores["against"] == against) & (scores["score"] == name)]
-    base = rows[rows["method"] == "baseline"].iloc[0]
-    aug = rows[(rows["method"] == "augmented") & np.isclose(rows["multiple"], ours)].iloc[0]
-    # A method's uncertainty: its bootstrap half-width (test galaxies) and the standard error of the
-    # mean over training seeds, in quadrature.
-    def sigma(r) -> float:
-        return float(np.hypot((r.high - r.low) / 2, r.seed_std / np.sqrt(r.n_seeds)))
-
-    return base, aug, float(np.hypot(sigma(base), sigma(aug)))
-
-
-def verdicts(scores: pd.DataFrame, ours_multiple: float) -> dict:
-    """One sentence per task: does "ours" beat the baseline's F1, given the intervals?
-
-    The difference of the seed-averaged F1s is compared with its uncertainty: per method, the 68 %
-    bootstrap half-width over test galaxies and the standard error over training seeds, the two
-    methods added in quadrature (conservative: both are scored on the same test galaxies). Beyond two
-    uncertainties it is a gain or a loss, otherwise too small to tell.
-
-    Returns
-    -------
-    dict
-        ``verdict_<task>`` -> sentence.
-    """
-    out = {}
-    for task in dict.fromkeys(scores["task"]):
-        base, aug, sigma = _difference(scores, task, "label", ours_multiple)
-        diff = aug.value - base.value
-        if abs(diff) > 2 * sigma:
-            word = "generated positives raise F1" if diff > 0 else "generated positives lower F1"
-        else:
-            word = "too small a difference to tell on this test set"
-        out[f"verdict_{task}"] = (f"{base.value:.2f} -> {aug.value:.2f} (difference {diff:+.2f} ± {sigma:.2f}): "
-                                  f"{word}")
-    return out
 
 
 def acceptance(task_stages: dict, scores: pd.DataFrame) -> pd.DataFrame:

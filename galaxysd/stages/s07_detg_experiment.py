@@ -272,9 +272,10 @@ def score_methods(stage_dir, confidence: float = 0.68, n_resamples: int = 1000, 
     Returns
     -------
     pandas.DataFrame
-        :func:`galaxysd.stages.s06_classification.score_task` rows with ``task = "D-ETG"`` and ``against``.
+        :func:`galaxysd.classify.compare.score_task` rows with ``task = "D-ETG"`` and ``against``.
     """
-    from galaxysd.stages.s06_classification import read_task, score_task
+    from galaxysd.classify.compare import score_task
+    from galaxysd.stages.s06_classification import read_task
 
     predictions, runs = read_task(stage_dir)
     frames = [score_task(predictions, runs, against, confidence, n_resamples, seed).assign(task="D-ETG", against=against)
@@ -317,9 +318,9 @@ def verdict(scores: pd.DataFrame, name: str = "f1", against: str = "label") -> s
     half-widths in quadrature, as chapter 06 does): beyond two uncertainties it is a gain or a loss,
     otherwise too small to tell on this test set.
     """
-    from galaxysd.stages.s06_classification import _difference
+    from galaxysd.classify.compare import method_difference
 
-    base, aug, sigma = _difference(scores, "D-ETG", against, 1.0, name)
+    base, aug, sigma = method_difference(scores, "D-ETG", against, 1.0, name)
     diff = aug.value - base.value
     if abs(diff) > 2 * sigma:
         word = "generated D-ETGs raise it" if diff > 0 else "generated D-ETGs lower it"

@@ -76,26 +76,41 @@ def draw_population(n: int, seed: int = 0) -> pd.DataFrame:
         galaxies) and ``is_detg`` (an early type with a dust lane).
     """
     rng = np.random.default_rng([seed, 1])
+    pop = _flux_limited(rng, n)
+    kind = pop.pop("kind_id").to_numpy()
+    ell, disk, irr = kind == 0, kind == 1, kind == 2
+    pop["kind"] = np.array(KINDS)[kind]
+    _add_sizes(pop, rng, ell)
+    edge_on = _add_shapes(pop, rng, ell, disk)
+    _add_disk_features(pop, rng, ell, disk, edge_on)
+    _add_odd_features(pop, rng, ell, irr, edge_on)
+    _add_star_formation_and_halo(pop, rng, ell)
+    return pop
+
+
+def _flux_limited(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    """Candidates drawn in batches until ``n`` pass the flux limit; the first ``n`` of them."""
     parts, have = [], 0
     while have < n:
         cand = _draw_candidates(rng, max(4 * (n - have), 256))
         cand = cand[cand.r_mag <= R_LIMIT]
         parts.append(cand)
         have += len(cand)
-    pop = pd.concat(parts, ignore_index=True).iloc[:n].reset_index(drop=True)
-    k = pop.kind_id.to_numpy()
-    ell, disk, irr = k == 0, k == 1, k == 2
-    pop["kind"] = np.array(KINDS)[k]
-    pop = pop.drop(columns="kind_id")
-    z, logm = pop.z.to_numpy(), pop.logmstar.to_numpy()
+    return pd.concat(parts, ignore_index=True).iloc[:n].reset_index(drop=True)
 
-    # sizes: R90 in kpc from a mass-size relation; ellipticals compact for their mass
+
+def _add_sizes(pop: pd.DataFrame, rng: np.random.Generator, ell: np.ndarray) -> None:
+    """R90 in kpc from a mass-size relation (ellipticals compact for their mass), and in arcsec."""
+    n, z, logm = len(pop), pop.z.to_numpy(), pop.logmstar.to_numpy()
     r90_kpc = 10 ** (0.9 + 0.25 * (logm - 10.5) + np.where(ell, -0.05, 0.1) + 0.12 * rng.standard_normal(n))
     da = COSMO.angular_diameter_distance(z).value  # Mpc
     pop["r90_kpc"] = r90_kpc
     pop["r90_arcsec"] = r90_kpc / (da * 1e3) * 206265.0
 
-    # shapes
+
+def _add_shapes(pop: pd.DataFrame, rng: np.random.Generator, ell: np.ndarray, disk: np.ndarray) -> np.ndarray:
+    """Position angle, inclination, axis ratio and roundness; returns which galaxies are edge-on disks."""
+    n = len(pop)
     pa = rng.uniform(0, 180, n)
     cosi = rng.random(n)
     incl = np.degrees(np.arccos(cosi))
@@ -106,14 +121,18 @@ def draw_population(n: int, seed: int = 0) -> pd.DataFrame:
     round_cls = _choice(rng, n, (0.42, 0.43, 0.15))
     q_ell = np.select([round_cls == 0, round_cls == 1], [rng.uniform(0.82, 1.0, n), rng.uniform(0.5, 0.78, n)],
                       rng.uniform(0.25, 0.45, n))
-    axis_ratio = np.where(ell, q_ell, np.where(disk, q_disk, rng.uniform(0.4, 0.9, n)))
-    pop["axis_ratio"] = axis_ratio
+    pop["axis_ratio"] = np.where(ell, q_ell, np.where(disk, q_disk, rng.uniform(0.4, 0.9, n)))
     pop["pa_deg"] = pa
     pop["inclination_deg"] = np.where(disk, incl, np.nan)
     pop["edge_on"] = edge_on
     pop["roundness"] = np.where(ell, np.array(["round", "in_between", "cigar"])[round_cls], "")
+    return edge_on
 
-    # disks: bulge, arms, bar, ring
+
+def _add_disk_features(pop: pd.DataFrame, rng: np.random.Generator, ell: np.ndarray, disk: np.ndarray,
+                       edge_on: np.ndarray) -> None:
+    """Bulge class, flux ratio and shape; spiral arms (number, winding, pitch); bars and rings."""
+    n = len(pop)
     bcls = _choice(rng, n, BULGE_P)
     pop["bulge_class"] = np.where(disk, np.array(BULGE_CLASSES)[bcls], np.where(ell, "dominant", "none"))
     pop["bulge_bt"] = np.where(disk, np.array(BULGE_BT)[bcls], np.where(ell, 1.0, 0.0))
@@ -128,7 +147,11 @@ def draw_population(n: int, seed: int = 0) -> pd.DataFrame:
     pop["bar"] = disk & ~edge_on & (rng.random(n) < 0.30)
     pop["ring"] = disk & ~edge_on & (rng.random(n) < 0.07)
 
-    # odd features
+
+def _add_odd_features(pop: pd.DataFrame, rng: np.random.Generator, ell: np.ndarray, irr: np.ndarray,
+                      edge_on: np.ndarray) -> None:
+    """Mergers, disturbed and irregular galaxies, lenses, and dust lanes (D-ETGs: dusty ellipticals)."""
+    n = len(pop)
     pop["merger"] = rng.random(n) < 0.045
     pop["disturbed"] = ~pop.merger.to_numpy() & (rng.random(n) < np.where(irr, 0.5, 0.025))
     pop["irregular"] = irr
@@ -140,6 +163,10 @@ def draw_population(n: int, seed: int = 0) -> pd.DataFrame:
     pop["dust_orientation"] = np.where(dust, orient, 0)
     pop["is_detg"] = ell & dust
 
+
+def _add_star_formation_and_halo(pop: pd.DataFrame, rng: np.random.Generator, ell: np.ndarray) -> None:
+    """Star formation rate, halo mass and whether the galaxy is its group's central."""
+    n, logm = len(pop), pop.logmstar.to_numpy()
     # star formation (log Msun/yr): main sequence for disks and irregulars, quiescent early types;
     # dusty early types are rejuvenated by the gas-rich minor merger that brought the dust
     ms = 0.75 * (logm - 10.0) - 0.05
@@ -153,4 +180,3 @@ def draw_population(n: int, seed: int = 0) -> pd.DataFrame:
     loghalo = np.where(pop.is_detg, loghalo - 0.15, loghalo)
     pop["loghalo"] = np.clip(loghalo, 11.0, 15.2)
     pop["central"] = central
-    return pop

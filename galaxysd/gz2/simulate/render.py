@@ -1,8 +1,8 @@
 """Paint simulated galaxies as gri colour composites, many at a time.
 
-Each galaxy is the sum of physically motivated components, evaluated on the pixel grid for a whole
-batch at once (arrays of shape ``(batch, size, size)``; a component a galaxy lacks has zero
-amplitude):
+Each galaxy is the sum of physically motivated components (:mod:`~galaxysd.gz2.simulate.components`),
+evaluated on the pixel grid for a whole batch at once (arrays of shape ``(batch, size, size)``; a
+component a galaxy lacks has zero amplitude):
 
 - a Sérsic spheroid (n = 4 for ellipticals, 2 for bulges), boxy for boxy edge-on bulges;
 - an exponential disk, inclined, with logarithmic spiral arms (m arms, pitch angle by winding);
@@ -17,12 +17,20 @@ the pixel scale in arcsec grows with the galaxy's angular size; the PSF (SDSS se
 FWHM) and the sky noise are fixed in arcsec, so small (distant) galaxies are blurred and their
 surface brightness is dimmed as (1+z)^-4 through their flux and angular size. A fixed asinh stretch
 (Lupton et al. 2004) maps i, r, g to red, green, blue.
+
+:func:`render_batch` runs four named steps: :func:`draw_nuisance` (every random choice, in a fixed
+order), :func:`galaxy_light` (the components in g, r, i), :func:`observe` (flux, field sources, PSF,
+sky noise) and :func:`asinh_rgb` (the stretch).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+
+from galaxysd.gz2.simulate import components as comp
 
 SEEING_FWHM = 1.4        # arcsec
 GZ2_FRAME_R90 = 8.48     # GZ2 images span 424 pixels of 0.02 R90
@@ -34,24 +42,204 @@ BLUE = np.array([1.25, 1.0, 0.85])
 DUST_TAU = np.array([1.35, 1.0, 0.75])
 
 
-def _sersic(r, re, n):
-    b = 2.0 * n - 1.0 / 3.0
-    return np.exp(-b * ((r / re) ** (1.0 / n) - 1.0))
+@dataclass
+class Nuisance:
+    """The random parts of a batch's pictures, one value (or row) per galaxy.
+
+    Drawn all at once by :func:`draw_nuisance`, in an order that is part of the simulator's
+    contract: changing it changes every simulated image (bump ``SIMULATOR_VERSION`` if you do).
+    """
+
+    jitter: np.ndarray            # (B, 2) offset of the centre, R90
+    extra_arm: np.ndarray         # 0 or 1 arm added to "more than four" (5 or 6 arms)
+    arm_phase: np.ndarray         # radians
+    bar_angle: np.ndarray         # in the disk plane, radians
+    bar_length: np.ndarray        # R90
+    ring_radius: np.ndarray       # R90
+    knots: list                   # irregulars' clumps: (cx, cy, width, amplitude), each (B, 1, 1)
+    companion: tuple              # (angle, distance, width), each (B, 1, 1); the angle also points
+                                  # the lopsided light and the lens arc
+    lane_angle: np.ndarray        # dust lane from the major axis, radians (B, 1, 1)
+    lane_offset: np.ndarray       # R90 (B, 1, 1)
+    lane_tau: np.ndarray          # r-band optical depth on the lane's axis (B, 1, 1)
+    field: list                   # field sources: (galaxy index, x, y, r magnitude, colour)
 
 
-def _norm(img):
-    s = img.sum(axis=(-2, -1), keepdims=True)
-    return img / np.where(s > 0, s, 1.0)
+def _col(values) -> np.ndarray:
+    return np.asarray(values)[:, None, None]
 
 
-def _gauss_psf(images, sigma_px):
-    """Convolve (B, 3, S, S) images with a Gaussian of per-galaxy width (pixels), via FFT."""
+def draw_nuisance(rng: np.random.Generator, g: dict, half: float) -> Nuisance:
+    """Draw every random choice of a batch's pictures except the pixel noise, in the fixed order.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The batch's generator.
+    g : dict
+        Column name -> array of the batch's population rows.
+    half : float
+        Half the image side in R90 (field sources fall anywhere in the frame).
+
+    Returns
+    -------
+    Nuisance
+    """
+    B = len(g["kind"])
+    jitter = rng.normal(0, 0.03, (B, 2))
+    extra_arm = rng.integers(0, 2, B)
+    arm_phase = rng.uniform(0, 2 * np.pi, B)
+    bar_angle = rng.uniform(0, np.pi, B)
+    bar_length = rng.uniform(0.28, 0.4, B)
+    ring_radius = rng.uniform(0.35, 0.55, B)
+    knots = []
+    if (g["kind"] == "irregular").any():
+        for _ in range(6):
+            knots.append((_col(rng.normal(0, 0.3, B)), _col(rng.normal(0, 0.3, B)),
+                          _col(rng.uniform(0.04, 0.09, B)), _col(rng.uniform(0.3, 1.0, B))))
+    companion = (_col(rng.uniform(0, 2 * np.pi, B)), _col(rng.uniform(0.35, 0.75, B)),
+                 _col(rng.uniform(0.07, 0.14, B)))
+    orient = g["dust_orientation"]
+    lane_angle = np.where(orient == 2, np.pi / 2, np.where(orient == 3, np.pi / 4,
+                                                           np.where(orient == 4, rng.uniform(0, np.pi, B), 0.0)))
+    lane_angle = _col(lane_angle) + _col(rng.normal(0, 0.05, B))
+    edge = _col(g["edge_on"]).astype(bool)
+    lane_offset = np.where(edge, _col(rng.uniform(-0.01, 0.02, B)), _col(rng.normal(0, 0.02, B)))
+    lane_tau = np.where(edge, _col(rng.uniform(3.0, 5.0, B)), _col(rng.uniform(2.0, 3.5, B)))
+    n_field = rng.poisson(0.6, B)
+    field = []
+    for b in np.nonzero(n_field)[0]:
+        for _ in range(n_field[b]):
+            sx, sy = rng.uniform(-half, half, 2)
+            mag = rng.uniform(17.5, 21.0)
+            field.append((b, sx, sy, mag, rng.choice([RED, BLUE])))
+    return Nuisance(jitter, extra_arm, arm_phase, bar_angle, bar_length, ring_radius, knots, companion,
+                    lane_angle, lane_offset, lane_tau, field)
+
+
+def pixel_grid(size: int, frame_r90: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel centres ``X, Y`` (each of shape (1, size, size), float32) in R90, centred, y up."""
+    half = frame_r90 / 2.0
+    ax = (np.arange(size) + 0.5) / size * 2 * half - half
+    X, Y = np.meshgrid(ax, -ax)
+    return X[None].astype(np.float32), Y[None].astype(np.float32)
+
+
+def galaxy_light(g: dict, X: np.ndarray, Y: np.ndarray, nz: Nuisance) -> np.ndarray:
+    """The galaxies' light in g, r, i (shape (B, 3, S, S)), total ~1 before dust, on the grid ``X, Y``."""
+    col = lambda c: g[c][:, None, None]  # noqa: E731
+    is_ell, has_disk = _col(g["kind"] == "elliptical"), _col(np.isin(g["kind"], ("disk", "irregular")))
+    irr = _col(g["kind"] == "irregular")
+    q = np.clip(col("axis_ratio"), 0.08, 1.0)
+    edge, boxy = col("edge_on").astype(bool), _col(g["bulge_shape"] == "boxy")
+    spiral, has_bar, has_ring = col("spiral").astype(bool), col("bar").astype(bool), col("ring").astype(bool)
+    pa = np.radians(g["pa_deg"])[:, None, None]
+    xr, yr = comp.rotate(X - nz.jitter[:, 0, None, None], Y - nz.jitter[:, 1, None, None], pa)
+
+    # edge-on bulges carry at least 30% of the light, to stand out of the thin disk
+    bt = col("bulge_bt")
+    bt = np.where(edge & (bt > 0), np.maximum(bt, 0.35), bt)
+    sph = comp.spheroid(xr, yr, q, edge, is_ell, boxy)
+    xd, yd, R, theta = comp.disk_plane(xr, yr, q, edge)
+    m = col("arms").astype(float)
+    m = np.where(m >= 5, 5.0 + nz.extra_arm[:, None, None], m)
+    arms = np.where(spiral, comp.spiral_arms(R, theta, m, col("pitch_deg"), _col(nz.arm_phase)), 0.0)
+    bar_len = _col(nz.bar_length)
+    bar = np.where(has_bar, comp.bar(xd, yd, _col(nz.bar_angle), bar_len), 0.0)
+    if bar.any():
+        arms = arms * np.where(has_bar, comp.arms_outside_bar(R, bar_len), 1.0)
+    r_ring = _col(nz.ring_radius)
+    ring = np.where(has_ring, comp.ring(R, r_ring), 0.0)
+    disk_n = comp.unit_flux(comp.exponential_disk(R))
+    clumps = np.zeros_like(disk_n)
+    if nz.knots:
+        clumps = np.where(irr, comp.unit_flux(comp.clumps(X, Y, nz.knots)), 0.0)
+    angle = nz.companion[0]
+    merger = np.where(col("merger").astype(bool), comp.companion_and_tails(X, Y, *nz.companion), 0.0)
+    lop = np.where(col("disturbed").astype(bool), comp.lopsided(X, Y, angle), 1.0)
+    arc = np.where(col("lens").astype(bool), comp.lens_arc(X, Y, angle), 0.0)
+
+    # shares of the light: the spheroid red, the disk and bar its own colour, arms, ring, knots blue
+    f_disk = np.where(has_disk, 1.0 - bt, 0.0)
+    f_sph = np.where(is_ell, 1.0, bt)
+    arm_f = np.where(spiral, np.where(has_ring, 0.25, 0.45), 0.0) * f_disk  # a ring outshines its arms
+    bar_f = np.where(has_bar, 0.28, 0.0)
+    ring_f = np.where(has_ring, 0.6, 0.0)
+    red_part = f_sph * sph
+    inner_gap = np.where(has_ring, comp.ring_gap(R, r_ring), 1.0)
+    disk_part = f_disk * disk_n * (1 - np.where(spiral, 0.45, 0.0)) * inner_gap + bar_f * comp.unit_flux(bar)
+    blue_part = arm_f * comp.unit_flux(arms) + ring_f * comp.unit_flux(ring) + np.where(irr, 0.6, 0.0) * clumps \
+        + 0.15 * comp.unit_flux(arc)
+    img = colour(red_part, RED) + colour(disk_part, DISK) + colour(blue_part, BLUE)
+    img = img * lop[:, None]
+    img = img + colour(merger, DISK)
+
+    lane = comp.dust_lane(xr, yr, nz.lane_angle, nz.lane_offset, edge, _col(g["dust_orientation"]) == 4)
+    tau = np.where(col("dust_lane").astype(bool), nz.lane_tau, 0.0) * lane
+    return attenuate(img, tau)
+
+
+def colour(light: np.ndarray, gri: np.ndarray) -> np.ndarray:
+    """(B, S, S) light of one stellar population -> (B, 3, S, S) in g, r, i with its colours ``gri``."""
+    return light[:, None] * gri[None, :, None, None]
+
+
+def attenuate(img: np.ndarray, tau_r: np.ndarray) -> np.ndarray:
+    """Dim (B, 3, S, S) g, r, i light through dust of optical depth ``tau_r`` (r band; g more, i less)."""
+    return img * np.exp(-tau_r[:, None] * DUST_TAU[None, :, None, None])
+
+
+def gaussian_psf(images: np.ndarray, sigma_px: np.ndarray) -> np.ndarray:
+    """Convolve (B, 3, S, S) images with a Gaussian of per-galaxy width (pixels), via FFT (flux kept)."""
     size = images.shape[-1]
     fy = np.fft.fftfreq(size)[:, None]
     fx = np.fft.rfftfreq(size)[None, :]
     k2 = fx ** 2 + fy ** 2
     kernel = np.exp(-2.0 * np.pi ** 2 * sigma_px[:, None, None, None] ** 2 * k2)
     return np.fft.irfft2(np.fft.rfft2(images) * kernel, s=(size, size))
+
+
+def add_field_sources(img: np.ndarray, X: np.ndarray, Y: np.ndarray, field: list, pix_arcsec: np.ndarray,
+                      r90_arcsec: np.ndarray) -> None:
+    """Add, in place, faint stars and background galaxies (0.4 arcsec Gaussians) to images in flux/arcsec^2."""
+    for b, sx, sy, mag, gri in field:
+        amp = 10 ** (-0.4 * (mag - 15.0)) / pix_arcsec[b] ** 2
+        img[b] += amp * np.exp(-((X[0] - sx) ** 2 + (Y[0] - sy) ** 2) / (2 * (0.4 / r90_arcsec[b]) ** 2 + 1e-4))[None] \
+            * gri[:, None, None] * 0.02
+
+
+def add_sky_noise(img: np.ndarray, sigma: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(B, 3, S, S) images plus Gaussian pixel noise of standard deviation ``sigma`` per galaxy."""
+    return img + rng.standard_normal(img.shape) * sigma[:, None, None, None]
+
+
+def observe(light: np.ndarray, g: dict, X: np.ndarray, Y: np.ndarray, nz: Nuisance, frame_r90: float,
+            sky_noise: float, rng: np.random.Generator) -> np.ndarray:
+    """Light of unit total -> what SDSS records, in flux per arcsec^2: flux, field sources, seeing, sky.
+
+    The pixel side in arcsec is ``frame_r90`` R90 over the image side; seeing (:data:`SEEING_FWHM`) and
+    the sky noise (``sky_noise`` in one arcsec^2) are fixed in arcsec, so small galaxies blur more.
+    """
+    size = light.shape[-1]
+    pix_arcsec = frame_r90 * g["r90_arcsec"] / size
+    flux = 10 ** (-0.4 * (g["r_mag"] - 15.0))
+    img = light * (flux / pix_arcsec ** 2)[:, None, None, None]
+    add_field_sources(img, X, Y, nz.field, pix_arcsec, g["r90_arcsec"])
+    img = gaussian_psf(img, SEEING_FWHM / 2.355 / pix_arcsec)
+    # sky noise: per-pixel noise in flux/arcsec^2 falls as 1/pixel side
+    return add_sky_noise(img, sky_noise / pix_arcsec, rng)
+
+
+def asinh_rgb(img: np.ndarray, softening: float, top: float) -> np.ndarray:
+    """Lupton et al. (2004) asinh stretch of (B, 3, S, S) g, r, i -> uint8 (B, S, S, 3) RGB = (i, r, g).
+
+    Colours are kept: every band is scaled by the same asinh(mean / softening) / mean; ``top`` is the
+    asinh value that maps to full brightness.
+    """
+    mean = np.maximum(img.mean(axis=1, keepdims=True), 1e-12) / softening
+    rgb = img[:, ::-1] / softening * (np.arcsinh(mean) / mean) / top
+    rgb = np.clip(rgb, 0, 1)
+    return (rgb.transpose(0, 2, 3, 1) * 255 + 0.5).astype(np.uint8)
 
 
 def render_batch(gal: pd.DataFrame, size: int, rng: np.random.Generator,
@@ -80,156 +268,14 @@ def render_batch(gal: pd.DataFrame, size: int, rng: np.random.Generator,
     -------
     numpy.ndarray
         uint8 array of shape (batch, size, size, 3), RGB = (i, r, g).
+
+    Examples
+    --------
+    >>> images = render_batch(draw_population(8, seed=0), 64, np.random.default_rng(0))  # doctest: +SKIP
     """
-    B = len(gal)
     g = {c: gal[c].to_numpy() for c in gal.columns}
-    # pixel grid in units of R90, centred
-    half = frame_r90 / 2.0
-    ax = (np.arange(size) + 0.5) / size * 2 * half - half
-    X, Y = np.meshgrid(ax, -ax)
-    X, Y = X[None].astype(np.float32), Y[None].astype(np.float32)
-    jitter = rng.normal(0, 0.03, (B, 2))
-    pa = np.radians(g["pa_deg"])[:, None, None]
-    x0 = X - jitter[:, 0, None, None]
-    y0 = Y - jitter[:, 1, None, None]
-    xr = x0 * np.cos(pa) + y0 * np.sin(pa)      # along major axis
-    yr = -x0 * np.sin(pa) + y0 * np.cos(pa)     # along minor axis
-    col = lambda c: g[c][:, None, None]  # noqa: E731
-
-    kind = g["kind"]
-    ell, disk, irr = kind == "elliptical", kind == "disk", kind == "irregular"
-    q = np.clip(col("axis_ratio"), 0.08, 1.0)
-    edge = col("edge_on").astype(bool)
-
-    # --- spheroid (elliptical or bulge) ---
-    # edge-on bulges must stand out of the thin disk to be judged rounded or boxy at 64 px: at least
-    # 30% of the light, in a spheroid wider than the disk is thick (boxy: a flattened superellipse)
-    bt = col("bulge_bt")
-    bt = np.where(edge & (bt > 0), np.maximum(bt, 0.35), bt)
-    is_ell = ell[:, None, None]
-    boxy = (g["bulge_shape"] == "boxy")[:, None, None]
-    qb = np.where(is_ell, q, np.where(edge, np.where(boxy, 0.62, 0.85), np.clip(q + 0.3, 0, 1)))
-    c_exp = np.where(boxy, 4.0, 2.0)
-    rb = (np.abs(xr) ** c_exp + np.abs(yr / qb) ** c_exp) ** (1.0 / c_exp)
-    re_sph = np.where(is_ell, 0.38, np.where(edge, np.where(boxy, 0.3, 0.28), 0.12))
-    n_sph = np.where(is_ell, 4.0, 2.0)
-    sph = _norm(_sersic(np.maximum(rb, 1e-3), re_sph, n_sph))
-
-    # --- disk in its own plane ---
-    h = 0.26  # scale length in R90 units (R90 ~ 3.9 h for a pure exponential)
-    cosi = np.where(edge, np.maximum(q, 0.24), np.clip(q, 0.1, 1.0))  # edge-on disks have thickness
-    xd, yd = xr, yr / cosi
-    R = np.hypot(xd, yd)
-    theta = np.arctan2(yd, xd)
-    disk_img = np.exp(-R / h)
-    # spiral arms: log spirals, enhancement in blue light
-    spiral = col("spiral").astype(bool)
-    m = col("arms").astype(float)
-    m = np.where(m >= 5, 5.0 + rng.integers(0, 2, B)[:, None, None], m)
-    pitch = np.radians(np.clip(col("pitch_deg"), 5, 45))
-    phase = rng.uniform(0, 2 * np.pi, B)[:, None, None]
-    arg = m * (theta - np.log(np.maximum(R, 1e-3) / h) / np.tan(pitch)) + phase
-    arm_shape = (0.5 * (1 + np.cos(arg))) ** 4
-    arm_env = np.clip((R - 0.12) / 0.15, 0, 1) * np.exp(-R / (1.3 * h))
-    arms = np.where(spiral, arm_shape * arm_env, 0.0)
-    # bar
-    bar_ang = rng.uniform(0, np.pi, B)[:, None, None]
-    xb = xd * np.cos(bar_ang) + yd * np.sin(bar_ang)
-    yb = -xd * np.sin(bar_ang) + yd * np.cos(bar_ang)
-    bar_len = rng.uniform(0.28, 0.4, B)[:, None, None]
-    bar = np.where(col("bar").astype(bool), np.exp(-((xb / bar_len) ** 2 + (yb / (0.22 * bar_len)) ** 2) ** 1.5), 0.0)
-    if bar.any():  # arms start at the bar ends
-        arms = arms * np.where(col("bar").astype(bool), np.clip((R - bar_len) / 0.08 + 1, 0, 1), 1.0)
-    # ring
-    r_ring = rng.uniform(0.35, 0.55, B)[:, None, None]
-    ring = np.where(col("ring").astype(bool), np.exp(-((R - r_ring) / 0.06) ** 2), 0.0)
-
-    disk_n = _norm(disk_img)
-    arms_n = _norm(arms)
-    bar_n = _norm(bar)
-    ring_n = _norm(ring)
-    has_disk = (disk | irr)[:, None, None]
-    f_disk = np.where(has_disk, 1.0 - bt, 0.0)
-    f_sph = np.where(is_ell, 1.0, bt)
-    has_ring = col("ring").astype(bool)
-    arm_f = np.where(spiral, np.where(has_ring, 0.25, 0.45), 0.0) * f_disk  # a ring outshines its arms
-    bar_f = np.where(col("bar").astype(bool), 0.28, 0.0)
-    ring_f = np.where(has_ring, 0.6, 0.0)
-
-    # --- irregular clumps ---
-    clumps = np.zeros_like(disk_n)
-    if irr.any():
-        for _ in range(6):
-            cx = rng.normal(0, 0.3, B)[:, None, None]
-            cy = rng.normal(0, 0.3, B)[:, None, None]
-            w = rng.uniform(0.04, 0.09, B)[:, None, None]
-            clumps += rng.uniform(0.3, 1.0, B)[:, None, None] * np.exp(-((X - cx) ** 2 + (Y - cy) ** 2) / (2 * w ** 2))
-        clumps = np.where(irr[:, None, None], _norm(clumps), 0.0)
-
-    # --- mergers: a companion and tidal tails; disturbed: lopsided outer light ---
-    merger = col("merger").astype(bool)
-    ang = rng.uniform(0, 2 * np.pi, B)[:, None, None]
-    dist = rng.uniform(0.35, 0.75, B)[:, None, None]
-    cx, cy = dist * np.cos(ang), dist * np.sin(ang)
-    comp = np.exp(-np.hypot(X - cx, Y - cy) / rng.uniform(0.07, 0.14, B)[:, None, None])
-    rt = np.hypot(X, Y)
-    tt = np.arctan2(Y, X)
-    tail_arg = tt - ang - np.log(np.maximum(rt, 1e-3) / 0.3) / np.tan(np.radians(25))
-    tail = (0.5 * (1 + np.cos(tail_arg))) ** 8 * np.clip((rt - 0.25) / 0.2, 0, 1) * np.exp(-rt / 0.6)
-    merge_img = np.where(merger, 0.55 * _norm(comp) + 0.35 * _norm(tail), 0.0)
-    lop = np.where(col("disturbed").astype(bool),
-                   1.0 + 1.2 * np.clip(rt / 0.4, 0, 2) * np.cos(tt - ang), 1.0)
-    lop = np.clip(lop, 0.2, None)
-    arc = np.where(col("lens").astype(bool),
-                   np.exp(-((rt - 0.75) / 0.03) ** 2) * np.exp(-((np.angle(np.exp(1j * (tt - ang)))) / 0.5) ** 2), 0.0)
-
-    # --- assemble gri ---
-    red_part = f_sph * sph
-    # inside a ring the disk is emptied (the gas went into the ring)
-    inner_gap = np.where(has_ring, 1.0 - 0.6 * np.exp(-((R - 0.6 * r_ring) / (0.35 * r_ring)) ** 2), 1.0)
-    disk_part = f_disk * disk_n * (1 - np.where(spiral, 0.45, 0.0)) * inner_gap + bar_f * bar_n
-    blue_part = arm_f * arms_n + ring_f * ring_n + np.where(irr[:, None, None], 0.6, 0.0) * clumps \
-        + 0.15 * _norm(arc)
-    img = (red_part[:, None] * RED[None, :, None, None] + disk_part[:, None] * DISK[None, :, None, None]
-           + blue_part[:, None] * BLUE[None, :, None, None])
-    img = img * lop[:, None]
-    img = img + merge_img[:, None] * DISK[None, :, None, None]
-
-    # --- dust lane: attenuation along the midplane (disks) or at its orientation (early types) ---
-    dust = col("dust_lane").astype(bool)
-    orient = g["dust_orientation"]
-    lane_ang = np.where(orient == 2, np.pi / 2, np.where(orient == 3, np.pi / 4, np.where(orient == 4, rng.uniform(0, np.pi, B), 0.0)))
-    lane_ang = lane_ang[:, None, None] + rng.normal(0, 0.05, B)[:, None, None]
-    xl = xr * np.cos(lane_ang) + yr * np.sin(lane_ang)
-    yl = -xr * np.sin(lane_ang) + yr * np.cos(lane_ang)
-    lane_w = np.where(edge, 0.07, 0.085)
-    offset = np.where(edge, rng.uniform(-0.01, 0.02, B)[:, None, None], rng.normal(0, 0.02, B)[:, None, None])
-    curve = np.where(orient[:, None, None] == 4, 0.25 * xl ** 2, 0.0)
-    lane = np.exp(-((yl - offset - curve) / lane_w) ** 2) * np.exp(-(xl / np.where(edge, 0.9, 0.5)) ** 2)
-    tau = np.where(dust, np.where(edge, rng.uniform(3.0, 5.0, B)[:, None, None],
-                                    rng.uniform(2.0, 3.5, B)[:, None, None]), 0.0) * lane
-    img = img * np.exp(-tau[:, None] * DUST_TAU[None, :, None, None])
-
-    # --- flux and surface brightness: image in flux per arcsec^2 ---
-    pix_arcsec = frame_r90 * g["r90_arcsec"] / size
-    flux = 10 ** (-0.4 * (g["r_mag"] - 15.0))
-    img = img * (flux / pix_arcsec ** 2)[:, None, None, None]
-    # field sources: a faint star or background galaxy now and then
-    n_field = rng.poisson(0.6, B)
-    for b in np.nonzero(n_field)[0]:
-        for _ in range(n_field[b]):
-            sx, sy = rng.uniform(-half, half, 2)
-            amp = 10 ** (-0.4 * (rng.uniform(17.5, 21.0) - 15.0)) / pix_arcsec[b] ** 2
-            img[b] += amp * np.exp(-((X[0] - sx) ** 2 + (Y[0] - sy) ** 2) / (2 * (0.4 / g["r90_arcsec"][b]) ** 2 + 1e-4))[None] \
-                * rng.choice([RED, BLUE])[:, None, None] * 0.02
-    sigma_px = SEEING_FWHM / 2.355 / pix_arcsec
-    img = _gauss_psf(img, sigma_px)
-    # sky noise: per-pixel noise in flux/arcsec^2 falls as 1/pixel side
-    noise = sky_noise / pix_arcsec
-    img = img + rng.standard_normal(img.shape) * noise[:, None, None, None]
-
-    # --- asinh stretch, (i, r, g) -> (R, G, B) ---
-    mean = np.maximum(img.mean(axis=1, keepdims=True), 1e-12) / softening
-    rgb = img[:, ::-1] / softening * (np.arcsinh(mean) / mean) / top
-    rgb = np.clip(rgb, 0, 1)
-    return (rgb.transpose(0, 2, 3, 1) * 255 + 0.5).astype(np.uint8)
+    nuisance = draw_nuisance(rng, g, frame_r90 / 2.0)
+    X, Y = pixel_grid(size, frame_r90)
+    light = galaxy_light(g, X, Y, nuisance)
+    img = observe(light, g, X, Y, nuisance, frame_r90, sky_noise, rng)
+    return asinh_rgb(img, softening, top)

@@ -17,21 +17,24 @@ The loaders of :mod:`galaxysd.gz2.loaders` read this folder exactly as they read
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
 from PIL import Image
 
+from galaxysd.cache import atomic_path, atomic_write_text
 from galaxysd.gz2.simulate.population import draw_population
 from galaxysd.gz2.simulate.render import render_batch
 from galaxysd.gz2.simulate.volunteers import hart16_table, visibility
 from galaxysd.progress import progress_bar
 
-_GZIP = {"method": "gzip", "mtime": 0}  # no timestamp: the same seed gives byte-identical files
 #: Bumped whenever the simulator's output changes, so cached surveys are remade.
 SIMULATOR_VERSION = "4"
 #: Shares of the three GZ2 samples in the Hart16 table (original, extra, stripe82).
@@ -68,11 +71,21 @@ def survey_files(root: str | os.PathLike) -> SurveyFiles:
                        root / "truth" / "truth.csv.gz", root / "survey.json")
 
 
-def _atomic(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    os.replace(tmp, path)
+@contextmanager
+def _gzip_file(path: Path) -> Iterator[gzip.GzipFile]:
+    """A gzip file to write at ``path``, atomically.
+
+    The header holds neither a time stamp nor a file name (as ``gzip -n``), so the same seed gives
+    byte-identical files whatever the temporary file was called.
+    """
+    with atomic_path(path) as tmp, open(tmp, "wb") as raw, \
+            gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as packed:
+        yield packed
+
+
+def _write_gzip_csv(path: Path, table: pd.DataFrame) -> None:
+    with _gzip_file(path) as packed, io.TextIOWrapper(packed, encoding="utf-8", newline="") as text:
+        table.to_csv(text, index=False)
 
 
 def _sky(rng, n, sample):
@@ -108,7 +121,7 @@ def _write_dustlanes(path: Path, rows: pd.DataFrame) -> None:
     ]
     lines = [f"{int(r.objid)} {r.ra:.6f} {r.dec:.6f} {r.z:.5f} {int(r.orient)} {int(r.morph)} "
              f"{r.loghalo:.3f} {r.density:.3f}" for r in rows.itertuples()]
-    _atomic(path, lambda p: p.write_text("\n".join(header + lines) + "\n"))
+    atomic_write_text(path, "\n".join(header + lines) + "\n")
 
 
 def _write_gswlc(path: Path, pop: pd.DataFrame, meta: pd.DataFrame, rng) -> np.ndarray:
@@ -135,11 +148,8 @@ def _write_gswlc(path: Path, pop: pd.DataFrame, meta: pd.DataFrame, rng) -> np.n
     ]
     fmt = ["%d", "%d", "%d", "%d", "%d", "%.6f", "%.6f", "%.5f", "%.2f"] + ["%.3f"] * 10 + ["%d"] * 5
     lines = "\n".join(" ".join(f % v for f, v in zip(fmt, row)) for row in zip(*cols)) + "\n"
-
-    def write(p):
-        with open(p, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
-            handle.write(lines.encode())
-    _atomic(path, write)
+    with _gzip_file(path) as packed:
+        packed.write(lines.encode())
     return covered
 
 
@@ -155,12 +165,12 @@ def _write_yang(files: SurveyFiles, pop: pd.DataFrame, meta: pd.DataFrame, rng) 
         f"{g} {u} {ra:.6f} {dec:.6f} {z:.5f} {r:.3f} 17.770 0.95 {ar:.3f} 0.70 {ar - 0.1:.3f} 0.72 1"
         for g, u, ra, dec, z, r, ar in zip(gal_id, nyu, meta.ra.to_numpy()[idx], meta.dec.to_numpy()[idx],
                                           pop.z.to_numpy()[idx], r_mag, pop.abs_r.to_numpy()[idx])) + "\n"
-    _atomic(files.yang_galaxies, lambda p: p.write_text(gal_lines))
+    atomic_write_text(files.yang_galaxies, gal_lines)
     central = pop.central.to_numpy()[idx]
     group_id = gal_id.copy()  # every galaxy its own group: the halo mass is what later notebooks use
     mem_lines = "\n".join(f"{g} {u} {grp} {int(c)} {int(c)}" for g, u, grp, c in
                           zip(gal_id, nyu, group_id, central)) + "\n"
-    _atomic(files.yang_members, lambda p: p.write_text(mem_lines))
+    atomic_write_text(files.yang_members, mem_lines)
     logh = pop.loghalo.to_numpy()[idx]
     grp_lines = ["# group catalogue (simulated; layout of Yang et al. 2007 modelC_group)",
                  "# 1 group id, 2 ra, 3 dec, 4 z, 5 log L_group, 6 log M_stellar,",
@@ -169,7 +179,7 @@ def _write_yang(files: SurveyFiles, pop: pd.DataFrame, meta: pd.DataFrame, rng) 
                   for g, ra, dec, z, lm, h, d in zip(group_id, meta.ra.to_numpy()[idx], meta.dec.to_numpy()[idx],
                                                     pop.z.to_numpy()[idx], pop.logmstar.to_numpy()[idx], logh,
                                                     rng.normal(0, 0.1, m))]
-    _atomic(files.yang_groups, lambda p: p.write_text("\n".join(grp_lines) + "\n"))
+    atomic_write_text(files.yang_groups, "\n".join(grp_lines) + "\n")
     return covered
 
 
@@ -211,71 +221,102 @@ def simulate_survey(out_dir: str | os.PathLike, n_galaxies: int = 5000, image_si
     files.root.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng([seed, 4])
     pop = draw_population(n_galaxies, seed)
-    n = len(pop)
-    names = list(SAMPLE_SHARES)
+    meta = _identities(rng, len(pop))
+    table = hart16_table(pop, meta, seed)
+    _write_gzip_csv(files.hart16, table)
+    mapping = _filename_mapping(rng, meta)
+    atomic_write_text(files.mapping, mapping.to_csv(index=False))
+    asset = mapping["asset_id"].to_numpy()[:len(pop)]
+    with_image = np.nonzero(meta["sample"].to_numpy() == "original")[0]
+    _render_images(files.images, pop, with_image, asset, image_size, seed, frame_r90, batch, jpeg_quality,
+                   progress)
+    known = _known_detg(rng, pop, table)
+    _write_dustlanes(files.dustlanes, _dustlane_rows(rng, pop, meta, known))
+    in_gswlc = _write_gswlc(files.gswlc, pop, meta, rng)
+    in_yang = _write_yang(files, pop, meta, rng)
+    truth = _truth(pop, meta, asset, known, in_gswlc, in_yang)
+    _write_gzip_csv(files.truth, truth)
+    sample = meta["sample"].to_numpy()
+    info = {"n_galaxies": len(pop), "image_size": image_size, "seed": seed, "frame_r90": frame_r90,
+            "n_images": int(len(with_image)), "n_mapping_rows": int(len(mapping)),
+            "n_true_detg": int(pop.is_detg.sum()), "n_known_detg": int(known.sum()),
+            "samples": {k: int((sample == k).sum()) for k in SAMPLE_SHARES}}
+    atomic_write_text(files.info, json.dumps(info, indent=2))
+    return files
+
+
+def _identities(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    """Each galaxy's DR7 objid, sky position and GZ2 sample (``dr7objid``, ``ra``, ``dec``, ``sample``)."""
     shares = np.array(list(SAMPLE_SHARES.values()), float)
-    sample = np.array(names)[rng.choice(3, n, p=shares / shares.sum())]
+    sample = np.array(list(SAMPLE_SHARES))[rng.choice(3, n, p=shares / shares.sum())]
     objid = 587722981741363000 + np.sort(rng.choice(10 ** 12, n, replace=False)).astype(np.int64)
     objid = rng.permutation(objid)
     ra, dec = _sky(rng, n, sample)
-    meta = pd.DataFrame({"dr7objid": objid, "ra": ra, "dec": dec, "sample": sample})
-    table = hart16_table(pop, meta, seed)
-    _atomic(files.hart16, lambda p: table.to_csv(p, index=False, compression=_GZIP))
+    return pd.DataFrame({"dr7objid": objid, "ra": ra, "dec": dec, "sample": sample})
 
-    # filename mapping: every table row plus rows for objects outside the table; images only for
-    # the original sample (as in the Zenodo release)
+
+def _filename_mapping(rng: np.random.Generator, meta: pd.DataFrame) -> pd.DataFrame:
+    """objid -> asset_id for every table row, plus rows for objects outside the table (as on Zenodo)."""
+    n = len(meta)
     n_extra = max(1, n // 12)
     extra_ids = 588000000000000000 + rng.choice(10 ** 12, n_extra, replace=False).astype(np.int64)
     asset = rng.permutation(n + n_extra) + 1
-    mapping = pd.DataFrame({"objid": np.concatenate([objid, extra_ids]),
-                            "sample": np.concatenate([sample, np.array(["extra"] * n_extra)]),
-                            "asset_id": asset})
-    _atomic(files.mapping, lambda p: mapping.to_csv(p, index=False))
+    return pd.DataFrame({"objid": np.concatenate([meta["dr7objid"].to_numpy(), extra_ids]),
+                         "sample": np.concatenate([meta["sample"].to_numpy(), np.array(["extra"] * n_extra)]),
+                         "asset_id": asset})
 
-    with_image = np.nonzero(sample == "original")[0]
-    files.images.mkdir(parents=True, exist_ok=True)
-    batches = [with_image[i:i + batch] for i in range(0, len(with_image), batch)]
-    for b, rows in enumerate(progress_bar(batches, desc="rendering galaxies", unit="batch", disable=not progress,
-                                           mininterval=2.0)):
-        targets = [files.images / f"{asset[i]}.jpg" for i in rows]
+
+def _render_images(folder: Path, pop: pd.DataFrame, rows: np.ndarray, asset: np.ndarray, image_size: int,
+                   seed: int, frame_r90: float, batch: int, jpeg_quality: int, progress: bool) -> None:
+    """Render ``pop.iloc[rows]`` as ``<asset_id>.jpg``, ``batch`` at a time; a batch already on disk is
+    skipped (each batch has its own generator, so a resumed run writes the same images)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    batches = [rows[i:i + batch] for i in range(0, len(rows), batch)]
+    for b, part in enumerate(progress_bar(batches, desc="rendering galaxies", unit="batch", disable=not progress,
+                                          mininterval=2.0)):
+        targets = [folder / f"{asset[i]}.jpg" for i in part]
         if all(t.is_file() for t in targets):
             continue
-        imgs = render_batch(pop.iloc[rows], image_size, np.random.default_rng([seed, 5, b]), frame_r90=frame_r90)
+        imgs = render_batch(pop.iloc[part], image_size, np.random.default_rng([seed, 5, b]), frame_r90=frame_r90)
         for img, target in zip(imgs, targets):
-            tmp = target.with_name(f".{target.name}.tmp")
-            Image.fromarray(img).save(tmp, format="JPEG", quality=jpeg_quality)
-            os.replace(tmp, target)
+            with atomic_path(target) as tmp:
+                Image.fromarray(img).save(tmp, format="JPEG", quality=jpeg_quality)
 
-    # known D-ETGs: true ones that volunteers flagged (>= 1 dust-lane vote) and experts confirmed;
-    # experts confirm nearby ones more easily (0.01 < z < 0.1, as in Kaviraj et al. 2012)
+
+def _known_detg(rng: np.random.Generator, pop: pd.DataFrame, table: pd.DataFrame) -> np.ndarray:
+    """The known D-ETGs: true ones that volunteers flagged (>= 1 dust-lane vote) and experts confirmed;
+    experts confirm nearby ones more easily (0.01 < z < 0.1, as in Kaviraj et al. 2012)."""
     flagged = table["t08_odd_feature_a38_dust_lane_count"].to_numpy() > 0
     z = pop.z.to_numpy()
-    confirm = rng.random(n) < 0.95 * np.exp(-((z / 0.1) ** 2))
-    known = pop.is_detg.to_numpy() & flagged & confirm & (z > 0.01) & (z < 0.1)
+    confirm = rng.random(len(pop)) < 0.95 * np.exp(-((z / 0.1) ** 2))
+    return pop.is_detg.to_numpy() & flagged & confirm & (z > 0.01) & (z < 0.1)
+
+
+def _dustlane_rows(rng: np.random.Generator, pop: pd.DataFrame, meta: pd.DataFrame, known: np.ndarray
+                   ) -> pd.DataFrame:
+    """The rows of the D-ETG catalogue (Kaviraj et al. 2012 columns) for the ``known`` galaxies."""
     kidx = np.nonzero(known)[0]
     has_halo = rng.random(len(kidx)) < 0.45
-    dl = pd.DataFrame({"objid": objid[kidx], "ra": ra[kidx], "dec": dec[kidx], "z": z[kidx],
-                       "orient": pop.dust_orientation.to_numpy()[kidx],
-                       "morph": np.where(pop.merger.to_numpy()[kidx], 1, rng.choice([2, 3], len(kidx))),
-                       "loghalo": np.where(has_halo, pop.loghalo.to_numpy()[kidx], -999.0),
-                       "density": rng.uniform(0.1, 3.0, len(kidx))})
-    _write_dustlanes(files.dustlanes, dl)
-    in_gswlc = _write_gswlc(files.gswlc, pop, meta, rng)
-    in_yang = _write_yang(files, pop, meta, rng)
+    return pd.DataFrame({"objid": meta["dr7objid"].to_numpy()[kidx], "ra": meta["ra"].to_numpy()[kidx],
+                         "dec": meta["dec"].to_numpy()[kidx], "z": pop.z.to_numpy()[kidx],
+                         "orient": pop.dust_orientation.to_numpy()[kidx],
+                         "morph": np.where(pop.merger.to_numpy()[kidx], 1, rng.choice([2, 3], len(kidx))),
+                         "loghalo": np.where(has_halo, pop.loghalo.to_numpy()[kidx], -999.0),
+                         "density": rng.uniform(0.1, 3.0, len(kidx))})
 
+
+def _truth(pop: pd.DataFrame, meta: pd.DataFrame, asset: np.ndarray, known_detg: np.ndarray,
+           in_gswlc: np.ndarray, in_yang: np.ndarray) -> pd.DataFrame:
+    """The ground truth the pipeline must not read: the population with its identities, whether it is a
+    known D-ETG and whether the side tables hold it."""
     truth = pop.copy()
-    truth.insert(0, "objid", objid)
-    truth.insert(1, "asset_id", asset[:n])
+    sample = meta["sample"].to_numpy()
+    truth.insert(0, "objid", meta["dr7objid"].to_numpy())
+    truth.insert(1, "asset_id", asset)
     truth.insert(2, "sample", sample)
     truth["has_image"] = sample == "original"
     truth["visibility"] = visibility(pop.r90_arcsec.to_numpy(), pop.r_mag.to_numpy())
-    truth["known_detg"] = known
+    truth["known_detg"] = known_detg
     truth["in_gswlc"] = in_gswlc
     truth["in_yang"] = in_yang
-    _atomic(files.truth, lambda p: truth.to_csv(p, index=False, compression=_GZIP))
-    info = {"n_galaxies": n, "image_size": image_size, "seed": seed, "frame_r90": frame_r90,
-            "n_images": int(len(with_image)), "n_mapping_rows": int(len(mapping)),
-            "n_true_detg": int(pop.is_detg.sum()), "n_known_detg": int(known.sum()),
-            "samples": {k: int((sample == k).sum()) for k in names}}
-    _atomic(files.info, lambda p: p.write_text(json.dumps(info, indent=2)))
-    return files
+    return truth

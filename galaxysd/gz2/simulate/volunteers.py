@@ -50,6 +50,14 @@ def answer_probabilities(pop: pd.DataFrame, vis: np.ndarray, rng: np.random.Gene
     With ``rng``, each galaxy's probabilities are mixed with a random answer mixture in a proportion
     drawn from Beta(``ambiguity``): volunteers disagree more on some images than on others.
     """
+    p = {**_presence_answers(pop, vis), **_detail_answers(pop, vis)}
+    if rng is not None:
+        p = _disagree(p, rng, ambiguity)
+    return {k: val / val.sum(axis=1, keepdims=True) for k, val in p.items()}
+
+
+def _presence_answers(pop: pd.DataFrame, v: np.ndarray) -> dict[str, np.ndarray]:
+    """Tasks 01-06: is there a feature (disk, edge-on, bar, spiral, bulge, odd)? Faint ones fade with ``v``."""
     n = len(pop)
     kind = pop["kind"].to_numpy()
     ell, disk, irr = kind == "elliptical", kind == "disk", kind == "irregular"
@@ -57,7 +65,6 @@ def answer_probabilities(pop: pd.DataFrame, vis: np.ndarray, rng: np.random.Gene
     spiral = pop["spiral"].to_numpy(bool)
     q = pop["axis_ratio"].to_numpy()
     odd_any = pop[["ring", "merger", "disturbed", "irregular", "lens", "dust_lane"]].to_numpy(bool)
-    v = vis
     p = {}
     # t01 smooth / features / star: features fade with visibility
     feat_true = np.select([ell, edge, spiral, disk, irr], [0.06, 0.93, 0.97, 0.75, 0.92], 0.5)
@@ -82,6 +89,14 @@ def answer_probabilities(pop: pd.DataFrame, vis: np.ndarray, rng: np.random.Gene
     # t06 odd
     odd = np.where(odd_any.any(1), 0.95 * (0.45 + 0.55 * v), 0.05)
     p["t06_odd"] = np.stack([odd, 1 - odd], 1)
+    return p
+
+
+def _detail_answers(pop: pd.DataFrame, v: np.ndarray) -> dict[str, np.ndarray]:
+    """Tasks 07-11: what a feature looks like (roundness, odd feature, bulge shape, winding, arm number)."""
+    n = len(pop)
+    q = pop["axis_ratio"].to_numpy()
+    p = {}
     # t07 roundedness, from the apparent axis ratio
     centres = np.array([0.93, 0.63, 0.33])
     w = np.exp(-((q[:, None] - centres[None]) / 0.09) ** 2)
@@ -106,19 +121,21 @@ def answer_probabilities(pop: pd.DataFrame, vis: np.ndarray, rng: np.random.Gene
     arms = arms * (1 - cant[:, None])
     arms[:, 5] += cant
     p["t11_arms_number"] = arms
+    return p
+
+
+def _disagree(p: dict[str, np.ndarray], rng: np.random.Generator,
+              ambiguity: tuple[float, float]) -> dict[str, np.ndarray]:
+    """Volunteers disagree: blur each galaxy's answers toward a random mixture, more for some galaxies
+    (ambiguous images) than others."""
+    base = rng.beta(ambiguity[0], ambiguity[1], len(next(iter(p.values()))))
     out = {}
-    if rng is not None:
-        # volunteers disagree: each galaxy's answers are blurred toward a random mixture, more for
-        # some galaxies (ambiguous images) than others
-        base = rng.beta(ambiguity[0], ambiguity[1], n)
-        for k, val in p.items():
-            noise = rng.gamma(1.0, size=val.shape)
-            noise /= noise.sum(1, keepdims=True)
-            a = np.clip(base * rng.uniform(0.6, 1.4, n), 0, 0.9)[:, None]
-            out[k] = (1 - a) * val + a * noise
-    else:
-        out = p
-    return {k: val / val.sum(axis=1, keepdims=True) for k, val in out.items()}
+    for k, val in p.items():
+        noise = rng.gamma(1.0, size=val.shape)
+        noise /= noise.sum(1, keepdims=True)
+        a = np.clip(base * rng.uniform(0.6, 1.4, len(base)), 0, 0.9)[:, None]
+        out[k] = (1 - a) * val + a * noise
+    return out
 
 
 def cast_votes(pop: pd.DataFrame, rng: np.random.Generator, n_classifications: np.ndarray | None = None
