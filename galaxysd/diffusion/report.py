@@ -145,7 +145,7 @@ def loss_change(history: pd.DataFrame, fraction: float = 0.05) -> tuple[float, f
 
 
 def finetune_summary(outputs: dict) -> dict:
-    """Model sizes and stage times of a :func:`galaxysd.diffusion.stages.run_finetune_stages` result.
+    """Model sizes and stage times of a :func:`galaxysd.stages.s02_finetune.run_finetune_stages` result.
 
     Parameters
     ----------
@@ -164,7 +164,7 @@ def finetune_summary(outputs: dict) -> dict:
     >>> summary = finetune_summary(run_finetune_stages(paths.run, manifest_path, params))  # doctest: +SKIP
     """
     from galaxysd.diffusion import model as dmodel
-    from galaxysd.diffusion.stages import stage_timing
+    from galaxysd.cache import stage_timing
 
     pipe = dmodel.load_pipeline(outputs["model"])
     sizes = {name: dmodel.count_parameters(getattr(pipe, name)) for name in ("unet", "text_encoder", "vae")}

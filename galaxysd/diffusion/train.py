@@ -18,7 +18,7 @@ API
 - :func:`denoising_loss`: the loss on one fixed batch (to compare models).
 
 The latent cache and the tiny VAE are in :mod:`galaxysd.diffusion.latents`; the notebook's cached
-stages in :mod:`galaxysd.diffusion.stages`.
+stages in :mod:`galaxysd.stages.s02_finetune`.
 
 Determinism
 -----------

@@ -1,4 +1,4 @@
-"""The cached stages of notebook ``02_finetune``: image check, base model, latent cache, training run.
+"""Chapter 02: the cached stages of notebook ``02_finetune``: image check, base model, latent cache, training run.
 
 - ``<run_dir>/02_finetune/images/``: ``broken.csv`` (training images that cannot be read, by objID)
   and, if there are any, ``manifest.csv`` without them (:func:`checked_manifest`).
