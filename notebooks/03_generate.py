@@ -57,7 +57,7 @@ import torch
 from myst_nb import glue
 
 from galaxysd import gz2, plots
-from galaxysd.diffusion import batch, gallery, prompts, sample
+from galaxysd.diffusion import batch, gallery, prompts, sample, weighting
 from galaxysd.diffusion import quality as dquality
 from galaxysd.paths import run_paths
 from galaxysd.stages import s03_generate as s03
@@ -130,7 +130,7 @@ prompts.weights_table(weighted)
 # table says what happens on this model.
 
 # %%
-prompts.restoring_table(weighted, pipe.tokenizer, pipe.text_encoder).round(4)
+weighting.restoring_table(weighted, pipe.tokenizer, pipe.text_encoder).round(4)
 
 # %% [markdown]
 # ## Generating the Table 1 galaxies

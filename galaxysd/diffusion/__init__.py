@@ -6,12 +6,16 @@ Modules
 - :mod:`galaxysd.diffusion.tokenizer` -- the small CLIP tokenizer shipped for the tiny model.
 - :mod:`galaxysd.diffusion.model` -- build the tiny SD-architecture model or load SD v1.5; save and
   load in diffusers format; where a run's trained model and checkpoints live.
+- :mod:`galaxysd.diffusion.base_model` -- the pre-flight check of the model fine-tuning starts from
+  (``tiny``, a folder or a Hub id).
 - :mod:`galaxysd.diffusion.latents` -- images in, latents out: the tiny autoencoder's training and
   the latent cache.
 - :mod:`galaxysd.diffusion.train` -- caption re-subsampling, fine-tuning with accelerate (one CPU,
   one GPU or several processes), checkpoints and resume.
 - :mod:`galaxysd.diffusion.report` -- chapter 02's figures: loss curve, sample grids across checkpoints.
-- :mod:`galaxysd.diffusion.prompts` -- weighted prompts ``{phrase:weight}``.
+- :mod:`galaxysd.diffusion.prompts` -- weighted prompts ``{phrase:weight}``: the syntax.
+- :mod:`galaxysd.diffusion.weighting` -- the weights applied to the text encoder's output, with the
+  prompt's mean restored.
 - :mod:`galaxysd.diffusion.sample` -- schedulers by name, classifier-free guidance, text-to-image and
   image-to-image.
 - :mod:`galaxysd.diffusion.plan` -- what to generate: samples, prompts, seeds and references, the

@@ -24,9 +24,10 @@ import pandas as pd
 
 from galaxysd.cache import atomic_write_text
 from galaxysd.diffusion.plan import PLAN_COLUMNS
-from galaxysd.diffusion.prompts import EMPHASIS_RULE, MEAN_TOLERANCE, parse_weighted_prompt
+from galaxysd.diffusion.prompts import parse_weighted_prompt
 from galaxysd.diffusion.sample import (SamplerSettings, generate, load_images, native_resolution,
                                        save_png)
+from galaxysd.diffusion.weighting import EMPHASIS_RULE, MEAN_TOLERANCE
 from galaxysd.errors import GalaxySDError, ParameterError
 
 MANIFEST_COLUMNS = ("file", "sample_id", "label", "prompt", "weights", "seed", "reference_id", "mode",

@@ -20,7 +20,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from galaxysd.diffusion.prompts import encode_weighted_prompts
+from galaxysd.diffusion.weighting import encode_weighted_prompts
 from galaxysd.errors import GenerationError, ParameterError
 
 #: Short names of the samplers; any compatible diffusers scheduler class name works too.

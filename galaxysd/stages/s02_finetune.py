@@ -27,6 +27,7 @@ import torch
 
 from galaxysd.cache import TIMING_FILE, atomic_write_text, run_stage, stage_timing  # noqa: F401 (the chapter reads it here)
 from galaxysd.diffusion import model as dmodel
+from galaxysd.diffusion.base_model import check_base_model
 from galaxysd.diffusion.latents import LATENTS_FILE, cache_latents, load_images, train_autoencoder
 from galaxysd.diffusion.train import FinetuneConfig, launch_finetune
 from galaxysd.errors import DataError, ParameterError
@@ -228,7 +229,7 @@ def run_finetune_stages(run_dir: str | os.PathLike, manifest_path: str | os.Path
         hits["base"] = res.hit
         base_inputs = [res.path]
     else:
-        base = dmodel.check_base_model(p["base_model"])
+        base = check_base_model(p["base_model"])
         base_inputs = [base] if Path(base).exists() else []
 
     def make_latents(folder: Path) -> None:
