@@ -206,6 +206,7 @@ def smoke_trained(tmp_path_factory):
     from galaxysd.diffusion import latents as dlatents
     from galaxysd.diffusion import model as dmodel
     from galaxysd.diffusion import train
+    from galaxysd.diffusion.finetune_config import FinetuneConfig
 
     root = tmp_path_factory.mktemp("smoke_trained")
     rng = np.random.default_rng(0)
@@ -221,7 +222,7 @@ def smoke_trained(tmp_path_factory):
     base = dmodel.save_pipeline(parts, root / "base")
     cached = dlatents.cache_latents(parts["vae"], [r["image_path"] for r in rows], 32, root / "latents.safetensors",
                                     objids=[r["objid"] for r in rows], progress=False)
-    result = train.finetune(train.FinetuneConfig(
+    result = train.finetune(FinetuneConfig(
         base_model=str(base), manifest=str(manifest), latents=str(cached), output_dir=str(root / "run"),
         max_steps=8, batch_size=8, learning_rate=1e-3, warmup_steps=2, checkpoint_every=100, cpu=True,
         progress=False, seed=0))

@@ -10,8 +10,11 @@ Modules
   (``tiny``, a folder or a Hub id).
 - :mod:`galaxysd.diffusion.latents` -- images in, latents out: the tiny autoencoder's training and
   the latent cache.
-- :mod:`galaxysd.diffusion.train` -- caption re-subsampling, fine-tuning with accelerate (one CPU,
-  one GPU or several processes), checkpoints and resume.
+- :mod:`galaxysd.diffusion.finetune_config` -- every setting of a fine-tuning run.
+- :mod:`galaxysd.diffusion.objective` -- what one training step computes from its seeds: rows,
+  noise, learning-rate schedule, loss.
+- :mod:`galaxysd.diffusion.train` -- the fine-tuning loop with accelerate (one CPU, one GPU or
+  several processes), checkpoints and resume.
 - :mod:`galaxysd.diffusion.report` -- chapter 02's figures: loss curve, sample grids across checkpoints.
 - :mod:`galaxysd.diffusion.prompts` -- weighted prompts ``{phrase:weight}``: the syntax.
 - :mod:`galaxysd.diffusion.weighting` -- the weights applied to the text encoder's output, with the
