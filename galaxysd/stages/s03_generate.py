@@ -133,7 +133,7 @@ def measured_prompts_stage(run_dir: str | os.PathLike, manifest: pd.DataFrame, g
     run_dir : str or path-like
         The profile's run folder.
     manifest, generated, prompts, n_real, size, seed
-        As for :func:`prompt_following`.
+        As for :func:`~galaxysd.diffusion.quality.measure_prompts`.
     inputs : sequence of path-like, optional
         Folders or files the generated images come from.
 
@@ -172,18 +172,10 @@ def prompt_following(run_dir: str | os.PathLike, manifest: pd.DataFrame, generat
     ----------
     run_dir : str or path-like
         The profile's run folder.
-    manifest : pandas.DataFrame
-        The training manifest.
-    generated : pandas.DataFrame
-        Generated images (``label`` = Table 1 letter, ``path``).
-    prompts : mapping of str to str
-        Table 1 letter to prompt.
-    n_real : int
-        Real galaxies per prompt.
-    size : int
-        Side in pixels the real images are resized to.
-    seed : int, optional
-        Seed of the real draw.
+    manifest, generated, prompts, n_real, size, seed
+        As for :func:`~galaxysd.diffusion.quality.measure_prompts`: the training manifest, the
+        generated images (``label`` = Table 1 letter, ``path``), letter to prompt, real galaxies per
+        prompt, their side in pixels, the seed of their draw.
     stage_inputs : sequence of path-like, optional
         What the generated images come from (their stage folder).
 
