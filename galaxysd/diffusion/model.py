@@ -40,8 +40,9 @@ from typing import Any, Mapping
 
 import torch
 
-from galaxysd.errors import ParameterError
+from galaxysd.cache import atomic_path
 from galaxysd.diffusion.tokenizer import TOKENIZER_DIR, load_tokenizer
+from galaxysd.errors import ParameterError
 
 #: SD v1.5's noise schedule (``data.md``).
 NOISE_SCHEDULE = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012,
@@ -230,20 +231,12 @@ def save_pipeline(components_or_pipe, folder: str | os.PathLike) -> Path:
     pathlib.Path
         The folder; ``StableDiffusionPipeline.from_pretrained(folder)`` loads it.
     """
-    import shutil
-
     _quiet()
     pipe = (pipeline_from_components(components_or_pipe)
             if isinstance(components_or_pipe, Mapping) else components_or_pipe)
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = folder.parent / f".{folder.name}.saving"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    pipe.save_pretrained(tmp, safe_serialization=True)
-    if folder.exists():
-        shutil.rmtree(folder)
-    os.replace(tmp, folder)
+    with atomic_path(folder) as tmp:
+        pipe.save_pretrained(tmp, safe_serialization=True)
     return folder
 
 

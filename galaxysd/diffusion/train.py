@@ -19,8 +19,9 @@ API
 :func:`finetune` is a few named steps: :func:`_start` (setup and resume), :func:`_training_step`
 (one step), :func:`_checkpoint` and the log, :func:`_finish`. What a step computes from its seeds
 (rows, noise, learning rate, loss; :func:`~galaxysd.diffusion.objective.denoising_loss` to compare
-models on one fixed batch) is :mod:`galaxysd.diffusion.objective`. The latent cache and the tiny VAE are in :mod:`galaxysd.diffusion.latents`; the notebook's cached
-stages in :mod:`galaxysd.stages.s02_finetune`.
+models on one fixed batch) is :mod:`galaxysd.diffusion.objective`. The latent cache and the tiny
+VAE are in :mod:`galaxysd.diffusion.latents`; the notebook's cached stages in
+:mod:`galaxysd.stages.s02_finetune`.
 
 Determinism
 -----------
@@ -44,7 +45,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from galaxysd.cache import atomic_write_text
+from galaxysd.cache import atomic_path, atomic_write_text
 from galaxysd.diffusion import model as dmodel
 from galaxysd.diffusion.finetune_config import FinetuneConfig
 from galaxysd.diffusion.latents import load_latents
@@ -60,15 +61,10 @@ def latest_checkpoint(output_dir: str | os.PathLike) -> Path | None:
 
 
 def _save_checkpoint(folder: Path, pipe_parts: dict, state: dict, history: list[dict]) -> None:
-    tmp = folder.parent / f".{folder.name}.saving"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    dmodel.pipeline_from_components(pipe_parts).save_pretrained(tmp, safe_serialization=True)
-    torch.save(state, tmp / "training_state.pt")
-    pd.DataFrame(history).to_csv(tmp / "loss.csv", index=False)
-    if folder.exists():
-        shutil.rmtree(folder)
-    os.replace(tmp, folder)
+    with atomic_path(folder) as tmp:
+        dmodel.pipeline_from_components(pipe_parts).save_pretrained(tmp, safe_serialization=True)
+        torch.save(state, tmp / "training_state.pt")
+        pd.DataFrame(history).to_csv(tmp / "loss.csv", index=False)
 
 
 # ------------------------------------------------------------------------------------------- setup
