@@ -9,6 +9,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from galaxysd import plots  # noqa: F401 (importing it applies the book's style)
 from galaxysd.errors import DataError
 
 
@@ -51,7 +52,7 @@ def real_examples(manifest: pd.DataFrame, tags: Sequence[str], n: int, seed: int
     return pool.iloc[np.sort(take)].reset_index(drop=True)
 
 
-def _show(ax, image, title=None, fontsize=7):
+def _show(ax, image, title=None, fontsize="small"):
     ax.imshow(image)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -101,16 +102,17 @@ def figure3(prompts: Mapping[str, str], real: Mapping[str, np.ndarray | None],
             _show(ax, real[letter])
         else:
             _show(ax, np.full((8, 8, 3), 240, np.uint8))
-            ax.text(0.5, 0.5, "no real galaxy\ncarries these tags", ha="center", va="center", fontsize=6,
-                    transform=ax.transAxes)
-        ax.set_title(f"{letter}: {prompts[letter].removeprefix('sdss, ')}", loc="left", fontsize=7, pad=3)
-        ax.set_xlabel("real", fontsize=6, labelpad=1)
+            ax.text(0.5, 0.5, "no real galaxy\ncarries these tags", ha="center", va="center",
+                    fontsize="x-small", transform=ax.transAxes)
+        ax.set_title(f"{letter}: {prompts[letter].removeprefix('sdss, ')}", loc="left", fontsize="small",
+                     pad=3)
+        ax.set_xlabel("real", fontsize="x-small", labelpad=1)
         for j, image in enumerate(generated[letter][:3]):
             gax = axes[r, c0 + 1 + j]
             gax.axis("on")
             _show(gax, image)
-            gax.set_xlabel("generated", fontsize=6, labelpad=1)
-    fig.suptitle(f"Galaxies generated from the Table 1 prompts ({label})", fontsize=10, y=1 - 0.08 / height)
+            gax.set_xlabel("generated", fontsize="x-small", labelpad=1)
+    fig.suptitle(f"Galaxies generated from the Table 1 prompts ({label})", y=1 - 0.08 / height)
     fig.subplots_adjust(wspace=0.06, hspace=0.35, top=1 - 0.45 / height, bottom=0.03, left=0.01, right=0.99)
     return fig
 
@@ -141,8 +143,8 @@ def brightness_figure(values: Mapping[str, Sequence[float]], label: str = ""):
                 label=f"{name} (median {np.nanmedian(vals):.3f}, n={len(vals)})")
     ax.set_xlabel("mean pixel value of the image (0-1)")
     ax.set_ylabel("density")
-    ax.legend(frameon=False, fontsize=8)
-    ax.set_title(f"Image brightness: real vs generated ({label})", fontsize=10)
+    ax.legend()
+    ax.set_title(f"Image brightness: real vs generated ({label})")
     fig.tight_layout()
     return fig
 
@@ -175,10 +177,11 @@ def sweep_figure(images: Mapping[float, Sequence[np.ndarray]], prompt_of: Mappin
                 _show(ax, images[weight][c])
             else:
                 ax.axis("off")
-        axes[r, 0].set_ylabel(f"weight {weight:g}", fontsize=8)
+        axes[r, 0].set_ylabel(f"weight {weight:g}", fontsize="small")
         axes[r, n - 1].text(1.05, 0.5, prompt_of[weight].removeprefix("sdss, "), transform=axes[r, n - 1].transAxes,
-                            fontsize=6.5, va="center")
-    fig.suptitle(f"Emphasis sweep: same seeds and references, one phrase weighted ({label})", fontsize=9)
+                            fontsize="x-small", va="center")
+    fig.suptitle(f"Emphasis sweep: same seeds and references, one phrase weighted ({label})",
+                 fontsize="medium")
     fig.subplots_adjust(wspace=0.05, hspace=0.08, right=0.8)
     return fig
 
