@@ -200,7 +200,8 @@ def brightness_samples(manifest: pd.DataFrame, txt2img: pd.DataFrame, img2img: p
     Returns
     -------
     dict
-        ``real``, ``text-to-image``, ``image-to-image``: brightness per image (:func:`galaxysd.diffusion.gallery.brightness_figure`'s input).
+        ``real``, ``text-to-image``, ``image-to-image``: brightness per image (the input of
+        :func:`galaxysd.diffusion.gallery.brightness_figure`).
 
     Examples
     --------

@@ -186,7 +186,7 @@ def prompt_following(run_dir: str | os.PathLike, manifest: pd.DataFrame, generat
 
     Examples
     --------
-    >>> quality, texts = prompt_following(paths.run, manifest, gen_i2i, {"B": TABLE1_PROMPTS["B"]}, 64, 64)  # doctest: +SKIP
+    >>> table, texts = prompt_following(paths.run, manifest, gen_i2i, {"B": "sdss, round"}, 64, 64)  # doctest: +SKIP
     """
     stats_gen, stats_real = measured_prompts_stage(run_dir, manifest, generated, prompts, n_real, size, seed,
                                                    stage_inputs)
