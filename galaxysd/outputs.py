@@ -66,7 +66,8 @@ OUTPUTS: list[Output] = [
     Output("", "gallery_tags", "figure", "01_data", "galaxysd.gz2.figures.gallery_figure",
            "example training images per tag"),
     Output("", "fig_finetune_loss", "figure", "02_finetune", "galaxysd.diffusion.report.loss_curve_figure",
-           "the fine-tuning loss"),
+           "the fine-tuning loss (the number of training steps is ``max_steps`` in the parameters of "
+           "notebooks/02_finetune.py; galaxysd/profiles/*.yaml override it per profile)"),
     Output("", "fig_finetune_samples", "figure", "02_finetune",
            "galaxysd.diffusion.report.checkpoint_sample_grid", "the same prompts across checkpoints"),
     Output("Figure 3", "fig3_generated", "figure", "03_generate", "galaxysd.diffusion.gallery.figure3",

@@ -252,7 +252,7 @@ def preflight(plans: Sequence["NotebookPlan"]) -> None:
     """Checks that take seconds, made before the first notebook runs so that a run fails at once.
 
     Today: the base model of every notebook that declares ``base_model``
-    (:func:`galaxysd.diffusion.model.check_base_model`).
+    (:func:`galaxysd.diffusion.base_model.check_base_model`).
 
     Raises
     ------
@@ -261,7 +261,7 @@ def preflight(plans: Sequence["NotebookPlan"]) -> None:
     """
     for plan in plans:
         if "base_model" in plan.parameters:
-            from galaxysd.diffusion.model import check_base_model
+            from galaxysd.diffusion.base_model import check_base_model
 
             check_base_model(plan.parameters["base_model"])
 

@@ -53,6 +53,7 @@ from myst_nb import glue
 from galaxysd import gz2, plots
 from galaxysd.gz2 import figures as gz2fig
 from galaxysd.paths import run_paths
+from galaxysd.stages import s01_data as s01
 
 paths = run_paths(profile, run_dir, figures_dir, data_dir)
 label = plots.profile_label(profile, real_data)
@@ -92,7 +93,7 @@ figure_files = plots.publish(plots.pipeline_schematic(profile, real_data=real_da
 # below runs unchanged on the real data.
 
 # %% tags=["remove-stderr"]
-survey = gz2.survey_stage(paths, real_data, n_galaxies=n_galaxies, image_size=image_size, seed=seed,
+survey = s01.survey_stage(paths, real_data, n_galaxies=n_galaxies, image_size=image_size, seed=seed,
                           frame_r90=frame_r90)
 print(paths.relative(survey.hart16))
 
@@ -120,7 +121,7 @@ glue("votes_inclusive", votes_inclusive, display=False)
 glue("min_debiased", min_debiased, display=False)
 
 # %%
-labels = gz2.labels_stage(paths, survey, min_debiased=min_debiased, min_votes=min_votes,
+labels = s01.labels_stage(paths, survey, min_debiased=min_debiased, min_votes=min_votes,
                           votes_inclusive=votes_inclusive, threshold_inclusive=threshold_inclusive,
                           fraction=threshold_fraction, check_images=check_images)
 labels.captions(8)
@@ -174,7 +175,7 @@ print(labels.counts["image_report"])
 glue("balance_cap", balance_cap, display=False)
 
 # %%
-training = gz2.training_stage(paths, labels, cap=balance_cap, seed=seed)
+training = s01.training_stage(paths, labels, cap=balance_cap, seed=seed)
 manifest = training.manifest
 manifest.head().assign(image_path=lambda frame: frame.image_path.map(paths.relative))
 

@@ -74,12 +74,14 @@ from myst_nb import glue
 
 from galaxysd import gz2, plots
 from galaxysd.diffusion import model as dmodel
-from galaxysd.diffusion import report, sample, stages
+from galaxysd.diffusion.base_model import check_base_model
+from galaxysd.diffusion import report, sample
 from galaxysd.paths import run_paths
+from galaxysd.stages import s02_finetune as s02
 
 paths = run_paths(profile, run_dir, figures_dir, data_dir)
 label = plots.profile_label(profile, gz2.reads_real_data(paths.run))
-dmodel.check_base_model(base_model)  # before anything is computed: the model is there, or what to do
+check_base_model(base_model)  # before anything is computed: the model is there, or what to do
 
 # %% [markdown]
 # ## The training set
@@ -118,7 +120,7 @@ gz2.caption_examples(manifest, seed, keep_prob=caption_keep_prob, n=4)
 # `checkpoint_every` steps; an interrupted run resumes from the last one.
 
 # %%
-outputs = stages.run_finetune_stages(paths.run, manifest_path, stages.finetune_params(globals()),
+outputs = s02.run_finetune_stages(paths.run, manifest_path, s02.finetune_params(globals()),
                                      num_processes=num_processes)
 summary = report.finetune_summary(outputs)
 glue("unet_params", f"{summary['parameters']['unet'] / 1e6:.2f} million", display=False)

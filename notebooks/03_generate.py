@@ -57,8 +57,10 @@ import torch
 from myst_nb import glue
 
 from galaxysd import gz2, plots
-from galaxysd.diffusion import batch, gallery, prompts, sample
+from galaxysd.diffusion import batch, gallery, prompts, sample, weighting
+from galaxysd.diffusion import quality as dquality
 from galaxysd.paths import run_paths
+from galaxysd.stages import s03_generate as s03
 
 paths = run_paths(profile, run_dir, figures_dir, data_dir)
 label = plots.profile_label(profile, gz2.reads_real_data(paths.run))
@@ -128,7 +130,7 @@ prompts.weights_table(weighted)
 # table says what happens on this model.
 
 # %%
-prompts.restoring_table(weighted, pipe.tokenizer, pipe.text_encoder).round(4)
+weighting.restoring_table(weighted, pipe.tokenizer, pipe.text_encoder).round(4)
 
 # %% [markdown]
 # ## Generating the Table 1 galaxies
@@ -142,11 +144,11 @@ prompts.restoring_table(weighted, pipe.tokenizer, pipe.text_encoder).round(4)
 # %%
 img2img = sample.SamplerSettings(scheduler=scheduler, steps=steps, guidance=guidance, strength=strength,
                                  resolution=size)
-gen_i2i, gen_t2i = batch.generate_table1(paths.run, inputs, img2img, n_per_prompt, n_txt2img, seed, batch_size)
+gen_i2i, gen_t2i = s03.generate_table1(paths.run, inputs, img2img, n_per_prompt, n_txt2img, seed, batch_size)
 gen_i2i[["file", "prompt", "weights", "seed", "reference_id", "scheduler", "steps", "guidance", "strength"]].head()
 
 # %%
-seconds_per_image = batch.stage_timing(paths.run / "03_generate" / "img2img").get("seconds_per_image", float("nan"))
+seconds_per_image = s03.stage_timing(paths.run / "03_generate" / "img2img").get("seconds_per_image", float("nan"))
 glue("n_generated", len(gen_i2i) + len(gen_t2i), display=False)
 glue("seconds_per_image", f"{seconds_per_image:.2f}", display=False)
 
@@ -180,11 +182,11 @@ glue("no_real_match", ", ".join(missing) if missing else "none", display=False)
 # same prompts.
 
 # %%
-brightness = gallery.brightness_samples(manifest, gen_t2i, gen_i2i, size, seed)
+brightness = dquality.brightness_samples(manifest, gen_t2i, gen_i2i, size, seed)
 _ = plots.publish(gallery.brightness_figure(brightness, label), paths.figures, "fig_brightness")
 for key, values in brightness.items():
     glue(f"bright_{key.split('-')[0]}", f"{np.median(values):.3f}", display=False)
-glue("brightness_verdict", gallery.brightness_verdict(brightness, seed), display=False)
+glue("brightness_verdict", dquality.brightness_verdict(brightness, seed), display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_brightness
@@ -207,8 +209,8 @@ glue("brightness_verdict", gallery.brightness_verdict(brightness, seed), display
 # weighted 1.0, 1.3 and 1.6.
 
 # %%
-sweep_images, sweep_prompts = batch.weight_sweep(paths.run, inputs, img2img, sweep_base, sweep_phrase,
-                                                 sweep_weights, n_sweep, seed, batch_size)
+sweep_images, sweep_prompts = s03.weight_sweep(paths.run, inputs, img2img, sweep_base, sweep_phrase,
+                                               sweep_weights, n_sweep, seed, batch_size)
 _ = plots.publish(gallery.sweep_figure(sweep_images, sweep_prompts, label), paths.figures, "fig_dust_sweep")
 
 # %% [markdown]
@@ -243,8 +245,8 @@ _ = plots.publish(gallery.sweep_figure(sweep_images, sweep_prompts, label), path
 # includes zero, it says "too few images to tell". A small or short run, or images that are still noise, earns no verdict.
 
 # %%
-quality, texts = gallery.prompt_following(manifest, gen_i2i, inputs.prompts, n_real_stats, size, seed,
-                                          run_dir=paths.run, stage_inputs=[paths.run / "03_generate" / "img2img"])
+quality, texts = s03.prompt_following(paths.run, manifest, gen_i2i, inputs.prompts, n_real_stats, size, seed,
+                                      stage_inputs=[paths.run / "03_generate" / "img2img"])
 for name, text in texts.items():
     glue(name, text, display=False)
 quality.round(2)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from galaxysd import book
-from galaxysd.diffusion.model import SD15_HUB_ID, check_base_model
+from galaxysd.diffusion.base_model import SD15_HUB_ID, check_base_model
 from galaxysd.errors import ParameterError
 
 THREE_WAYS = ("Three ways on", f"base_model={SD15_HUB_ID}", "a local diffusers folder", "base_model=tiny")

@@ -12,6 +12,7 @@ from galaxysd import gz2
 from galaxysd.detg import TooFewKnownDETGError
 from galaxysd.gz2.simulate.survey import SurveyFiles
 from galaxysd.paths import run_paths
+from galaxysd.stages import s01_data as s01
 from galaxysd.stages import s07_detg_experiment as s07
 
 
@@ -19,8 +20,8 @@ from galaxysd.stages import s07_detg_experiment as s07
 def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("detg_stages")
     paths = run_paths("smoke", root / "runs", root / "figures", root / "data")
-    survey = gz2.survey_stage(paths, n_galaxies=120, image_size=24, seed=2, progress=False)
-    gz2.labels_stage(paths, survey)
+    survey = s01.survey_stage(paths, n_galaxies=120, image_size=24, seed=2, progress=False)
+    s01.labels_stage(paths, survey)
     return paths, survey
 
 
@@ -46,7 +47,7 @@ def test_survey_stage_extracts_zipped_images_into_the_stage_and_finds_them_after
             archive.write(jpg, f"images/{jpg.name}")
     other = run_paths("smoke", tmp_path / "runs", tmp_path / "figures", tmp_path / "data")
     files = SurveyFiles(**{k: Path(v) for k, v in {**survey.as_dict(), "images": str(zipped)}.items()})
-    gz2.labels_stage(other, files)
+    s01.labels_stage(other, files)
     stage = s07.survey_stage(other.run)
     table = s07.read_survey(stage.path)
     assert len(table) == len(list(survey.images.glob("*.jpg")))

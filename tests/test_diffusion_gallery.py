@@ -1,10 +1,11 @@
-"""Helpers of the generation chapter: real examples per prompt and the quality table."""
+"""Helpers of the generation chapter: real examples per prompt, Figure 3's images, the quality table."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from galaxysd.diffusion import gallery
+from galaxysd.diffusion import quality as dquality
 from galaxysd.errors import DataError
 
 
@@ -39,7 +40,7 @@ def test_quality_table_gives_medians_per_prompt_for_generated_and_real():
                         "mirror_asymmetry": [0.1, 0.1, 0.2, 0.03], "arm_strength": [0.05, 0.1, 0.1, 0.02],
                         "brightness": [0.1] * 4})
     real = gen.assign(axis_ratio=gen["axis_ratio"] + 0.05).iloc[:3]
-    table = gallery.quality_table(gen, real, {"A": "sdss, cigar-shaped galaxy", "B": "sdss, completely round galaxy"})
+    table = dquality.quality_table(gen, real, {"A": "sdss, cigar-shaped galaxy", "B": "sdss, completely round galaxy"})
     assert list(table.index) == ["A", "B"]
     assert table.loc["A", "axis_ratio gen"] == pytest.approx(0.3)
     assert table.loc["A", "axis_ratio real"] == pytest.approx(0.35)
@@ -65,7 +66,7 @@ REAL = {"A": {**EARLY, "axis_ratio": 0.3}, "B": {**EARLY, "axis_ratio": 0.9}, "C
 
 
 def test_verdicts_are_stated_with_their_evidence_when_the_images_show_them():
-    said = gallery.prompt_verdicts(_stats(REAL, 12, seed=1), _stats(REAL, 12, seed=2))
+    said = dquality.prompt_verdicts(_stats(REAL, 12, seed=1), _stats(REAL, 12, seed=2))
     assert said["shape"].startswith("the order round > in-between > cigar-shaped, edge-on holds (B against D")
     assert said["colour"].startswith("early types are redder than spirals, as they should be (median difference")
     assert "Mann-Whitney p = " in said["colour"] and "95% interval" in said["colour"]
@@ -77,18 +78,18 @@ def test_verdicts_are_stated_with_their_evidence_when_the_images_show_them():
 def test_wrong_way_round_verdicts_are_stated_too():
     swapped = {**REAL, "B": {**EARLY, "axis_ratio": 0.2, "colour": 0.1}, "D": {**EARLY, "axis_ratio": 0.1,
                                                                                 "colour": 0.1}}
-    said = gallery.prompt_verdicts(_stats(swapped, 12, seed=1), _stats(REAL, 12, seed=2))
+    said = dquality.prompt_verdicts(_stats(swapped, 12, seed=1), _stats(REAL, 12, seed=2))
     assert said["shape"].startswith("the generated shapes do not follow the prompts")
     assert said["colour"].startswith("early types are bluer than spirals, the wrong way round")
 
 
 def test_partial_gaps_are_told_apart_from_real_sized_ones():
     weak = {**REAL, **{k: {**LATE, "arm_strength": 0.03, "axis_ratio": 0.2} for k in "FGHIJ"}}
-    said = gallery.prompt_verdicts(_stats(weak, 30, seed=1, arm_strength=0.004), _stats(REAL, 30, seed=2))
+    said = dquality.prompt_verdicts(_stats(weak, 30, seed=1, arm_strength=0.004), _stats(REAL, 30, seed=2))
     assert said["arms"].startswith("generated spirals wind a little")
     assert said["discs"].startswith("generated spirals are flatter than real ones")
     flat = {**REAL, **{k: {**LATE, "mirror_asymmetry": 0.04} for k in "FGHIJ"}}
-    assert "too few images to tell whether generated spirals are more asymmetric" in gallery.prompt_verdicts(
+    assert "too few images to tell whether generated spirals are more asymmetric" in dquality.prompt_verdicts(
         _stats(flat, 12, seed=1), _stats(REAL, 12, seed=2))["asymmetry"]
 
 
@@ -106,13 +107,13 @@ def test_verdicts_on_noise_images_say_they_cannot_tell():
             rows.append((letter, (np.clip(image, 0, 1) * 255).astype(np.uint8)))
     noise = imstats.image_stats([im for _, im in rows]).assign(label=[letter for letter, _ in rows])
     assert noise["colour"].notna().sum() > 30   # the statistics are measurable: only the verdicts must abstain
-    said = gallery.prompt_verdicts(noise, _stats(REAL, 12, seed=2))
+    said = dquality.prompt_verdicts(noise, _stats(REAL, 12, seed=2))
     for name, text in said.items():
         assert "too few images to tell" in text, (name, text)
 
 
 def test_verdicts_need_enough_images_whatever_the_medians_say():
-    few = gallery.prompt_verdicts(_stats(REAL, 2, seed=1), _stats(REAL, 2, seed=2))
+    few = dquality.prompt_verdicts(_stats(REAL, 2, seed=1), _stats(REAL, 2, seed=2))
     # two images a prompt: B and D make 4 early types; the ten spirals of F-J are enough for the discs
     assert all(few[k].startswith("too few images to tell") for k in ("shape", "colour", "asymmetry", "arms")), few
     assert few["discs"].startswith("generated spirals are as round as real ones")
@@ -155,14 +156,15 @@ def test_figure3_inputs_pair_a_real_galaxy_with_the_first_generated_ones(drawn):
 
 def test_brightness_samples_draw_as_many_real_galaxies_as_img2img_samples(drawn):
     real, gen = drawn
-    values = gallery.brightness_samples(real, gen.head(1), gen.head(3), 16, seed=0)
+    values = dquality.brightness_samples(real, gen.head(1), gen.head(3), 16, seed=0)
     assert {k: len(v) for k, v in values.items()} == {"real": 3, "text-to-image": 1, "image-to-image": 3}
 
 
 def test_prompt_following_measures_generated_and_real_and_words_the_verdicts(drawn):
     real, gen = drawn
     prompts = {"B": "sdss, completely round galaxy", "C": "sdss, edge-on galaxy"}
-    quality, texts = gallery.prompt_following(real, gen, prompts, n_real=2, size=32, seed=0)
+    quality, texts = dquality.prompt_following_report(*dquality.measure_prompts(real, gen, prompts, 2, 32, 0),
+                                                      prompts, seed=0)
     assert list(quality.index) == ["B", "C"] and list(quality["n real"]) == [2, 2]
     assert quality.loc["B", "axis_ratio gen"] > quality.loc["C", "axis_ratio gen"]
     assert quality.loc["B", "axis_ratio real"] > quality.loc["C", "axis_ratio real"]
@@ -178,12 +180,14 @@ def test_prompt_following_measures_generated_and_real_and_words_the_verdicts(dra
 
 def test_prompt_measurements_are_a_cached_stage_redone_when_their_inputs_change(drawn, tmp_path, monkeypatch):
     from galaxysd import imstats
+    from galaxysd.stages import s03_generate as s03
 
     real, gen = drawn
     prompts = {"B": "sdss, completely round galaxy", "C": "sdss, edge-on galaxy"}
-    fresh, fresh_texts = gallery.prompt_following(real, gen, prompts, n_real=2, size=32, seed=0)
+    fresh, fresh_texts = dquality.prompt_following_report(*dquality.measure_prompts(real, gen, prompts, 2, 32, 0),
+                                                          prompts, seed=0)
     run = tmp_path / "run"
-    first, first_texts = gallery.prompt_following(real, gen, prompts, n_real=2, size=32, seed=0, run_dir=run)
+    first, first_texts = s03.prompt_following(run, real, gen, prompts, n_real=2, size=32, seed=0)
     pd.testing.assert_frame_equal(first, fresh)
     assert first_texts == fresh_texts
     assert (run / "03_generate" / "quality" / "generated.csv").is_file()
@@ -191,14 +195,14 @@ def test_prompt_measurements_are_a_cached_stage_redone_when_their_inputs_change(
     calls = []
     measure = imstats.image_stats
     monkeypatch.setattr(imstats, "image_stats", lambda images: calls.append(1) or measure(images))
-    again, again_texts = gallery.prompt_following(real, gen, prompts, n_real=2, size=32, seed=0, run_dir=run)
+    again, again_texts = s03.prompt_following(run, real, gen, prompts, n_real=2, size=32, seed=0)
     assert calls == [] and again_texts == first_texts  # loaded, not measured
     pd.testing.assert_frame_equal(again, first)
-    gallery.prompt_following(real, gen, prompts, n_real=1, size=32, seed=0, run_dir=run)
+    s03.prompt_following(run, real, gen, prompts, n_real=1, size=32, seed=0)
     assert calls, "a new n_real must measure again"
     calls.clear()
-    gallery.prompt_following(real, gen.iloc[::-1].reset_index(drop=True).iloc[1:], prompts, n_real=1, size=32,
-                             seed=0, run_dir=run)
+    s03.prompt_following(run, real, gen.iloc[::-1].reset_index(drop=True).iloc[1:], prompts, n_real=1, size=32,
+                         seed=0)
     assert calls, "other generated images must be measured again"
 
 
@@ -207,15 +211,15 @@ def test_brightness_verdict_needs_the_images_to_show_it():
     rng = np.random.default_rng(0)
     bright = {"real": rng.normal(0.1, 0.01, 20), "text-to-image": rng.normal(0.3, 0.01, 20),
               "image-to-image": rng.normal(0.1, 0.01, 20)}
-    said = gallery.brightness_verdict(bright)
+    said = dquality.brightness_verdict(bright)
     assert said.count("text-to-image samples are brighter than") == 2 and "Mann-Whitney" in said
     same = {k: rng.normal(0.2, 0.05, 20) for k in bright}
-    assert gallery.brightness_verdict(same).count("too few images to tell") == 2
+    assert dquality.brightness_verdict(same).count("too few images to tell") == 2
 
 
 def test_a_disc_difference_near_the_tolerance_is_stated_with_its_doubt():
-    rounder = {**REAL, **{k: {**LATE, "axis_ratio": 0.6 + gallery.DISC_TOLERANCE} for k in "FGHIJ"}}
-    said = gallery.prompt_verdicts(_stats(rounder, 30, seed=1, axis_ratio=0.1), _stats(REAL, 30, seed=2,
+    rounder = {**REAL, **{k: {**LATE, "axis_ratio": 0.6 + dquality.DISC_TOLERANCE} for k in "FGHIJ"}}
+    said = dquality.prompt_verdicts(_stats(rounder, 30, seed=1, axis_ratio=0.1), _stats(REAL, 30, seed=2,
                                                                                         axis_ratio=0.1))
     assert said["discs"].startswith("generated spirals are rounder than real ones, by about the tolerance")
     assert "too few images to tell whether they are still discs" in said["discs"]

@@ -3,10 +3,9 @@
 import pytest
 import torch
 
-from galaxysd.diffusion.prompts import (Segment, apply_token_weights, encode_weighted_prompts,
-                                        parse_weighted_prompt, plain_text, tokenize_weighted,
-                                        weights_summary)
-from galaxysd.diffusion import prompts
+from galaxysd.diffusion import prompts, weighting
+from galaxysd.diffusion.prompts import Segment, parse_weighted_prompt, plain_text, weights_summary
+from galaxysd.diffusion.weighting import apply_token_weights, encode_weighted_prompts, tokenize_weighted
 from galaxysd.errors import PromptError
 
 
@@ -157,7 +156,7 @@ def test_restoring_factor_is_the_papers_where_every_token_mean_has_the_sign_of_t
     weights = torch.ones(3, 77)
     weights[:, 5:8] = torch.tensor([1.3, 1.6, 0.7])[:, None]
     paper = hidden.mean(dim=(1, 2)) / (hidden * weights[..., None]).mean(dim=(1, 2))
-    assert torch.allclose(prompts.restoring_factor(hidden, weights), paper)
+    assert torch.allclose(weighting.restoring_factor(hidden, weights), paper)
     out = apply_token_weights(hidden, weights)
     assert torch.allclose(out.mean(dim=(1, 2)), hidden.mean(dim=(1, 2)), rtol=1e-5)
 
@@ -167,7 +166,7 @@ def test_a_mean_at_rounding_level_is_not_restored():
     hidden = torch.nn.functional.layer_norm(torch.randn(1, 77, 32), (32,))
     weights = torch.ones(1, 77)
     weights[0, 4:6] = 1.3
-    assert prompts.restoring_factor(hidden, weights).item() == 1.0
+    assert weighting.restoring_factor(hidden, weights).item() == 1.0
     out = apply_token_weights(hidden, weights)
     assert torch.equal(out, hidden * weights[..., None])
 
@@ -178,7 +177,7 @@ def test_a_factor_outside_the_band_of_the_weights_is_bounded_by_it(second_token,
     # is negative, zero or tiny, so the paper's ratio would be negative, huge or infinite
     hidden = torch.tensor([[[1.0, 1.0], [second_token, second_token]]])
     weights = torch.tensor([[1.0, 2.0]])
-    factor = prompts.restoring_factor(hidden, weights).item()
+    factor = weighting.restoring_factor(hidden, weights).item()
     assert 0.5 <= factor <= 1.0
     if second_token == -0.9:
         assert factor == pytest.approx(expected)
@@ -207,6 +206,7 @@ def smoke_trained(tmp_path_factory):
     from galaxysd.diffusion import latents as dlatents
     from galaxysd.diffusion import model as dmodel
     from galaxysd.diffusion import train
+    from galaxysd.diffusion.finetune_config import FinetuneConfig
 
     root = tmp_path_factory.mktemp("smoke_trained")
     rng = np.random.default_rng(0)
@@ -222,7 +222,7 @@ def smoke_trained(tmp_path_factory):
     base = dmodel.save_pipeline(parts, root / "base")
     cached = dlatents.cache_latents(parts["vae"], [r["image_path"] for r in rows], 32, root / "latents.safetensors",
                                     objids=[r["objid"] for r in rows], progress=False)
-    result = train.finetune(train.FinetuneConfig(
+    result = train.finetune(FinetuneConfig(
         base_model=str(base), manifest=str(manifest), latents=str(cached), output_dir=str(root / "run"),
         max_steps=8, batch_size=8, learning_rate=1e-3, warmup_steps=2, checkpoint_every=100, cpu=True,
         progress=False, seed=0))
@@ -266,8 +266,8 @@ def test_a_broken_text_encoder_is_refused_naming_the_prompt(tiny):
 def test_restoring_table_says_an_untrained_encoder_keeps_its_weighted_mean_unrestored(tiny):
     from galaxysd import gz2
 
-    table = prompts.restoring_table(gz2.TABLE1_PROMPTS, tiny["tokenizer"], tiny["text_encoder"])
+    table = weighting.restoring_table(gz2.TABLE1_PROMPTS, tiny["tokenizer"], tiny["text_encoder"])
     assert list(table.index) == ["K", "L"]
     assert not table["restored"].any()
     assert (table["factor"] == 1.0).all()
-    assert (table["relative mean"].abs() < prompts.MEAN_TOLERANCE).all()
+    assert (table["relative mean"].abs() < weighting.MEAN_TOLERANCE).all()

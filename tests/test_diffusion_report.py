@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 
 from galaxysd.diffusion import model as dmodel
-from galaxysd.diffusion import report, sample, stages
+from galaxysd.diffusion import report, sample
 from galaxysd.errors import ParameterError
+from galaxysd.stages import s02_finetune as stages
 
 SIZES = dict(vae_channels=(8, 8), unet_channels=(16, 16), unet_attention_levels=(0,), text_hidden=16,
              text_layers=1, text_heads=2, text_intermediate=32, norm_num_groups=4,

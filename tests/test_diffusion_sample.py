@@ -9,8 +9,10 @@ import torch
 from PIL import Image
 
 from galaxysd.diffusion import batch, sample
+from galaxysd.diffusion.plan import plan_samples
 from galaxysd.diffusion.sample import SamplerSettings
 from galaxysd.errors import GalaxySDError, ParameterError, PromptError
+from galaxysd.stages import s03_generate as s03
 
 FAST = SamplerSettings(steps=2, guidance=3.0)
 
@@ -101,32 +103,32 @@ def test_generate_rejects_bad_inputs(pipe):
 
 def test_plan_is_reproducible_and_draws_references_from_the_pool():
     prompts = {"A": "sdss, cigar-shaped galaxy", "K": "sdss, in-between round galaxy, {dust lane:1.3}"}
-    one = batch.plan_samples(prompts, 5, seed=3, references=[10, 11, 12])
-    two = batch.plan_samples(prompts, 5, seed=3, references=[10, 11, 12])
+    one = plan_samples(prompts, 5, seed=3, references=[10, 11, 12])
+    two = plan_samples(prompts, 5, seed=3, references=[10, 11, 12])
     pd.testing.assert_frame_equal(one, two)
     assert len(one) == 10 and one["sample_id"].is_unique and one["seed"].is_unique
     assert set(one["reference_id"]) <= {10, 11, 12}
-    other = batch.plan_samples(prompts, 5, seed=4, references=[10, 11, 12])
+    other = plan_samples(prompts, 5, seed=4, references=[10, 11, 12])
     assert not np.array_equal(one["seed"], other["seed"])
     # adding a prompt does not change the other prompts' samples
-    more = batch.plan_samples({**prompts, "B": "sdss, completely round galaxy"}, 5, seed=3, references=[10, 11, 12])
+    more = plan_samples({**prompts, "B": "sdss, completely round galaxy"}, 5, seed=3, references=[10, 11, 12])
     pd.testing.assert_frame_equal(more.iloc[:10].reset_index(drop=True), one)
-    per_label = batch.plan_samples(prompts, 3, seed=0, references={"A": [1], "K": [2]})
+    per_label = plan_samples(prompts, 3, seed=0, references={"A": [1], "K": [2]})
     assert list(per_label["reference_id"]) == [1, 1, 1, 2, 2, 2]
-    text_only = batch.plan_samples(prompts, 2, seed=0)
+    text_only = plan_samples(prompts, 2, seed=0)
     assert (text_only["reference_id"] == -1).all()
 
 
 def test_plan_rejects_malformed_prompts_before_any_work():
     with pytest.raises(PromptError):
-        batch.plan_samples({"X": "sdss, {dust lane:abc}"}, 1, seed=0)
+        plan_samples({"X": "sdss, {dust lane:abc}"}, 1, seed=0)
 
 
 @pytest.mark.slow
 def test_sharded_generation_covers_every_sample_exactly_once(pipe, references, tmp_path):
     prompts = {"A": "sdss, cigar-shaped galaxy", "K": "sdss, in-between round galaxy, {dust lane:1.3}",
                "C": "sdss, edge-on galaxy"}
-    plan = batch.plan_samples(prompts, 3, seed=1, references=list(references))
+    plan = plan_samples(prompts, 3, seed=1, references=list(references))
     shards = [batch.generate_to_disk(pipe, plan, tmp_path, FAST, references, batch_size=2, rank=r,
                                      world_size=3, progress=False) for r in range(3)]
     assert sum(len(s) for s in shards) == len(plan)
@@ -147,7 +149,7 @@ def test_sharded_generation_covers_every_sample_exactly_once(pipe, references, t
 
 
 def test_generation_resumes_without_redoing_or_duplicating(pipe, tmp_path):
-    plan = batch.plan_samples({"B": "sdss, completely round galaxy", "D": "sdss, in-between round galaxy"}, 3, seed=2)
+    plan = plan_samples({"B": "sdss, completely round galaxy", "D": "sdss, in-between round galaxy"}, 3, seed=2)
     txt = SamplerSettings(steps=2, strength=None)
     batch.generate_to_disk(pipe, plan.iloc[:4], tmp_path, txt, batch_size=3, progress=False, rank=0, world_size=1)
     stamps = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("*.png")}
@@ -166,7 +168,7 @@ def test_generation_resumes_without_redoing_or_duplicating(pipe, tmp_path):
 
 
 def test_img2img_needs_a_path_for_every_reference(pipe, tmp_path):
-    plan = batch.plan_samples({"A": "sdss, cigar-shaped galaxy"}, 2, seed=0, references=[99])
+    plan = plan_samples({"A": "sdss, cigar-shaped galaxy"}, 2, seed=0, references=[99])
     with pytest.raises(ParameterError, match="99"):
         batch.generate_to_disk(pipe, plan, tmp_path, FAST, {}, progress=False)
 
@@ -180,7 +182,7 @@ def test_two_processes_under_torchrun_split_the_plan_without_duplicates(tmp_path
     from galaxysd.diffusion.model import build_tiny_pipeline, save_pipeline
 
     model = save_pipeline(build_tiny_pipeline(resolution=32, seed=1), tmp_path / "model")
-    plan = batch.plan_samples({"A": "sdss, cigar-shaped galaxy", "C": "sdss, edge-on galaxy, {dust lane}"}, 3, seed=0)
+    plan = plan_samples({"A": "sdss, cigar-shaped galaxy", "C": "sdss, edge-on galaxy, {dust lane}"}, 3, seed=0)
     plan.to_csv(tmp_path / "plan.csv", index=False)
     out = tmp_path / "out"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -211,8 +213,8 @@ def _inputs(pipe, references, prompts):
 def test_table1_stages_make_img2img_and_txt2img_with_the_same_settings(pipe, references, tmp_path):
     prompts = {"B": "sdss, completely round galaxy", "C": "sdss, edge-on galaxy"}
     settings = SamplerSettings(steps=2, guidance=3.0, strength=1.0, resolution=32)
-    gen_i2i, gen_t2i = batch.generate_table1(tmp_path, _inputs(pipe, references, prompts), settings,
-                                             n_img2img=2, n_txt2img=1, seed=0, batch_size=4)
+    gen_i2i, gen_t2i = s03.generate_table1(tmp_path, _inputs(pipe, references, prompts), settings,
+                                           n_img2img=2, n_txt2img=1, seed=0, batch_size=4)
     assert sorted(gen_i2i["sample_id"]) == ["B-0000", "B-0001", "C-0000", "C-0001"]
     assert set(gen_i2i["mode"]) == {"img2img"} and set(gen_t2i["mode"]) == {"txt2img"}
     assert set(gen_i2i["reference_id"].astype(int)) <= set(references)
@@ -223,9 +225,9 @@ def test_table1_stages_make_img2img_and_txt2img_with_the_same_settings(pipe, ref
 @pytest.mark.slow
 def test_weight_sweep_shares_seeds_and_references_across_weights(pipe, references, tmp_path):
     settings = SamplerSettings(steps=2, guidance=3.0, strength=1.0, resolution=32)
-    images, prompt_of = batch.weight_sweep(tmp_path, _inputs(pipe, references, {}), settings,
-                                           "sdss, in-between round galaxy", "dust lane", [1.0, 1.6], 2, seed=0,
-                                           batch_size=4)
+    images, prompt_of = s03.weight_sweep(tmp_path, _inputs(pipe, references, {}), settings,
+                                         "sdss, in-between round galaxy", "dust lane", [1.0, 1.6], 2, seed=0,
+                                         batch_size=4)
     assert prompt_of == {1.0: "sdss, in-between round galaxy, dust lane",
                          1.6: "sdss, in-between round galaxy, {dust lane:1.6}"}
     assert {w: imgs.shape for w, imgs in images.items()} == {1.0: (2, 32, 32, 3), 1.6: (2, 32, 32, 3)}
@@ -258,7 +260,7 @@ def test_a_constant_image_is_refused_naming_prompt_and_seed_and_good_ones_pass()
 
 
 def test_generated_images_are_made_again_when_the_weighting_rule_changes(pipe, tmp_path, monkeypatch):
-    plan = batch.plan_samples({"K": "sdss, in-between round galaxy, {dust lane:1.3}"}, 1, seed=0)
+    plan = plan_samples({"K": "sdss, in-between round galaxy, {dust lane:1.3}"}, 1, seed=0)
     txt = SamplerSettings(steps=2, strength=None)
     make = lambda: batch.generation_stage(tmp_path, "03_generate/sweep", pipe, plan, txt, progress=False)
     assert not make().hit and make().hit
@@ -272,7 +274,7 @@ def test_a_saved_model_gives_the_stage_key_without_loading_and_a_cached_stage_ne
     from galaxysd.diffusion.saved import SavedPipeline, key_facts
 
     folder = save_pipeline(pipe, tmp_path / "model")
-    plan = batch.plan_samples({"B": "sdss, completely round galaxy"}, 2, seed=0, references=list(references))
+    plan = plan_samples({"B": "sdss, completely round galaxy"}, 2, seed=0, references=list(references))
     settings = SamplerSettings(steps=2, guidance=3.0, strength=1.0)
 
     saved = SavedPipeline(folder)

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from galaxysd.diffusion import stages
+from galaxysd.stages import s02_finetune as stages
 from galaxysd.errors import DataError
 from galaxysd.gz2.manifest import write_manifest
 

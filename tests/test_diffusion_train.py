@@ -16,7 +16,9 @@ from PIL import Image, ImageDraw
 
 from galaxysd.diffusion import model as dmodel
 from galaxysd.diffusion import latents as dlatents
-from galaxysd.diffusion import train
+from galaxysd.diffusion import objective, train
+from galaxysd.diffusion.finetune_config import FinetuneConfig
+from galaxysd.errors import ParameterError
 
 RES = 16
 SIZES = dict(vae_channels=(8, 8), unet_channels=(16, 16), unet_attention_levels=(0,), text_hidden=16,
@@ -62,13 +64,13 @@ def prepared(tmp_path_factory):
     return {"root": root, "manifest": manifest, "base": base, "latents": latents}
 
 
-def _config(prepared, out: Path, **kw) -> train.FinetuneConfig:
+def _config(prepared, out: Path, **kw) -> FinetuneConfig:
     values = dict(base_model=str(prepared["base"]), manifest=str(prepared["manifest"]),
                   latents=str(prepared["latents"]), output_dir=str(out), max_steps=6, batch_size=4,
                   learning_rate=1e-3, warmup_steps=2, checkpoint_every=3, caption_dropout=0.25, cpu=True,
                   progress=False, seed=3)
     values.update(kw)
-    return train.FinetuneConfig(**values)
+    return FinetuneConfig(**values)
 
 
 def _weights(folder: Path) -> dict[str, torch.Tensor]:
@@ -86,12 +88,12 @@ def test_latent_cache_holds_one_distribution_per_image_in_manifest_order(prepare
 
 
 def test_batches_cover_every_image_once_per_epoch_across_processes():
-    seen = [train.batch_indices(step, 12, 3, 2, rank, seed=5) for step in range(2) for rank in range(2)]
+    seen = [objective.batch_indices(step, 12, 3, 2, rank, seed=5) for step in range(2) for rank in range(2)]
     assert sorted(np.concatenate(seen).tolist()) == list(range(12))
 
 
 def test_one_cycle_schedule_warms_up_then_anneals_to_zero():
-    factors = [train.lr_factor(s, 10, 4) for s in range(11)]
+    factors = [objective.lr_factor(s, 10, 4) for s in range(11)]
     assert factors[0] == pytest.approx(0.04) and factors[4] == 1.0 and factors[10] == pytest.approx(0.0)
     assert all(a < b for a, b in zip(factors[:4], factors[1:5]))
     assert all(a > b for a, b in zip(factors[4:10], factors[5:11]))
@@ -105,16 +107,16 @@ def test_min_snr_weighting_down_weights_only_the_nearly_noise_free_timesteps():
     noise = torch.stack([torch.full((4, 2, 2), v) for v in (1.0, 2.0, 3.0)])  # per-image errors 1, 4, 9
     t = torch.tensor([10, 500, 999])
     # plain epsilon MSE: the mean of the per-image errors
-    assert float(train.noise_prediction_loss(pred, noise, t, scheduler)) == pytest.approx(14 / 3)
+    assert float(objective.noise_prediction_loss(pred, noise, t, scheduler)) == pytest.approx(14 / 3)
     # by hand: SNR = abar / (1 - abar); weight min(SNR, 5) / SNR
     abar = scheduler.alphas_cumprod[t].double()
     snr = abar / (1 - abar)
     assert snr[0] > 5 > snr[1] > snr[2]  # t = 10 is nearly noise-free, the others are not
     expected = (5 / snr[0] * 1 + 1 * 4 + 1 * 9) / 3
-    got = float(train.noise_prediction_loss(pred, noise, t, scheduler, snr_gamma=5.0))
+    got = float(objective.noise_prediction_loss(pred, noise, t, scheduler, snr_gamma=5.0))
     assert got == pytest.approx(float(expected), rel=1e-5)
-    with pytest.raises(train.ParameterError, match="snr_gamma"):
-        train.noise_prediction_loss(pred, noise, t, scheduler, snr_gamma=0)
+    with pytest.raises(ParameterError, match="snr_gamma"):
+        objective.noise_prediction_loss(pred, noise, t, scheduler, snr_gamma=0)
 
 
 @pytest.mark.slow
@@ -127,7 +129,7 @@ def test_a_few_steps_reduce_the_loss_on_a_fixed_batch(prepared, tmp_path):
 
     def loss_of(folder):
         p = dmodel.load_components(folder)
-        return np.mean([train.denoising_loss(p["unet"], p["text_encoder"], p["tokenizer"],
+        return np.mean([objective.denoising_loss(p["unet"], p["text_encoder"], p["tokenizer"],
                                              p["noise_scheduler"], z, captions, seed=s) for s in range(4)])
 
     before = loss_of(prepared["base"])

@@ -134,14 +134,14 @@ def test_unpacked_images_count_as_the_images_and_the_zip_is_not_downloaded(tmp_p
 
 
 def test_the_paper_route_with_a_wrong_data_folder_downloads_nothing_and_leaves_no_folder(tmp_path, no_download):
-    from galaxysd import gz2
     from galaxysd.paths import run_paths
+    from galaxysd.stages import s01_data as s01
 
     write_real_layout(tmp_path / "data")
     for wrong in (tmp_path / "nodata", tmp_path / "data" / "gz2"):
         paths = run_paths("paper", tmp_path / "runs", tmp_path / "figures", wrong)
         with pytest.raises(DataError, match=r"(?s)nothing was downloaded.*MISSING  "):
-            gz2.survey_stage(paths, real_data=True, progress=False)
+            s01.survey_stage(paths, real_data=True, progress=False)
     assert not (tmp_path / "nodata").exists() and not (tmp_path / "data" / "gz2" / "gz2").exists()
     right = run_paths("paper", tmp_path / "runs", tmp_path / "figures", tmp_path / "data")
-    assert gz2.survey_stage(right, real_data=True, progress=False).hart16.is_file()
+    assert s01.survey_stage(right, real_data=True, progress=False).hart16.is_file()

@@ -95,7 +95,7 @@ def plan_positives(prompts: Mapping[str, str], n: int, seed: int, references: Se
     n : int
         Images in all.
     seed : int
-        Seed of the plan (see :func:`galaxysd.diffusion.batch.plan_samples`).
+        Seed of the plan (see :func:`galaxysd.diffusion.plan.plan_samples`).
     references : sequence of int
         objIDs the image-to-image references are drawn from.
 
@@ -109,7 +109,7 @@ def plan_positives(prompts: Mapping[str, str], n: int, seed: int, references: Se
     >>> plan_positives({"M": "sdss, bar-shaped structure in the center of galaxy"}, 4, 0, [1, 2]).shape[0]
     4
     """
-    from galaxysd.diffusion.batch import plan_samples
+    from galaxysd.diffusion.plan import plan_samples
 
     if n < 0:
         raise ParameterError(f"number of generated positives must be >= 0, got {n}")

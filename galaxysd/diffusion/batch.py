@@ -1,20 +1,20 @@
-"""Batch generation to disk: a plan of samples, a manifest, resumption and sharding over processes.
+"""Batch generation to disk: a manifest, resumption and sharding over processes.
 
-A *plan* lists every image to make (sample id, prompt, seed, reference galaxy); every random choice
-in it is derived from the run's seed and the sample's label and index, so the same plan comes out
-wherever and however often it is made. :func:`generate_to_disk` makes the plan's images in batches,
+A *plan* (:func:`galaxysd.diffusion.plan.plan_samples`) lists every image to make (sample id,
+prompt, seed, reference galaxy). :func:`generate_to_disk` makes the plan's images in batches,
 writes each as ``<sample_id>.png`` and records it in this process's manifest,
 ``manifest-rank<r>.csv``; a rerun skips the samples already recorded (resume), and process ``r`` of
 ``n`` only takes the rows ``r, r + n, r + 2n, ...`` (sharding). :func:`merge_manifests` joins the
 per-process manifests into ``manifest.csv`` and checks that every planned sample is there once.
+:func:`generation_stage` makes a plan as a cached stage of the run folder, and
+:func:`generation_inputs` loads what generation needs from a run (the trained model, the real
+galaxies to draw references from).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
-import zlib
 from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
@@ -22,86 +22,18 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from galaxysd.cache import atomic_write_text, stage_timing  # noqa: F401 (03 reads the sampling time here)
+from galaxysd.cache import atomic_write_text
+from galaxysd.diffusion.plan import PLAN_COLUMNS
+from galaxysd.diffusion.prompts import parse_weighted_prompt
 from galaxysd.diffusion.saved import SavedPipeline, as_pipeline, key_facts
-from galaxysd.diffusion.prompts import EMPHASIS_RULE, MEAN_TOLERANCE, parse_weighted_prompt
 from galaxysd.diffusion.sample import (SamplerSettings, generate, load_images, native_resolution,
                                        save_png)
+from galaxysd.diffusion.weighting import EMPHASIS_RULE, MEAN_TOLERANCE
 from galaxysd.errors import GalaxySDError, ParameterError
 
-PLAN_COLUMNS = ("sample_id", "label", "prompt", "index", "seed", "reference_id")
 MANIFEST_COLUMNS = ("file", "sample_id", "label", "prompt", "weights", "seed", "reference_id", "mode",
                     "scheduler", "steps", "guidance", "strength", "resolution", "rank")
 MANIFEST_NAME = "manifest.csv"
-
-
-def _label_key(label: str) -> int:
-    return zlib.crc32(str(label).encode())
-
-
-def sample_seed(seed: int, label: str, index: int) -> int:
-    """The seed of one sample, derived from the run seed, its label and its index (a 31-bit int)."""
-    state = np.random.SeedSequence([int(seed), _label_key(label), int(index)]).generate_state(1)[0]
-    return int(state) & 0x7FFFFFFF
-
-
-def _safe(label: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(label)).strip("_") or "sample"
-
-
-def plan_samples(prompts: Mapping[str, str], n_per_prompt: int, seed: int,
-                 references: Sequence[int] | Mapping[str, Sequence[int]] | None = None,
-                 same_draws_for_every_prompt: bool = False) -> pd.DataFrame:
-    """Every sample to generate: id, prompt, seed and (for image-to-image) the reference drawn.
-
-    Parameters
-    ----------
-    prompts : mapping
-        Label (e.g. a Table 1 letter) -> weighted prompt.
-    n_per_prompt : int
-        Images per prompt.
-    seed : int
-        Run seed; each sample's seed and reference draw derive from it, its label and its index.
-    references : sequence of int or mapping, optional
-        Pool of reference ids (objids) to draw from uniformly, or one pool per label. ``None``: no
-        references (text-to-image).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`PLAN_COLUMNS`; ``reference_id`` is -1 without references.
-
-    Raises
-    ------
-    ParameterError
-        If ``n_per_prompt`` is negative or a reference pool is empty.
-
-    Examples
-    --------
-    >>> plan = plan_samples({"A": "sdss, cigar-shaped galaxy"}, 3, seed=0, references=[11, 12, 13])
-    >>> list(plan.sample_id)
-    ['A-0000', 'A-0001', 'A-0002']
-    """
-    if n_per_prompt < 0:
-        raise ParameterError(f"plan_samples: n_per_prompt must be >= 0, got {n_per_prompt}")
-    rows = []
-    for label, prompt in prompts.items():
-        parse_weighted_prompt(prompt)  # fail early on a malformed prompt
-        pool = references.get(label) if isinstance(references, Mapping) else references
-        if pool is not None and len(pool) == 0:
-            raise ParameterError(f"plan_samples: the reference pool of prompt {label!r} is empty")
-        key = "" if same_draws_for_every_prompt else label
-        for index in range(n_per_prompt):
-            reference = -1
-            if pool is not None:
-                rng = np.random.default_rng([int(seed), _label_key(key), index, 1])
-                reference = int(pool[int(rng.integers(len(pool)))])
-            rows.append((f"{_safe(label)}-{index:04d}", str(label), prompt, index,
-                         sample_seed(seed, key, index), reference))
-    plan = pd.DataFrame(rows, columns=list(PLAN_COLUMNS))
-    if plan["sample_id"].duplicated().any():  # labels that differ only in characters a file name drops
-        raise ParameterError("plan_samples: two labels map to the same file name; use simpler labels")
-    return plan
 
 
 def shard_from_env() -> tuple[int, int]:
@@ -139,7 +71,7 @@ def generate_to_disk(pipe, plan: pd.DataFrame, out_dir: str | os.PathLike, setti
     pipe : diffusers.StableDiffusionPipeline
         The model.
     plan : pandas.DataFrame
-        From :func:`plan_samples`.
+        From :func:`galaxysd.diffusion.plan.plan_samples`.
     out_dir : str or path-like
         Folder for ``<sample_id>.png`` and ``manifest-rank<r>.csv``.
     settings : SamplerSettings
@@ -321,7 +253,6 @@ def generation_stage(run_dir: str | os.PathLike, name: str, pipe, plan: pd.DataF
     return run_stage(run_dir, name, params, compute, inputs=list(inputs))
 
 
-
 @dataclass
 class GenerationInputs:
     """What notebook ``03_generate`` samples with: the trained model and the pool of real galaxies.
@@ -402,93 +333,6 @@ def generation_inputs(run_dir: str | os.PathLike, letters: str = "ABCDEFGHIJKLMN
                             prompts={letter: gz2.TABLE1_PROMPTS[letter] for letter in letters},
                             reference_paths=dict(zip(manifest["objid"].astype(int), manifest["image_path"])),
                             stage_inputs=[model_dir.parent, manifest_path])
-
-
-def generate_table1(run_dir: str | os.PathLike, inputs: GenerationInputs, settings: SamplerSettings,
-                    n_img2img: int, n_txt2img: int, seed: int = 0,
-                    batch_size: int = 16) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The Table 1 prompts sampled image-to-image and text-to-image, as two cached stages.
-
-    ``03_generate/img2img`` draws a real reference per image (seeded, recorded); ``03_generate/txt2img``
-    uses the same settings without a reference (``strength=None``).
-
-    Parameters
-    ----------
-    run_dir : str or path-like
-        The profile's run folder.
-    inputs : GenerationInputs
-        From :func:`generation_inputs`.
-    settings : SamplerSettings
-        Image-to-image settings (scheduler, steps, guidance, strength, resolution).
-    n_img2img, n_txt2img : int
-        Images per prompt of each kind.
-    seed : int, optional
-    batch_size : int, optional
-
-    Returns
-    -------
-    (pandas.DataFrame, pandas.DataFrame)
-        :func:`read_generated` of the image-to-image and of the text-to-image stage.
-
-    Examples
-    --------
-    >>> gen_i2i, gen_t2i = generate_table1(paths.run, inputs, settings, 8, 8)  # doctest: +SKIP
-    """
-    import dataclasses
-
-    plan_i2i = plan_samples(inputs.prompts, n_img2img, seed, references=list(inputs.reference_paths))
-    plan_t2i = plan_samples(inputs.prompts, n_txt2img, seed)
-    stage_i2i = generation_stage(run_dir, "03_generate/img2img", inputs.model, plan_i2i, settings,
-                                 inputs.reference_paths, batch_size, inputs=inputs.stage_inputs)
-    stage_t2i = generation_stage(run_dir, "03_generate/txt2img", inputs.model, plan_t2i,
-                                 dataclasses.replace(settings, strength=None), batch_size=batch_size,
-                                 inputs=inputs.stage_inputs)
-    return read_generated(stage_i2i.path), read_generated(stage_t2i.path)
-
-
-def weight_sweep(run_dir: str | os.PathLike, inputs: GenerationInputs, settings: SamplerSettings, base: str,
-                 phrase: str, weights: Sequence[float], n: int, seed: int = 0,
-                 batch_size: int = 16) -> tuple[dict, dict]:
-    """One phrase of a prompt sampled at several weights, with the same seeds and references in every row.
-
-    Cached as the stage ``03_generate/sweep`` (labels ``w1``, ``w1.3``, ...).
-
-    Parameters
-    ----------
-    run_dir : str or path-like
-    inputs : GenerationInputs
-    settings : SamplerSettings
-        Image-to-image settings.
-    base : str
-        The prompt without the phrase, e.g. ``"sdss, in-between round galaxy"``.
-    phrase : str
-        The phrase appended with each weight (:func:`galaxysd.diffusion.prompts.weighted_prompt`).
-    weights : sequence of float
-    n : int
-        Images per weight.
-    seed : int, optional
-    batch_size : int, optional
-
-    Returns
-    -------
-    (dict, dict)
-        Weight to its images (uint8, ``inputs.size`` pixels), and weight to its prompt; the arguments
-        of :func:`galaxysd.diffusion.gallery.sweep_figure`.
-
-    Examples
-    --------
-    >>> images, prompt_of = weight_sweep(paths.run, inputs, settings, "sdss, round", "dust lane", [1, 1.3], 4)  # doctest: +SKIP
-    """
-    from galaxysd.diffusion.prompts import weighted_prompt
-
-    prompt_of = {w: weighted_prompt(base, phrase, w) for w in weights}
-    plan = plan_samples({f"w{w:g}": prompt_of[w] for w in weights}, n, seed,
-                        references=list(inputs.reference_paths), same_draws_for_every_prompt=True)
-    stage = generation_stage(run_dir, "03_generate/sweep", inputs.model, plan, settings, inputs.reference_paths,
-                             batch_size, inputs=inputs.stage_inputs)
-    generated = read_generated(stage.path)
-    images = {w: load_images(generated.loc[generated["label"] == f"w{w:g}", "path"], inputs.size) for w in weights}
-    return images, prompt_of
 
 
 def main(argv: Sequence[str] | None = None) -> int:

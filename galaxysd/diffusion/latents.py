@@ -23,6 +23,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from galaxysd.cache import atomic_path
+
 
 LATENTS_FILE = "latents.safetensors"
 
@@ -270,11 +272,9 @@ def cache_latents(vae, image_paths: Sequence[str], resolution: int, out_file: st
     ids = torch.as_tensor(np.asarray(objids if objids is not None else np.arange(len(image_paths)),
                                      dtype=np.int64))
     out_file = Path(out_file)
-    out_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_file.with_name(f".{out_file.name}.tmp")
-    save_file({"mean": torch.cat(means).contiguous(), "std": torch.cat(stds).contiguous(), "objid": ids},
-              str(tmp))
-    os.replace(tmp, out_file)
+    with atomic_path(out_file) as tmp:
+        save_file({"mean": torch.cat(means).contiguous(), "std": torch.cat(stds).contiguous(), "objid": ids},
+                  str(tmp))
     return out_file
 
 

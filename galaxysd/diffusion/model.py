@@ -22,6 +22,8 @@ API
 - :func:`checkpoint_paths` ``(run_dir)``: the training checkpoints,
   ``<run_dir>/02_finetune/train/checkpoints/step-NNNNNN/``, each a complete pipeline folder too.
 
+Whether a base model is there before training starts is :mod:`galaxysd.diffusion.base_model`'s check.
+
 Examples
 --------
 >>> pipe = build_tiny_pipeline(resolution=32)          # doctest: +SKIP
@@ -38,11 +40,9 @@ from typing import Any, Mapping
 
 import torch
 
-from galaxysd.errors import ParameterError
+from galaxysd.cache import atomic_path
 from galaxysd.diffusion.tokenizer import TOKENIZER_DIR, load_tokenizer
-
-#: Stable Diffusion v1.5 on the Hugging Face Hub.
-SD15_HUB_ID = "stable-diffusion-v1-5/stable-diffusion-v1-5"
+from galaxysd.errors import ParameterError
 
 #: SD v1.5's noise schedule (``data.md``).
 NOISE_SCHEDULE = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012,
@@ -231,20 +231,12 @@ def save_pipeline(components_or_pipe, folder: str | os.PathLike) -> Path:
     pathlib.Path
         The folder; ``StableDiffusionPipeline.from_pretrained(folder)`` loads it.
     """
-    import shutil
-
     _quiet()
     pipe = (pipeline_from_components(components_or_pipe)
             if isinstance(components_or_pipe, Mapping) else components_or_pipe)
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = folder.parent / f".{folder.name}.saving"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    pipe.save_pretrained(tmp, safe_serialization=True)
-    if folder.exists():
-        shutil.rmtree(folder)
-    os.replace(tmp, folder)
+    with atomic_path(folder) as tmp:
+        pipe.save_pretrained(tmp, safe_serialization=True)
     return folder
 
 
@@ -290,83 +282,6 @@ def checkpoint_step(path: str | os.PathLike) -> int:
     return int(Path(path).name.split("-")[1])
 
 
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-
-
-def _base_model_help(value: str, problem: str) -> str:
-    return (f"base model {value!r}: {problem}. Three ways on:\n"
-            f"  1. download Stable Diffusion v1.5 from the Hugging Face Hub (about 5 GB, once, needs internet): "
-            f"--set 02_finetune.base_model={SD15_HUB_ID} (or fetch it ahead with "
-            f"`hf download {SD15_HUB_ID}`);\n"
-            f"  2. a local diffusers folder holding model_index.json: "
-            f"--set 02_finetune.base_model=/path/to/stable-diffusion-v1-5;\n"
-            f"  3. a dry run of the same code on a tiny model trained from scratch on the CPU: "
-            f"--set 02_finetune.base_model=tiny")
-
-
-def check_base_model(base_model: str | os.PathLike, offline: bool | None = None,
-                     cache_dir: str | os.PathLike | None = None) -> str:
-    """Pre-flight check of chapter 02's base model, before anything is computed.
-
-    Parameters
-    ----------
-    base_model : str or path-like
-        ``"tiny"``, a local diffusers folder (or a run folder whose ``02_finetune`` has finished), or a
-        Hugging Face Hub id such as :data:`SD15_HUB_ID`.
-    offline : bool, optional
-        Whether the Hub may be reached (default: not when ``HF_HUB_OFFLINE`` is set).
-    cache_dir : path-like, optional
-        The Hub's cache folder (default: huggingface_hub's).
-
-    Returns
-    -------
-    str
-        ``"tiny"``, the folder as an absolute path, or the Hub id.
-
-    Raises
-    ------
-    ParameterError
-        One message that says what is wrong (a folder without a model, a path that does not exist, a
-        Hub model that is neither cached nor downloadable) and names the three ways on: the Hub id
-        to download, a local diffusers folder, or ``tiny``.
-
-    Examples
-    --------
-    >>> check_base_model("tiny")
-    'tiny'
-    """
-    value = str(base_model)
-    if value == "tiny":
-        return value
-    path = Path(value).expanduser()
-    if path.exists():
-        if (path / "model_index.json").is_file() or (trained_model_path(path) / "model_index.json").is_file():
-            return str(path.resolve())
-        raise ParameterError(_base_model_help(value, f"the folder {path.resolve()} holds no diffusers model "
-                                                     f"(no model_index.json)"))
-    if not _HUB_ID.match(value) or value.startswith(".") or path.is_absolute():
-        raise ParameterError(_base_model_help(value, f"there is no folder {path.resolve()} (relative paths are "
-                                                     f"read from the folder the command is run in)"))
-    from huggingface_hub import constants, file_exists, try_to_load_from_cache
-
-    cached = try_to_load_from_cache(value, "model_index.json", cache_dir=cache_dir)
-    if isinstance(cached, str):
-        return value
-    if offline is None:
-        offline = bool(constants.HF_HUB_OFFLINE) or os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true",
-                                                                                                        "yes", "on")
-    if offline:
-        raise ParameterError(_base_model_help(value, "it is not in the Hugging Face cache and downloads are "
-                                                     "switched off (HF_HUB_OFFLINE is set)"))
-    try:
-        found = file_exists(value, "model_index.json")
-    except Exception as exc:  # any network or Hub error means the same to the user: not reachable
-        raise ParameterError(_base_model_help(value, f"the Hugging Face Hub cannot be reached ({exc})")) from exc
-    if not found:
-        raise ParameterError(_base_model_help(value, "the Hugging Face Hub has no diffusers model of that id"))
-    return value
-
-
 def load_pipeline(id_or_folder: str | os.PathLike, device: str | torch.device = "cpu",
                   dtype: torch.dtype = torch.float32, scheduler: str | None = None):
     """Load a text-to-image pipeline from a Hub id, a saved folder, a checkpoint or a run folder.
@@ -375,7 +290,8 @@ def load_pipeline(id_or_folder: str | os.PathLike, device: str | torch.device = 
     ----------
     id_or_folder : str or path-like
         A diffusers folder (holding ``model_index.json``), a run folder of a finished ``02_finetune``
-        stage (its trained model is used), or a Hugging Face Hub id such as :data:`SD15_HUB_ID`.
+        stage (its trained model is used), or a Hugging Face Hub id such as
+        :data:`galaxysd.diffusion.base_model.SD15_HUB_ID`.
     device : str or torch.device, optional
         Where to put the weights.
     dtype : torch.dtype, optional

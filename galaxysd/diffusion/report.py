@@ -10,6 +10,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from galaxysd import plots  # noqa: F401 (importing it applies the book's style)
+
 
 def read_loss(train_dir: str | os.PathLike) -> pd.DataFrame:
     """The training loss per step (``step``, ``loss``, ``lr``) of a ``02_finetune/train`` folder."""
@@ -58,8 +60,8 @@ def loss_curve_figure(history: pd.DataFrame, profile_label: str = "", window: in
     ax.set_xlabel("optimiser step")
     ax.set_ylabel("MSE of the predicted noise")
     ax.set_yscale("log")
-    ax.legend(frameon=False, fontsize=8)
-    ax.set_title(f"Fine-tuning loss{f' ({profile_label})' if profile_label else ''}", fontsize=10)
+    ax.legend()
+    ax.set_title(f"Fine-tuning loss{f' ({profile_label})' if profile_label else ''}")
     ax_lr.plot(history["step"], history["lr"], color="C1")
     ax_lr.set_xlabel("optimiser step")
     ax_lr.set_ylabel("learning rate")
@@ -111,11 +113,11 @@ def sample_grid_figure(images: np.ndarray, row_labels: Sequence[str], col_labels
             ax.set_xticks([])
             ax.set_yticks([])
             if i == 0:
-                ax.set_title(textwrap.fill(col_labels[j], 18), fontsize=7)
+                ax.set_title(textwrap.fill(col_labels[j], 18), fontsize="small")
             if j == 0:
-                ax.set_ylabel(row_labels[i], fontsize=8)
+                ax.set_ylabel(row_labels[i], fontsize="small")
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 
@@ -145,7 +147,7 @@ def loss_change(history: pd.DataFrame, fraction: float = 0.05) -> tuple[float, f
 
 
 def finetune_summary(outputs: dict) -> dict:
-    """Model sizes and stage times of a :func:`galaxysd.diffusion.stages.run_finetune_stages` result.
+    """Model sizes and stage times of a :func:`galaxysd.stages.s02_finetune.run_finetune_stages` result.
 
     Parameters
     ----------
@@ -164,7 +166,7 @@ def finetune_summary(outputs: dict) -> dict:
     >>> summary = finetune_summary(run_finetune_stages(paths.run, manifest_path, params))  # doctest: +SKIP
     """
     from galaxysd.diffusion import model as dmodel
-    from galaxysd.diffusion.stages import stage_timing
+    from galaxysd.cache import stage_timing
 
     pipe = dmodel.load_pipeline(outputs["model"])
     sizes = {name: dmodel.count_parameters(getattr(pipe, name)) for name in ("unet", "text_encoder", "vae")}

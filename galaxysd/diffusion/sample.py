@@ -20,7 +20,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from galaxysd.diffusion.prompts import encode_weighted_prompts
+from galaxysd.cache import atomic_path
+from galaxysd.diffusion.weighting import encode_weighted_prompts
 from galaxysd.errors import GenerationError, ParameterError
 
 #: Short names of the samplers; any compatible diffusers scheduler class name works too.
@@ -308,8 +309,6 @@ def save_png(image: np.ndarray, path: str | os.PathLike) -> Path:
     from PIL import Image
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    Image.fromarray(image).save(tmp, format="PNG")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        Image.fromarray(image).save(tmp, format="PNG")
     return path

@@ -3,7 +3,7 @@
 One readable loop in the manner of diffusers' training examples: configuration at the top, each step
 named (pick, augment, embed, loss, step, log, checkpoint). Every random choice of step ``s`` comes
 from a generator seeded by ``(seed, s)``, and the order of galaxies from one seeded permutation per
-epoch (:func:`galaxysd.diffusion.train.batch_indices`), so a run killed and resumed from its last
+epoch (:func:`galaxysd.diffusion.objective.batch_indices`), so a run killed and resumed from its last
 checkpoint ends with the same weights as one that was never interrupted.
 
 A checkpoint ``checkpoints/step-NNNNNN/`` holds the weights (``model.safetensors``), the optimiser's
@@ -20,7 +20,7 @@ import pandas as pd
 import torch
 
 from galaxysd.cache import atomic_path
-from galaxysd.diffusion.train import batch_indices, step_seed
+from galaxysd.diffusion.objective import batch_indices, step_seed
 from galaxysd.errors import ParameterError
 from galaxysd.evaluation.simclr import WEIGHTS_NAME, SimCLR, augment, nt_xent_loss, save_simclr
 

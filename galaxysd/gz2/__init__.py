@@ -36,9 +36,7 @@ __all__ += ["read_hart16", "LABELS_STAGE", "SURVEY_STAGE", "read_counts", "selec
             "simulate_survey", "survey_files"]
 
 from galaxysd.gz2.figures import tags_present, thresholds_table  # noqa: E402
-from galaxysd.gz2.stages import LabelsStage, TrainingStage, labels_stage, survey_stage, training_stage  # noqa: E402
 
 from galaxysd.gz2.catalog import reads_real_data  # noqa: E402
 
-__all__ += ["reads_real_data", "thresholds_table", "tags_present", "LabelsStage", "TrainingStage", "survey_stage", "labels_stage",
-            "training_stage"]
+__all__ += ["reads_real_data", "thresholds_table", "tags_present"]

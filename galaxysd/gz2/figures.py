@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from galaxysd import plots  # noqa: F401 (importing it applies the book's style)
 from galaxysd.gz2.labels import has_tag
 from galaxysd.gz2.images import read_image
 from galaxysd.gz2.prompts import TABLE1_PROMPTS, TABLE1_TAGS
@@ -75,7 +76,7 @@ def upset_figure(labels: pd.DataFrame, title: str = "", tags=PRIMARY_TAGS, show_
         _label_bar_sizes(axes["intersections"], "top")
         _label_bar_sizes(axes["totals"], "left")
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(title)
     return fig
 
 
@@ -159,10 +160,11 @@ def question_tree_figure(title: str = "") -> plt.Figure:
         colour = "#fde9c9" if t.number in (1, 6) else "#dbe8f6"
         ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.01",
                                     facecolor=colour, edgecolor="0.3", zorder=2))
-        ax.text(x, y + 0.025, f"T{t.number:02d} {t.short}", ha="center", va="center", fontsize=10,
+        ax.text(x, y + 0.025, f"T{t.number:02d} {t.short}", ha="center", va="center",
                 weight="bold", zorder=3)
         answers = ", ".join(a.label for a in t.answers)
-        ax.text(x, y - 0.02, _wrap(answers, 34), ha="center", va="center", fontsize=8.5, color="0.15", zorder=3)
+        ax.text(x, y - 0.02, _wrap(answers, 34), ha="center", va="center", fontsize="small", color="0.15",
+                zorder=3)
     # one arrow per (task -> next task) edge, from box edge to box edge, labelled with its answers
     edges: dict[tuple[str, str], list[str]] = {}
     for t in TASKS:
@@ -175,13 +177,13 @@ def question_tree_figure(title: str = "") -> plt.Figure:
         ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, color="0.35", lw=1.2,
                                      shrinkA=0, shrinkB=0, zorder=1))
         text = "any answer" if len(labels) == len(TASK_BY_STEM[src].answers) else " / ".join(labels)
-        ax.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2, _wrap(text, 22), fontsize=8.5,
+        ax.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2, _wrap(text, 22), fontsize="small",
                 style="italic", ha="center", va="center", color="#7a2e00", zorder=4,
                 bbox=dict(boxstyle="round,pad=0.2", facecolor="white", edgecolor="none", alpha=0.9))
     ax.text(0.53, -0.04, "Orange: asked in every classification. 'star or artifact', T06 'no' and every T08 "
-            "answer end the classification.", ha="center", fontsize=9, color="0.3")
+            "answer end the classification.", ha="center", color="0.3")
     if title:
-        ax.set_title(title, fontsize=12)
+        ax.set_title(title, fontsize="large")
     return fig
 
 
@@ -222,10 +224,10 @@ def gallery_figure(frame: pd.DataFrame, tags, n_per_tag: int = 6, seed: int = 0,
             if j < len(pick):
                 ax.imshow(read_image(pick[j]))
         axes[i, 0].set_ylabel(_wrap(SHORT_NAMES.get(tag, tag), 18), rotation=0, ha="right", va="center",
-                              fontsize=8)
+                              fontsize="small")
     fig.subplots_adjust(wspace=0.03, hspace=0.05, top=1 - 0.35 / fig.get_figheight())
     if title:
-        fig.suptitle(title, fontsize=10, y=1 - 0.1 / fig.get_figheight())
+        fig.suptitle(title, y=1 - 0.1 / fig.get_figheight())
     return fig
 
 
@@ -271,9 +273,9 @@ def redshift_bias_figure(hart16: pd.DataFrame, catalog: pd.DataFrame, truth: pd.
     ax.set_xlabel("redshift")
     ax.set_ylabel('mean "features or disk" fraction')
     ax.set_ylim(0, 1)
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend()
     if title:
-        ax.set_title(_wrap(title, 60), fontsize=10)
+        ax.set_title(_wrap(title, 60))
     fig.tight_layout()
     return fig
 

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image, UnidentifiedImageError
 
+from galaxysd.cache import atomic_write_bytes
 from galaxysd.errors import DataError
 from galaxysd.gz2.objids import parse_objids
 
@@ -116,9 +117,7 @@ class ImageZip:
         for a in asset_ids:
             target = dest / f"{int(a)}.jpg"
             if not target.is_file():
-                tmp = dest / f".{int(a)}.jpg.tmp"
-                tmp.write_bytes(self._zip.read(self._index[int(a)]))
-                os.replace(tmp, target)
+                atomic_write_bytes(target, self._zip.read(self._index[int(a)]))
             out[int(a)] = target.resolve()
         return out
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from galaxysd.cache import atomic_path
 from galaxysd.errors import DataError
 from galaxysd.gz2.objids import parse_objids
 
@@ -31,13 +32,11 @@ def training_manifest_path(run_dir: str | os.PathLike) -> Path:
 
 
 def write_manifest(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write a manifest atomically (temporary file and rename) after checking its columns."""
+    """Write a manifest atomically (:func:`galaxysd.cache.atomic_path`) after checking its columns."""
     _check(frame, path)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    frame.loc[:, list(MANIFEST_COLUMNS)].to_csv(tmp, index=False)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        frame.loc[:, list(MANIFEST_COLUMNS)].to_csv(tmp, index=False)
     return path
 
 

@@ -37,6 +37,7 @@ from galaxysd import gz2
 from galaxysd.cache import TIMING_FILE, atomic_write_text, run_stage, stage_timing  # noqa: F401 (the chapter reads it here)
 from galaxysd.diffusion import batch
 from galaxysd.diffusion.latents import load_images
+from galaxysd.diffusion.plan import plan_samples
 from galaxysd.diffusion.sample import SamplerSettings
 from galaxysd.errors import DataError
 from galaxysd.evaluation import distances, judge_check, metrics
@@ -281,7 +282,7 @@ def generate_checkpoints(paths: RunPaths, chosen: list[Checkpoint], letters: str
     manifest = gz2.read_training_manifest(manifest_path)
     references = dict(zip(manifest["objid"].astype(int), manifest["image_path"]))
     prompts = {letter: gz2.TABLE1_PROMPTS[letter] for letter in letters}
-    plan = batch.plan_samples(prompts, n_per_prompt, seed, references=list(references))
+    plan = plan_samples(prompts, n_per_prompt, seed, references=list(references))
     device = "cuda" if torch.cuda.is_available() else "cpu"
 
     def compute(out: Path) -> None:

@@ -1,4 +1,4 @@
-"""The cached stages of notebook ``02_finetune``: image check, base model, latent cache, training run.
+"""Chapter 02: the cached stages of notebook ``02_finetune``: image check, base model, latent cache, training run.
 
 - ``<run_dir>/02_finetune/images/``: ``broken.csv`` (training images that cannot be read, by objID)
   and, if there are any, ``manifest.csv`` without them (:func:`checked_manifest`).
@@ -27,8 +27,10 @@ import torch
 
 from galaxysd.cache import TIMING_FILE, atomic_write_text, run_stage, stage_timing  # noqa: F401 (the chapter reads it here)
 from galaxysd.diffusion import model as dmodel
+from galaxysd.diffusion.base_model import check_base_model
 from galaxysd.diffusion.latents import LATENTS_FILE, cache_latents, load_images, train_autoencoder
-from galaxysd.diffusion.train import FinetuneConfig, launch_finetune
+from galaxysd.diffusion.finetune_config import FinetuneConfig
+from galaxysd.diffusion.train import launch_finetune
 from galaxysd.errors import DataError, ParameterError
 
 
@@ -205,32 +207,45 @@ def run_finetune_stages(run_dir: str | os.PathLike, manifest_path: str | os.Path
     threads = p.get("num_threads")
     if threads:
         torch.set_num_threads(int(threads))
-    hits = {}
     device = "cuda" if torch.cuda.is_available() and not p.get("cpu") else "cpu"
-
+    hits = {}
     if p.get("base_model", "tiny") == "tiny":
-        def make_base(folder: Path) -> None:
-            t0 = time.perf_counter()
-            manifest = pd.read_csv(manifest_path)
-            parts = dmodel.build_tiny_components(p["resolution"], p["seed"], **(p.get("tiny_sizes") or {}))
-            images = load_images(manifest["image_path"].tolist(), p["resolution"])
-            losses = train_autoencoder(parts["vae"], images, steps=p["autoencoder_steps"],
-                                       batch_size=p["autoencoder_batch_size"],
-                                       learning_rate=p["autoencoder_learning_rate"], seed=p["seed"],
-                                       crop=p.get("autoencoder_crop") or None)
-            pd.DataFrame({"step": np.arange(1, len(losses) + 1), "mse": losses}).to_csv(
-                folder / "autoencoder_loss.csv", index=False)
-            dmodel.save_pipeline(parts, folder / "model")
-            _write_timing(folder, time.perf_counter() - t0, steps=p["autoencoder_steps"])
-
-        res = run_stage(run_dir, f"{dmodel.STAGE}/base", base_stage_params(p), make_base, inputs=[manifest_path])
-        base = str(res.path / "model")
-        hits["base"] = res.hit
-        base_inputs = [res.path]
+        res = _base_stage(run_dir, manifest_path, p)
+        base, base_inputs, hits["base"] = str(res.path / "model"), [res.path], res.hit
     else:
-        base = dmodel.check_base_model(p["base_model"])
+        base = check_base_model(p["base_model"])
         base_inputs = [base] if Path(base).exists() else []
+    res = _latents_stage(run_dir, manifest_path, p, base, base_inputs, device)
+    latents_file, hits["latents"] = res.path / LATENTS_FILE, res.hit
+    res = _train_stage(run_dir, manifest_path, p, base, base_inputs, latents_file, device, num_processes)
+    hits["train"] = res.hit
+    return {"base": base, "base_dir": Path(base).parent if p.get("base_model", "tiny") == "tiny" else None,
+            "latents": latents_file, "latents_dir": latents_file.parent, "train": res.path, "model": res.path / "model",
+            "hits": hits, "broken_images": broken, "manifest": manifest_path}
 
+
+def _base_stage(run_dir: Path, manifest_path: Path, p: Mapping[str, Any]):
+    """``02_finetune/base``: the tiny model built, with its VAE trained on the training images."""
+    def make_base(folder: Path) -> None:
+        t0 = time.perf_counter()
+        manifest = pd.read_csv(manifest_path)
+        parts = dmodel.build_tiny_components(p["resolution"], p["seed"], **(p.get("tiny_sizes") or {}))
+        images = load_images(manifest["image_path"].tolist(), p["resolution"])
+        losses = train_autoencoder(parts["vae"], images, steps=p["autoencoder_steps"],
+                                   batch_size=p["autoencoder_batch_size"],
+                                   learning_rate=p["autoencoder_learning_rate"], seed=p["seed"],
+                                   crop=p.get("autoencoder_crop") or None)
+        pd.DataFrame({"step": np.arange(1, len(losses) + 1), "mse": losses}).to_csv(
+            folder / "autoencoder_loss.csv", index=False)
+        dmodel.save_pipeline(parts, folder / "model")
+        _write_timing(folder, time.perf_counter() - t0, steps=p["autoencoder_steps"])
+
+    return run_stage(run_dir, f"{dmodel.STAGE}/base", base_stage_params(p), make_base, inputs=[manifest_path])
+
+
+def _latents_stage(run_dir: Path, manifest_path: Path, p: Mapping[str, Any], base: str, base_inputs: list,
+                   device: str):
+    """``02_finetune/latents``: every training image through the base model's VAE."""
     def make_latents(folder: Path) -> None:
         t0 = time.perf_counter()
         manifest = pd.read_csv(manifest_path)
@@ -241,17 +256,19 @@ def run_finetune_stages(run_dir: str | os.PathLike, manifest_path: str | os.Path
         _write_timing(folder, time.perf_counter() - t0, images=len(manifest))
 
     lat_params = {"base_model": p.get("base_model", "tiny"), "resolution": p["resolution"]}
-    res = run_stage(run_dir, f"{dmodel.STAGE}/latents", lat_params, make_latents,
-                    inputs=[manifest_path, *base_inputs])
-    latents_file = res.path / LATENTS_FILE
-    hits["latents"] = res.hit
+    return run_stage(run_dir, f"{dmodel.STAGE}/latents", lat_params, make_latents,
+                     inputs=[manifest_path, *base_inputs])
 
+
+def _train_stage(run_dir: Path, manifest_path: Path, p: Mapping[str, Any], base: str, base_inputs: list,
+                 latents_file: Path, device: str, num_processes: int):
+    """``02_finetune/train``: :func:`~galaxysd.diffusion.train.finetune`, resumed if interrupted."""
     train_params = {k: p[k] for k in TRAIN_KEYS if k in p}
 
     def make_train(folder: Path) -> None:
         cfg = FinetuneConfig.from_dict({**train_params, "base_model": base, "manifest": str(manifest_path),
                                         "latents": str(latents_file), "output_dir": str(folder),
-                                        "resume": True, "num_threads": threads or None})
+                                        "resume": True, "num_threads": p.get("num_threads") or None})
         t0 = time.perf_counter()
         launch_finetune(cfg, num_processes=num_processes)
         _write_timing(folder, time.perf_counter() - t0, steps=cfg.max_steps, processes=num_processes,
@@ -259,9 +276,5 @@ def run_finetune_stages(run_dir: str | os.PathLike, manifest_path: str | os.Path
         (folder / "launch_config.json").unlink(missing_ok=True)
         (folder / "config.json").unlink(missing_ok=True)  # holds this machine's paths
 
-    res = run_stage(run_dir, f"{dmodel.STAGE}/train", train_params, make_train,
-                    inputs=[manifest_path, res.path, *base_inputs])
-    hits["train"] = res.hit
-    return {"base": base, "base_dir": Path(base).parent if p.get("base_model", "tiny") == "tiny" else None,
-            "latents": latents_file, "latents_dir": latents_file.parent, "train": res.path, "model": res.path / "model",
-            "hits": hits, "broken_images": broken, "manifest": manifest_path}
+    return run_stage(run_dir, f"{dmodel.STAGE}/train", train_params, make_train,
+                     inputs=[manifest_path, latents_file.parent, *base_inputs])

@@ -1,4 +1,4 @@
-"""The three cached stages of notebook ``01_data``, one call each: survey, labels, training set.
+"""Chapter 01: the three cached stages of notebook ``01_data``, one call each: survey, labels, training set.
 
 Each function wraps :func:`galaxysd.cache.run_stage` with the parameters that determine the stage's
 outputs, so a second run with the same parameters loads instead of recomputing, and returns what the
