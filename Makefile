@@ -9,8 +9,6 @@ STAMP := $(VENV)/.galaxysd-installed
 # Two cores: give the math libraries both, and never run two heavy processes at once.
 export OMP_NUM_THREADS ?= 2
 export MKL_NUM_THREADS ?= 2
-# Waiting OpenMP threads sleep instead of spinning: spinning threads stall under any other load.
-export OMP_WAIT_POLICY ?= PASSIVE
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
 .PHONY: book run build test install clean help

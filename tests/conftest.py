@@ -5,7 +5,6 @@ import os
 import pytest
 
 os.environ.setdefault("OMP_NUM_THREADS", "2")
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as galaxysd sets it: spinning threads stall under load
 
 
 @pytest.fixture(autouse=True, scope="session")
