@@ -290,5 +290,9 @@ def write_output_index(output_dir: str | os.PathLike, profile: str) -> Path:
     from galaxysd.outputs import index_table
 
     path = Path(output_dir) / "outputs.md"
-    atomic_write_text(path, index_table(profile))
+    atomic_write_text(path, "To change a figure, edit the function in its row (layout, colours, what it shows); "
+                            "the fonts and sizes of every figure are in one style file, "
+                            "`galaxysd/assets/book.mplstyle`. A chapter's settings are its notebook's "
+                            "`parameters` cell (the demo's values), overridden per profile in "
+                            "`galaxysd/profiles/`.\n\n" + index_table(profile))
     return path

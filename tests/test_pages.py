@@ -77,6 +77,14 @@ def test_index_page_lists_every_output_with_its_files(tmp_path):
         assert f"`figures/demo/{o.files[0]}`" in text and f"`{o.function}`" in text
 
 
+def test_index_page_names_the_one_style_file_and_it_exists(tmp_path):
+    from galaxysd import plots
+
+    text = pages.write_output_index(tmp_path, "demo").read_text()
+    named = "galaxysd/assets/book.mplstyle"
+    assert named in text and (ROOT / named).resolve() == plots.BOOK_STYLE.resolve()
+
+
 def test_book_links_its_repository_only_when_it_knows_a_real_address(tmp_path, monkeypatch):
     (tmp_path / "_config.yml").write_text((ROOT / "_config.yml").read_text())
     monkeypatch.delenv(book.REPOSITORY_ENV, raising=False)
