@@ -65,12 +65,12 @@ from myst_nb import glue
 
 from galaxysd import gz2, plots
 from galaxysd.classify.train import TrainConfig
+from galaxysd.classify.weights import resolve_weights
 from galaxysd.diffusion.sample import SamplerSettings
 from galaxysd.evaluation import figures, judge_check
 from galaxysd.evaluation.metrics import global_means
 from galaxysd.paths import run_paths
 from galaxysd.stages import s05_quality as s05
-from galaxysd.stages.s06_classification import resolve_weights
 
 paths = run_paths(profile, run_dir, figures_dir, data_dir)
 label = plots.profile_label(profile, gz2.reads_real_data(paths.run))

@@ -75,6 +75,7 @@ from myst_nb import glue
 from galaxysd import gz2, plots
 from galaxysd.classify import figures as cfig
 from galaxysd.classify.train import TrainConfig
+from galaxysd.classify.weights import resolve_weights
 from galaxysd.diffusion import sample as dsample
 from galaxysd.paths import run_paths
 from galaxysd.stages import s06_classification as s06
@@ -165,7 +166,7 @@ made = {task: s06.generate_task_positives(paths.run, sample, inputs, task, task_
 
 # %%
 config = TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, focal_alpha=focal_alpha,
-                     focal_gamma=focal_gamma, crop=crop, weights=s06.resolve_weights(weights, paths.data),
+                     focal_gamma=focal_gamma, crop=crop, weights=resolve_weights(weights, paths.data),
                      mixed_precision=mixed_precision, num_workers=num_workers, num_threads=num_threads)
 stages = {task: s06.train_task(paths.run, sample, task, made[task], s06.generated_stage(paths.run, task), config,
                                plan, negatives, n_negatives, split_seed, image_size, preload_images,

@@ -77,6 +77,7 @@ from myst_nb import glue
 
 from galaxysd import detg, gz2, plots
 from galaxysd.classify.train import TrainConfig
+from galaxysd.classify.weights import resolve_weights
 from galaxysd.detg import figures as dfig
 from galaxysd.diffusion import sample as dsample
 from galaxysd.errors import DataError
@@ -169,7 +170,7 @@ glue("n_augment", n_augment, display=False)
 
 # %%
 config = TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, focal_alpha=focal_alpha,
-                     focal_gamma=focal_gamma, crop=crop, weights=s06.resolve_weights(weights, paths.data),
+                     focal_gamma=focal_gamma, crop=crop, weights=resolve_weights(weights, paths.data),
                      mixed_precision=mixed_precision, num_workers=num_workers, num_threads=num_threads)
 plan = s07.run_plan(seeds)
 train_stage = s07.train_methods(paths.run, survey, split, val, made, n_augment, config, plan, image_size, true_ids,

@@ -74,6 +74,7 @@ from myst_nb import glue
 
 from galaxysd import detg, gz2, plots
 from galaxysd.classify.train import TrainConfig
+from galaxysd.classify.weights import resolve_weights
 from galaxysd.detg import figures as dfig
 from galaxysd.diffusion import batch
 from galaxysd.errors import DataError
@@ -159,7 +160,7 @@ if inspect_as:
 # %%
 glue("threshold", threshold, display=False)
 config = TrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                     weights=s06.resolve_weights(weights, paths.data), mixed_precision=mixed_precision,
+                     weights=resolve_weights(weights, paths.data), mixed_precision=mixed_precision,
                      num_workers=num_workers, num_threads=num_threads)
 params = {"n_generated": n_generated, "n_random": n_random, "seed": search_seed, "image_size": image_size,
           "val_fraction": val_fraction, "config": {k: v for k, v in vars(config).items() if k not in

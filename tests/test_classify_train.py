@@ -114,3 +114,15 @@ def test_two_cpu_processes_train_one_classifier_from_image_files(tmp_path):
     assert probs.shape == (4,) and np.all((probs >= 0) & (probs <= 1))
     proc = subprocess.run([sys.executable, "-m", "galaxysd.classify.train"], capture_output=True, text=True)
     assert proc.returncode != 0 and "usage" in proc.stderr
+
+
+def test_start_weights_are_random_a_path_under_the_data_folder_or_found_automatically(tmp_path):
+    from galaxysd.classify.weights import resolve_weights
+
+    assert resolve_weights("", tmp_path) == ""
+    assert resolve_weights("r18.safetensors", tmp_path) == str(tmp_path / "r18.safetensors")
+    assert resolve_weights("/abs/r18.safetensors", tmp_path) == "/abs/r18.safetensors"
+    assert resolve_weights("auto", tmp_path) == ""  # nothing there: random
+    (tmp_path / "resnet-18").mkdir()
+    (tmp_path / "resnet-18" / "model.safetensors").write_bytes(b"")
+    assert resolve_weights("auto", tmp_path) == str(tmp_path / "resnet-18")

@@ -1,5 +1,6 @@
 """A binary classifier's weights on disk: the model, its best weights, the checkpoint a run resumes from.
 
+- :func:`resolve_weights`: which ResNet-18 weights file a run starts from (random, a path, or "auto");
 - :func:`build_model` / :func:`load_classifier`: ResNet-18 with one logit, fresh or from saved weights;
 - :func:`save_weights`: safetensors, written atomically;
 - :func:`save_checkpoint` / :func:`load_checkpoint`: weights, optimizer and loop state in one folder,
@@ -19,6 +20,24 @@ from galaxysd.errors import DataError
 
 CHECKPOINT = "checkpoint"
 BEST_WEIGHTS = "best.safetensors"
+
+
+def resolve_weights(weights: str, data_dir) -> str:
+    """The ResNet-18 weights file to start from: ``""`` (random), a path (relative: under ``data_dir``),
+    or ``"auto"``: ``data_dir/resnet-18`` when it holds ``model.safetensors``, else random.
+
+    Examples
+    --------
+    >>> resolve_weights("", "data"), resolve_weights("weights/r18.safetensors", "/data")
+    ('', '/data/weights/r18.safetensors')
+    """
+    if not weights:
+        return ""
+    if weights == "auto":
+        folder = Path(data_dir) / "resnet-18"
+        return str(folder) if (folder / "model.safetensors").is_file() else ""
+    path = Path(weights)
+    return str(path if path.is_absolute() else Path(data_dir) / path)
 
 
 def save_weights(model: torch.nn.Module, path: Path) -> None:

@@ -336,18 +336,6 @@ def generated_stage(run_dir, task: str) -> Path:
     return Path(run_dir) / STAGE / "generated" / task
 
 
-def resolve_weights(weights: str, data_dir) -> str:
-    """The ResNet-18 weights file to start from: ``""`` (random), a path (relative: under ``data_dir``),
-    or ``"auto"``: ``data_dir/resnet-18`` when it holds ``model.safetensors``, else random."""
-    if not weights:
-        return ""
-    if weights == "auto":
-        folder = Path(data_dir) / "resnet-18"
-        return str(folder) if (folder / "model.safetensors").is_file() else ""
-    path = Path(weights)
-    return str(path if path.is_absolute() else Path(data_dir) / path)
-
-
 def processes(num_processes: int) -> int:
     """Processes per training run: ``0`` means one per GPU (one on a CPU)."""
     import torch
