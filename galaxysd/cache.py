@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import time
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,14 +139,14 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
-    _remove(tmp)
+    # unique per call: two processes, or two threads of one, may write the same file at once
+    token = uuid.uuid4().hex[:12]
+    tmp = path.with_name(f".{path.stem}.{token}.tmp{path.suffix}")
     try:
         yield tmp
         if tmp.is_dir() and path.is_dir():
             # os.replace cannot put a folder over a non-empty one: move the old one aside first
-            old = path.with_name(f".{path.name}.{os.getpid()}.old")
-            _remove(old)
+            old = path.with_name(f".{path.name}.{token}.old")
             os.replace(path, old)
             os.replace(tmp, path)
             _remove(old)

@@ -114,3 +114,29 @@ def test_atomic_path_replaces_a_folder_whole_and_cleans_up_after_a_failure(tmp_p
             raise RuntimeError("crash while writing")
     assert sorted(p.name for p in target.iterdir()) == ["new.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no temporary left behind
+
+
+def test_two_threads_writing_the_same_file_at_once_both_land_whole(tmp_path):
+    import threading
+
+    from galaxysd.cache import atomic_write_text
+
+    target, errors = tmp_path / "shared.csv", []
+    barrier = threading.Barrier(2)
+
+    def write(text):
+        try:
+            barrier.wait()
+            for _ in range(200):
+                atomic_write_text(target, text)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(t * 1000,)) for t in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert target.read_text() in ("a" * 1000, "b" * 1000)
+    assert [p.name for p in tmp_path.iterdir()] == ["shared.csv"]
