@@ -106,7 +106,7 @@ OUTPUTS: list[Output] = [
            "redshift distributions of new and known D-ETGs"),
     Output("Figure 9", "fig9_detg_sfr_halo", "figure", "08_detg_catalog", "galaxysd.detg.figures.sfr_halo_figure",
            "cumulative SFR and halo mass: new, known, control"),
-    Output("Figure D1", "figD1_detg_magnitude_mass", "figure", "08_detg_catalog",
+    Output("Figure D4", "figD4_detg_magnitude_mass", "figure", "08_detg_catalog",
            "galaxysd.detg.figures.magnitude_mass_figure", "cumulative r magnitude and stellar mass"),
     Output("", "detg_catalogue", "catalogue", "08_detg_catalog", "galaxysd.detg.catalogue.write_catalogue",
            "the catalogue of confirmed D-ETGs"),

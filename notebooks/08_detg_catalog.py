@@ -21,7 +21,7 @@
 # loop runs again. The paper went 8,184 → 2,488 → 1,062 candidates and found 520 D-ETGs beyond the 352
 # known (872 in all), which reach higher redshift than the known ones (Figure 8); it compares their
 # star formation, halo mass, magnitude and stellar mass with the known ones and with normal early
-# types matched in redshift and stellar mass (Figure 9, Figure D1). Here the same
+# types matched in redshift and stellar mass (Figure 9, Figure D4). Here the same
 # loop runs; on the simulated profiles three simulated inspectors judge the candidates against the
 # simulation's truth, which also answers what the paper could not: how complete and how pure the
 # search is, and how many true D-ETGs the known list itself misses. On the paper profile people judge
@@ -246,7 +246,7 @@ _ = plots.publish(dfig.gallery_rows_figure(rows, n_show, "Figure 7: generated D-
 # (highest final score first), and confirmed ones that are.
 # ```
 #
-# ## Figures 8, 9 and D1: what the new D-ETGs are like
+# ## Figures 8, 9 and D4: what the new D-ETGs are like
 #
 # New D-ETGs are compared with the known list and with a control sample of normal early types
 # (galaxies tagged completely or in-between round that are no D-ETG) matched in redshift and stellar
@@ -287,7 +287,7 @@ _ = plots.publish(dfig.redshift_kde_figure({k: samples[k]["z"] for k in ("new", 
 _ = plots.publish(dfig.sfr_halo_figure(samples, label, missing, n_resamples=n_resamples, seed=search_seed),
                   paths.figures, "fig9_detg_sfr_halo")
 _ = plots.publish(dfig.magnitude_mass_figure(samples, label, missing, n_resamples=n_resamples, seed=search_seed),
-                  paths.figures, "figD1_detg_magnitude_mass")
+                  paths.figures, "figD4_detg_magnitude_mass")
 pd.concat(missing, names=["sample", "column"])
 
 # %% [markdown]
@@ -305,8 +305,8 @@ pd.concat(missing, names=["sample", "column"])
 # matched control, with 1σ bootstrap bands. The table above counts the galaxies without a value.
 # ```
 #
-# ```{glue:figure} figD1_detg_magnitude_mass
-# :name: fig-d1
+# ```{glue:figure} figD4_detg_magnitude_mass
+# :name: fig-d4
 #
 # Cumulative distributions of r-band magnitude and stellar mass of the same samples.
 # ```

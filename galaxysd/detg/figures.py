@@ -1,4 +1,4 @@
-"""Figures of the D-ETG search: Figure 8 (redshift KDE), Figure 9 (SFR and halo mass CDFs), Figure D1
+"""Figures of the D-ETG search: Figure 8 (redshift KDE), Figure 9 (SFR and halo mass CDFs), Figure D4
 (r magnitude and stellar mass CDFs), the matched control sample, and the search's progress.
 
 Each function takes small arrays or frames (the chapter picks the values with
@@ -142,13 +142,13 @@ def sfr_halo_figure(samples, label="", counts=None, **kw) -> plt.Figure:
 
 
 def magnitude_mass_figure(samples, label="", counts=None, **kw) -> plt.Figure:
-    """Figure D1: cumulative r-band magnitude and stellar mass of the samples.
+    """Figure D4: cumulative r-band magnitude and stellar mass of the samples.
 
     Examples
     --------
     >>> fig = magnitude_mass_figure({"new": v_new, "known": v_known}, "demo", counts)  # doctest: +SKIP
     """
-    return cdf_figure(samples, ["r_mag", "logmstar"], "Figure D1: r magnitude and stellar mass", label, counts, **kw)
+    return cdf_figure(samples, ["r_mag", "logmstar"], "Figure D4: r magnitude and stellar mass", label, counts, **kw)
 
 
 def control_match_figure(distributions: pd.DataFrame, columns: Sequence[str] = ("z", "logmstar"),
