@@ -28,7 +28,7 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--only", nargs="+", metavar="NOTEBOOK",
                         help="run only these notebooks (e.g. 01_data 03), in stage order")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
-                        metavar="NOTEBOOK.PARAM=VALUE", help="one-off parameter value (YAML syntax)")
+                        metavar="NOTEBOOK.PARAM=VALUE", help="one-off parameter value (YAML syntax; a text parameter takes the text as typed, so mixed_precision=no is 'no')")
     parser.add_argument("--output-dir", help="where executed notebooks go (default book/notebooks)")
     parser.add_argument("--run-dir", default="", help="stage outputs (default $GALAXYSD_RUNS/<profile>)")
     parser.add_argument("--figures-dir", default="", help="figures (default figures/<profile>)")
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     params.add_argument("notebook")
     params.add_argument("--profile", default="demo")
     params.add_argument("--set", dest="overrides", action="append", default=[],
-                        metavar="NOTEBOOK.PARAM=VALUE", help="one-off parameter value (YAML syntax)")
+                        metavar="NOTEBOOK.PARAM=VALUE", help="one-off parameter value (YAML syntax; a text parameter takes the text as typed, so mixed_precision=no is 'no')")
     params.add_argument("--profiles-dir", help="folder of your own profile YAML files")
     params.add_argument("--root")
     simulate = sub.add_parser("simulate", help="write the simulated GZ2-like survey")

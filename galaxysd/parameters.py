@@ -166,6 +166,9 @@ def load_profile(name: str, folder: Path = PROFILES_DIR) -> dict:
 def parse_override(text: str) -> tuple[str, str, Any]:
     """Parse ``NOTEBOOK.PARAM=VALUE`` from the command line; the value is read as YAML.
 
+    A parameter whose default is text takes the text as typed instead (:func:`check_type`), so
+    ``02_finetune.mixed_precision=no`` gives ``"no"``, not YAML's ``False``.
+
     Examples
     --------
     >>> parse_override("03_generate.guidance=5.0")
@@ -183,23 +186,45 @@ def parse_override(text: str) -> tuple[str, str, Any]:
     return notebook, param, value
 
 
-def check_type(notebook: str, param: Parameter, value: Any, origin: str) -> Any:
+def check_type(notebook: str, param: Parameter, value: Any, origin: str, typed: str | None = None) -> Any:
     """Return ``value`` if it fits the type of the parameter's default, else raise ParameterError.
 
     An int is accepted (and converted) where the default is a float; a ``None`` default accepts
-    anything; bools are never accepted as numbers.
+    anything; bools are never accepted as numbers. ``typed`` is the text a user typed on the command
+    line: where the default is a string and YAML read that text as something else (``no`` as
+    ``False``, ``7`` as a number, ``null`` as ``None``), the text itself is the value; where the
+    default is a float, a number YAML left as text (``1e-4``) is read as one.
+
+    Examples
+    --------
+    >>> check_type("02_finetune", Parameter("mixed_precision", "no"), False, "command line", typed="no")
+    'no'
     """
     default = param.default
     if default is None:
         return value
     expected = type(default)
+    scalar = value is None or isinstance(value, (bool, int, float))
+    if expected is str and typed is not None and scalar:
+        return typed
+    if expected is float and typed is not None and isinstance(value, str):
+        try:  # YAML 1.1 reads 1e-4 (no dot) as text
+            return float(typed)
+        except ValueError:
+            pass
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, expected) and not (expected is not bool and isinstance(value, bool)):
         return value
+    if isinstance(value, bool):
+        quote = (f"; YAML reads a bare yes, no, on, off, true or false as a bool: quote the word, e.g. "
+                 f"{param.name}: \"{'yes' if value else 'no'}\"")
+    else:
+        quote = f"; YAML reads it as a {type(value).__name__}: quote it, e.g. {param.name}: \"{value}\""
+    quote = quote if expected is str and scalar else ""
     raise ParameterError(f"{origin}: parameter '{param.name}' of notebook {notebook} expects "
                          f"{expected.__name__} (default {default!r}), got {type(value).__name__} "
-                         f"{value!r}")
+                         f"{value!r}{quote}")
 
 
 def match_notebook(name: str, known: Mapping[str, Path]) -> str:
@@ -313,7 +338,9 @@ def plan_run(profile: str, only: Sequence[str] | None = None, overrides: Iterabl
     selected = [match_notebook(n, known) for n in only] if only else list(known)
     selected = [n for n in known if n in set(selected)]  # keep run order
 
+    overrides = list(overrides)
     parsed = [parse_override(o) for o in overrides]
+    typed = [o.partition("=")[2].strip() for o in overrides]  # the text itself, for string parameters
     for notebook, _, _ in parsed:
         match_notebook(notebook, known)
     for notebook in profile_content["notebooks"]:
@@ -329,13 +356,15 @@ def plan_run(profile: str, only: Sequence[str] | None = None, overrides: Iterabl
         layers = [(f"profile '{profile}'", profile_content["notebooks"].get(name, {})),
                   ("command line", {p: v for nb, p, v in parsed if match_notebook(nb, known) == name}),
                   ("runner", {"profile": profile, **(paths or {})})]
+        texts = {p: t for (nb, p, _), t in zip(parsed, typed) if match_notebook(nb, known) == name}
         for origin, layer in layers:
             for key, value in layer.items():
                 if key not in declared:
                     raise ParameterError(
                         f"{origin}: notebook {name} has no parameter '{key}'; it declares: "
                         f"{', '.join(declared)}")
-                values[key] = check_type(name, declared[key], value, origin)
+                values[key] = check_type(name, declared[key], value, origin,
+                                         texts.get(key) if origin == "command line" else None)
                 if origin == "command line":
                     values[key] = resolve_cli_path(key, values[key], declared[key].default)
                 origins[key] = origin

@@ -92,7 +92,7 @@ def test_unknown_parameter_in_a_profile_is_rejected(project):
     ("01_first.seed=1.5", "expects int"),
     ("01_first.seed=true", "expects int"),
     ("01_first.scale=abc", "expects float"),
-    ("01_first.label=3", "expects str"),
+    ("01_first.label=[3, 4]", "expects str"),
     ("01_first.steps=4", "expects list"),
 ])
 def test_wrong_type_is_rejected_before_running(project, override, expected):
@@ -106,6 +106,33 @@ def test_int_is_accepted_for_a_float_parameter(project):
     plan, = book.plan_run("tiny", only=["01"], overrides=["01_first.scale=3"], root=root,
                           profiles_dir=profiles)
     assert plan.parameters["scale"] == 3.0 and isinstance(plan.parameters["scale"], float)
+
+
+@pytest.mark.parametrize("typed, expected", [("no", "no"), ("off", "off"), ("3", "3"), ("1.0", "1.0"),
+                                             ("null", "null"), ('"yes"', "yes")])
+def test_a_string_parameter_takes_the_text_typed_even_where_yaml_reads_something_else(project, typed, expected):
+    root, profiles = project
+    plan, = book.plan_run("tiny", only=["01"], overrides=[f"01_first.label={typed}"], root=root,
+                          profiles_dir=profiles)
+    assert plan.parameters["label"] == expected
+
+
+def test_a_float_parameter_takes_an_exponent_yaml_leaves_as_text(project):
+    root, profiles = project
+    plan, = book.plan_run("tiny", only=["01"], overrides=["01_first.scale=1e-4"], root=root, profiles_dir=profiles)
+    assert plan.parameters["scale"] == 1e-4
+
+
+def test_a_profile_giving_a_bare_no_to_a_string_parameter_is_told_to_quote_it(project):
+    root, profiles = project
+    (profiles / "bare.yaml").write_text("notebooks:\n  01_first: {label: no}\n")
+    with pytest.raises(ParameterError, match=r"expects str.*got bool False.*quote the word, e.g. label: \"no\""):
+        book.plan_run("bare", root=root, profiles_dir=profiles)
+
+
+def test_the_real_mixed_precision_no_from_the_command_line_is_accepted():
+    plan, = book.plan_run("smoke", only=["02_finetune"], overrides=["02_finetune.mixed_precision=no"])
+    assert plan.parameters["mixed_precision"] == "no" and plan.origins["mixed_precision"] == "command line"
 
 
 def test_malformed_override_is_rejected():
