@@ -31,6 +31,10 @@ from galaxysd.paths import PACKAGE_DIR, project_root
 
 PROFILES_DIR = PACKAGE_DIR / "profiles"
 RUNNER_PARAMETERS = ("profile", "run_dir", "figures_dir", "data_dir")
+#: A dry run on the tiny model (``--set 02_finetune.base_model=tiny``) of a profile made for another
+#: model leaves out what the profile sets for that model's size: the tiny model is built at the
+#: notebook's default size and generation follows the model (``03_generate.resolution=0``).
+TINY_DRY_RUN = {"02_finetune": ("resolution",), "03_generate": ("resolution",)}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -341,8 +345,9 @@ def plan_run(profile: str, only: Sequence[str] | None = None, overrides: Iterabl
     overrides = list(overrides)
     parsed = [parse_override(o) for o in overrides]
     typed = [o.partition("=")[2].strip() for o in overrides]  # the text itself, for string parameters
-    for notebook, _, _ in parsed:
-        match_notebook(notebook, known)
+    command_line = [(match_notebook(nb, known), p, v) for nb, p, v in parsed]
+    profile_base = profile_content["notebooks"].get("02_finetune", {}).get("base_model", "tiny")
+    dry_run = ("02_finetune", "base_model", "tiny") in command_line and profile_base != "tiny"
     for notebook in profile_content["notebooks"]:
         if notebook not in known:
             raise ParameterError(f"profile '{profile}' sets parameters of unknown notebook "
@@ -353,7 +358,12 @@ def plan_run(profile: str, only: Sequence[str] | None = None, overrides: Iterabl
         declared = declared_parameters(known[name])
         values = {k: p.default for k, p in declared.items()}
         origins = {k: "notebook default" for k in declared}
-        layers = [(f"profile '{profile}'", profile_content["notebooks"].get(name, {})),
+        from_profile = dict(profile_content["notebooks"].get(name, {}))
+        for key in TINY_DRY_RUN.get(name, ()) if dry_run else ():
+            if key in from_profile:
+                origins[key] = (f"notebook default (base_model=tiny: profile '{profile}' sets "
+                                f"{from_profile.pop(key)!r} for {profile_base})")
+        layers = [(f"profile '{profile}'", from_profile),
                   ("command line", {p: v for nb, p, v in parsed if match_notebook(nb, known) == name}),
                   ("runner", {"profile": profile, **(paths or {})})]
         texts = {p: t for (nb, p, _), t in zip(parsed, typed) if match_notebook(nb, known) == name}

@@ -135,6 +135,30 @@ def test_the_real_mixed_precision_no_from_the_command_line_is_accepted():
     assert plan.parameters["mixed_precision"] == "no" and plan.origins["mixed_precision"] == "command line"
 
 
+def test_one_set_of_base_model_tiny_makes_the_paper_profile_a_dry_run_at_the_tiny_models_size():
+    from galaxysd.diffusion.model import build_tiny_components
+
+    finetune, generate = book.plan_run("paper", only=["02_finetune", "03_generate"],
+                                       overrides=["02_finetune.base_model=tiny"])
+    assert finetune.parameters["resolution"] == finetune.declared["resolution"].default
+    assert generate.parameters["resolution"] == 0   # generation at the model's own size
+    assert "base_model=tiny" in finetune.origins["resolution"] and "424" in finetune.origins["resolution"]
+    assert finetune.parameters["max_steps"] == 10000   # every other paper setting stays
+    with pytest.raises(ParameterError, match="03_generate.resolution=0"):  # the profile's 424 would not fit
+        build_tiny_components(424)
+    build_tiny_components(finetune.parameters["resolution"], text_layers=1)
+
+
+def test_a_resolution_set_beside_base_model_tiny_and_a_profile_made_for_tiny_are_kept():
+    finetune, generate = book.plan_run("paper", only=["02", "03"], overrides=[
+        "02_finetune.base_model=tiny", "02_finetune.resolution=32", "03_generate.resolution=32"])
+    assert finetune.parameters["resolution"] == generate.parameters["resolution"] == 32
+    smoke, = book.plan_run("smoke", only=["02"], overrides=["02_finetune.base_model=tiny"])
+    assert smoke.parameters["resolution"] == 32 and smoke.origins["resolution"] == "profile 'smoke'"
+    paper, = book.plan_run("paper", only=["03"])
+    assert paper.parameters["resolution"] == 424
+
+
 def test_malformed_override_is_rejected():
     with pytest.raises(ParameterError, match="NOTEBOOK.PARAMETER=VALUE"):
         book.parse_override("seed=3")

@@ -135,7 +135,9 @@ def build_tiny_components(resolution: int = 64, seed: int = 0, **sizes: Any) -> 
     unet_factor = 2 ** (len(cfg["unet_channels"]) - 1)
     if resolution % (vae_factor * unet_factor):
         raise ParameterError(f"resolution={resolution} must be a multiple of {vae_factor * unet_factor} "
-                             f"(VAE down-sampling {vae_factor} x UNet down-sampling {unet_factor})")
+                             f"(VAE down-sampling {vae_factor} x UNet down-sampling {unet_factor}) for the tiny "
+                             f"model: set 02_finetune.resolution to one (the demo: 64) and let generation "
+                             f"follow the model (03_generate.resolution=0)")
     groups = cfg["norm_num_groups"]
     torch.manual_seed(seed)
     tokenizer = load_tokenizer(TOKENIZER_DIR)
