@@ -314,8 +314,10 @@ pd.concat(missing, names=["sample", "column"])
 # ## The catalogue
 #
 # One row per confirmed D-ETG with its coordinates, redshift, stellar mass, SFR, halo mass, the
-# classifier's score in every round, the inspectors' votes and whether it was already known; the
-# header records the profile and the digests of the model and data that made it.
+# classifier's score in every round, the inspectors' votes and whether it was already known, in four
+# files: FITS (column descriptions as `TCOMMn`), ECSV, a VOTable with a UCD per column (what TOPCAT
+# and Aladin open first), each with the profile and the digests of the model and data that made it,
+# and a plain CSV with one header row for spreadsheets.
 
 # %%
 cat_table = detg.build_catalogue(confirmed, s08.properties(survey_all, catalog), result.scores, result.decisions,
