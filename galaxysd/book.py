@@ -19,12 +19,15 @@ Re-run one notebook with a new value::
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -59,6 +62,52 @@ def finish_notebook(nb, plan: NotebookPlan, real: bool | None = None, root: Path
     return nb
 
 
+def ipc_socket_prefix() -> str:
+    """A private path prefix for a kernel's IPC sockets: in Jupyter's runtime folder (readable by this
+    user only), or a fresh private temporary folder where that path would be too long for a socket.
+
+    Examples
+    --------
+    >>> ipc_socket_prefix().endswith("-ipc")
+    True
+    """
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    folder = Path(jupyter_runtime_dir())
+    prefix = folder / f"galaxysd-{uuid.uuid4().hex[:12]}-ipc"
+    if len(str(prefix)) > 90:  # a Unix socket's path holds at most about 104 bytes
+        folder = Path(tempfile.mkdtemp(prefix="galaxysd-"))
+        prefix = folder / "kernel-ipc"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return str(prefix)
+
+
+@functools.cache
+def kernel_manager_class():
+    """The kernel manager papermill starts each notebook's kernel with.
+
+    Over TCP, ipykernel warns on every start that its traffic is not encrypted, a line that reads
+    like a security problem in every chapter's output. Where the platform has Unix sockets the kernel
+    talks over IPC instead: local sockets in a folder only this user can read, so there is nothing to
+    encrypt and no warning. On Windows the kernel stays on TCP.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    if os.name == "nt":
+        return AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        """An ``AsyncKernelManager`` whose kernels listen on private IPC sockets, not TCP ports."""
+
+        def __init__(self, **kwargs):
+            kwargs.setdefault("transport", "ipc")
+            if kwargs["transport"] == "ipc":
+                kwargs.setdefault("ip", ipc_socket_prefix())
+            super().__init__(**kwargs)
+
+    return IPCKernelManager
+
+
 def execute_plan(plan: NotebookPlan, output_dir: str | os.PathLike, kernel_name: str = "python3",
                  progress: bool = True) -> Path:
     """Execute one notebook with papermill and write ``<output_dir>/<name>.ipynb``.
@@ -90,7 +139,8 @@ def execute_plan(plan: NotebookPlan, output_dir: str | os.PathLike, kernel_name:
             with ProgressRelay(side_channel, label=plan.name):
                 papermill.execute_notebook(source, str(running), parameters=plan.parameters,
                                            kernel_name=kernel_name, language="python", progress_bar=progress,
-                                           cwd=str(output_dir), report_mode=False)
+                                           cwd=str(output_dir), report_mode=False,
+                                           kernel_manager_class=kernel_manager_class())
         except PapermillExecutionError as err:
             atomic_write_text(failed, running.read_text())
             first_line = (err.source or "").strip().splitlines()[:1]

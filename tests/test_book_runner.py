@@ -159,6 +159,17 @@ def test_a_resolution_set_beside_base_model_tiny_and_a_profile_made_for_tiny_are
     assert paper.parameters["resolution"] == 424
 
 
+def test_a_notebook_runs_without_the_kernels_warning_about_unencrypted_tcp(project, tmp_path, capfd):
+    root, profiles = project
+    (tmp_path / "runs").mkdir()
+    plan, = book.plan_run("tiny", only=["01"], root=root, profiles_dir=profiles,
+                          paths={"run_dir": str(tmp_path / "runs"), "figures_dir": "", "data_dir": ""})
+    book.execute_plan(plan, tmp_path / "out", progress=False)
+    err = capfd.readouterr().err   # the kernel's own stderr included (it inherits the file descriptor)
+    assert json.loads((tmp_path / "runs" / "01_first.json").read_text())["seed"] == 7
+    assert "without encryption" not in err and "Kernel is running over TCP" not in err
+
+
 def test_malformed_override_is_rejected():
     with pytest.raises(ParameterError, match="NOTEBOOK.PARAMETER=VALUE"):
         book.parse_override("seed=3")
