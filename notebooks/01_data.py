@@ -50,13 +50,11 @@ gallery_per_tag = 6  # example images per tag in the gallery
 from IPython.display import display
 from myst_nb import glue
 
-from galaxysd import gz2, plots
+from galaxysd import gz2, plots, setup_chapter
 from galaxysd.gz2 import figures as gz2fig
-from galaxysd.paths import run_paths
 from galaxysd.stages import s01_data as s01
 
-paths = run_paths(profile, run_dir, figures_dir, data_dir)
-label = plots.profile_label(profile, real_data)
+paths, label, _ = setup_chapter(profile, run_dir, figures_dir, data_dir, real_data=real_data)
 paper = gz2.PAPER_COUNTS
 
 # %% [markdown]

@@ -72,15 +72,13 @@ import time
 import pandas as pd
 from myst_nb import glue
 
-from galaxysd import gz2, plots
+from galaxysd import gz2, plots, setup_chapter
 from galaxysd.diffusion import model as dmodel
 from galaxysd.diffusion.base_model import check_base_model
 from galaxysd.diffusion import report, sample
-from galaxysd.paths import run_paths
 from galaxysd.stages import s02_finetune as s02
 
-paths = run_paths(profile, run_dir, figures_dir, data_dir)
-label = plots.profile_label(profile, gz2.reads_real_data(paths.run))
+paths, label, _ = setup_chapter(profile, run_dir, figures_dir, data_dir)
 check_base_model(base_model)  # before anything is computed: the model is there, or what to do
 
 # %% [markdown]

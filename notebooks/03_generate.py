@@ -53,20 +53,14 @@ num_threads = 2  # CPU threads (0: torch default)
 import time
 
 import numpy as np
-import torch
 from myst_nb import glue
 
-from galaxysd import gz2, plots
+from galaxysd import gz2, plots, setup_chapter
 from galaxysd.diffusion import batch, gallery, prompts, sample, weighting
 from galaxysd.diffusion import quality as dquality
-from galaxysd.paths import run_paths
 from galaxysd.stages import s03_generate as s03
 
-paths = run_paths(profile, run_dir, figures_dir, data_dir)
-label = plots.profile_label(profile, gz2.reads_real_data(paths.run))
-if num_threads:
-    torch.set_num_threads(num_threads)
-began = time.perf_counter()
+paths, label, began = setup_chapter(profile, run_dir, figures_dir, data_dir, num_threads=num_threads)
 
 # %% [markdown]
 # ## The model and the real galaxies

@@ -54,21 +54,15 @@ num_threads = 2  # CPU threads (0: torch default)
 # %%
 import time
 
-import torch
 from myst_nb import glue
 
-from galaxysd import gz2, plots
+from galaxysd import plots, setup_chapter
 from galaxysd.evaluation import figures
 from galaxysd.evaluation.probe import probe_verdict
 from galaxysd.evaluation.train import SimCLRConfig
-from galaxysd.paths import run_paths
 from galaxysd.stages import s04_embedding as s04
 
-paths = run_paths(profile, run_dir, figures_dir, data_dir)
-label = plots.profile_label(profile, gz2.reads_real_data(paths.run))
-if num_threads:
-    torch.set_num_threads(num_threads)
-began = time.perf_counter()
+paths, label, began = setup_chapter(profile, run_dir, figures_dir, data_dir, num_threads=num_threads)
 
 # %% [markdown]
 # ## Two views of one galaxy

@@ -69,25 +69,19 @@ num_threads = 1  # CPU threads (0: torch default; 1 is fastest on a 2-core machi
 import time
 
 import pandas as pd
-import torch
 from myst_nb import glue
 
-from galaxysd import detg, gz2, plots
+from galaxysd import detg, gz2, plots, setup_chapter
 from galaxysd.classify.train import TrainConfig
 from galaxysd.classify.weights import resolve_weights
 from galaxysd.detg import figures as dfig
 from galaxysd.diffusion import batch
 from galaxysd.errors import DataError
-from galaxysd.paths import run_paths
 from galaxysd.stages import s06_classification as s06
 from galaxysd.stages import s07_detg_experiment as s07
 from galaxysd.stages import s08_detg_catalog as s08
 
-paths = run_paths(profile, run_dir, figures_dir, data_dir)
-label = plots.profile_label(profile, gz2.reads_real_data(paths.run))
-if num_threads:
-    torch.set_num_threads(num_threads)
-began = time.perf_counter()
+paths, label, began = setup_chapter(profile, run_dir, figures_dir, data_dir, num_threads=num_threads)
 
 # %% [markdown]
 # ## What is searched, and what the search starts from
