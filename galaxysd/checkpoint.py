@@ -67,7 +67,9 @@ def code_fingerprint() -> str:
     """
     digest = hashlib.sha256()
     for path in sorted(PACKAGE_DIR.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+        parts = path.relative_to(PACKAGE_DIR).parts
+        if path.is_file() and "__pycache__" not in parts and not any(p.startswith(".") for p in parts) \
+                and path.suffix != ".pyc":
             digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0")
             digest.update(path.read_bytes().replace(b"\r\n", b"\n") + b"\0")
     return digest.hexdigest()
