@@ -6,7 +6,12 @@ writing a record, ``stage.json``, holding
 
 - ``params``: the parameters that shaped the outputs (JSON-serialisable),
 - ``inputs``: a content fingerprint of every input (a file, a folder, or an earlier stage's folder),
-- ``key``: the sha256 of both, and ``outputs``: a content fingerprint of what the stage wrote.
+- ``key``: the sha256 of both, and ``outputs``: a content fingerprint of what the stage wrote (not
+  what it cost: ``timing.json`` is left out).
+
+Keys and records name content, not location: a path among the parameters or inputs that lies in the
+run folder is recorded relative to it (:func:`portable`), so a run folder can move (a checkpoint
+bundle, :mod:`galaxysd.checkpoint`) and two runs in two folders agree.
 
 A later call with the same key finds the record and skips the work. An input that is itself a stage
 folder is fingerprinted by its record's ``outputs`` digest, so when an upstream stage recomputes and
@@ -184,7 +189,8 @@ def fingerprint(path: str | os.PathLike, memo: DigestMemo | None = None) -> str:
     ----------
     path : str or path-like
         A file (its sha256), a stage folder (its record's output digest) or any other folder (digest
-        of its files' relative paths and contents, hidden files excluded).
+        of its files' relative paths and contents; hidden files, ``timing.json`` and the records of
+        stages nested in it excluded, so that two runs of the same work agree).
     memo : optional
         Memo of file digests, to avoid re-hashing unchanged large files.
 
@@ -208,7 +214,9 @@ def fingerprint(path: str | os.PathLike, memo: DigestMemo | None = None) -> str:
     if record.is_file():
         return json.loads(record.read_text())["outputs"]
     digest = hashlib.sha256()
-    for file in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
+    # what a stage cost (timing.json, a nested stage's record) is not what it made: left out
+    for file in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
+                       and p.name not in (TIMING_FILE, RECORD_NAME)):
         digest.update(file.relative_to(path).as_posix().encode())
         digest.update(hash_file(file).encode())
     return digest.hexdigest()

@@ -174,7 +174,8 @@ def write_labels(files: SurveyFiles, out_dir: str | os.PathLike, min_debiased: f
                        read_yang(files.yang_galaxies, files.yang_members, files.yang_groups))
     cat = cat.merge(sides, on="objid", how="left")
     cat["image_path"] = [portable_path(p, out) for p in cat["image_path"]]  # the run folder can move
-    cat.to_csv(out / CATALOG_NAME, index=False, compression="gzip")
+    # no time stamp in the gzip header: the same labels give the same bytes (and the same DATADIG)
+    cat.to_csv(out / CATALOG_NAME, index=False, compression={"method": "gzip", "mtime": 0})
     known[["objid"]].to_csv(out / "known_detg.csv", index=False)
     counts = {"n_table": int(len(table)), "n_labelled": int(len(labelled)),
               "n_labelled_with_image": int(report.n_matched), "image_report": report.summary(),
