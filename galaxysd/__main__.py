@@ -1,4 +1,4 @@
-"""Command line: ``python -m galaxysd {run,build,book,params,simulate,fetch}``.
+"""Command line: ``python -m galaxysd {run,build,book,params,simulate,fetch,checkpoint}``.
 
 Examples
 --------
@@ -13,6 +13,12 @@ Re-run one notebook with a new value (precedence: notebook default < profile < -
 See every value a notebook would run with, and where each comes from::
 
     python -m galaxysd params 02_finetune --profile paper
+
+Pack the run folder's chapters 01-03 for a workshop, and start at chapter 04 elsewhere::
+
+    python -m galaxysd checkpoint pack --profile demo --upto 03_generate -o demo-upto-03.tar.gz
+    python -m galaxysd checkpoint unpack demo-upto-03.tar.gz
+    python -m galaxysd run --profile demo --only 04_embedding
 """
 
 from __future__ import annotations
@@ -101,6 +107,30 @@ def _fetch(args) -> int:
     return 0
 
 
+def _checkpoint(args) -> None:
+    from pathlib import Path
+
+    from galaxysd import checkpoint
+    from galaxysd.paths import run_paths
+
+    if args.action == "pack":
+        run = run_paths(args.profile, args.run_dir).run
+        number = args.upto.split("_", 1)[0]
+        out = Path(args.output or f"{args.profile}-upto-{number}.tar.gz")
+        checkpoint.pack(run, args.upto, out, args.profile)
+        manifest = checkpoint.read_manifest(out)
+        print(f"[galaxysd] chapters {', '.join(manifest['chapters'])} of {run}: {len(manifest['files'])} files, "
+              f"{out.stat().st_size / 1e6:.1f} MB -> {out}")
+        return
+    profile = args.profile or checkpoint.read_manifest(args.bundle)["profile"]
+    run = run_paths(profile, args.run_dir).run
+    manifest = checkpoint.unpack(args.bundle, run, profile, replace=args.replace,
+                                 allow_other_code=args.allow_other_code)
+    following = int(manifest["chapters"][-1].split("_", 1)[0]) + 1
+    print(f"[galaxysd] chapters {', '.join(manifest['chapters'])} restored into {run}; start at the next with "
+          f"python -m galaxysd run --profile {profile} --only {following:02d}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``galaxysd`` command."""
     parser = argparse.ArgumentParser(prog="galaxysd", description=__doc__.splitlines()[0])
@@ -131,6 +161,23 @@ def main(argv: list[str] | None = None) -> int:
     fetch.add_argument("--check", action="store_true", help="only report what is present and missing")
     fetch.add_argument("--no-images", action="store_true", help="leave out the 3.3 GB image zip")
     fetch.add_argument("--no-progress", action="store_true", help="hide the download progress bars")
+    ckpt = sub.add_parser("checkpoint", help="pack a run folder's chapters up to one into a bundle, or "
+                          "unpack a bundle into an empty run folder (to start at a later chapter)")
+    actions = ckpt.add_subparsers(dest="action", required=True)
+    pack = actions.add_parser("pack", help="bundle the chapters up to --upto, with a manifest and checksums")
+    pack.add_argument("--profile", default="demo", help="smoke, demo (default) or paper")
+    pack.add_argument("--upto", required=True, metavar="CHAPTER", help="the last chapter packed (03_generate or 03)")
+    pack.add_argument("-o", "--output", help="the bundle (default <profile>-upto-<NN>.tar.gz)")
+    pack.add_argument("--run-dir", default="", help="the run folder (default $GALAXYSD_RUNS/<profile>)")
+    unpack = actions.add_parser("unpack", help="restore a bundle into an empty run folder, checked")
+    unpack.add_argument("bundle")
+    unpack.add_argument("--profile", help="the profile to restore (default: the bundle's; must be the bundle's)")
+    unpack.add_argument("--run-dir", default="", help="the run folder (default $GALAXYSD_RUNS/<profile>)")
+    unpack.add_argument("--replace", action="store_true",
+                        help="unpack into a run folder that is not empty: the bundle's chapters replace its own")
+    unpack.add_argument("--allow-other-code", action="store_true",
+                        help="accept a bundle made by other code of this galaxysd version (its stages are "
+                        "loaded as if this code had made them)")
     args = parser.parse_args(argv)
     try:
         if args.command in ("run", "book"):
@@ -143,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
             _simulate(args)
         if args.command == "fetch":
             return _fetch(args)
+        if args.command == "checkpoint":
+            _checkpoint(args)
     except GalaxySDError as err:
         print(f"galaxysd: error: {err}", file=sys.stderr)
         return 2 if not err.__class__.__name__.startswith("NotebookExecution") else 1

@@ -238,8 +238,26 @@ def save_pipeline(components_or_pipe, folder: str | os.PathLike) -> Path:
             if isinstance(components_or_pipe, Mapping) else components_or_pipe)
     folder = Path(folder)
     with atomic_path(folder) as tmp:
-        pipe.save_pretrained(tmp, safe_serialization=True)
+        write_pretrained(pipe, tmp)
     return folder
+
+
+def write_pretrained(pipe, folder: str | os.PathLike) -> None:
+    """``pipe.save_pretrained(folder)`` (safetensors) without the folder each part was loaded from.
+
+    diffusers writes where a model was loaded from (``_name_or_path``) into its ``config.json``: a
+    machine's path, which would make two identical models in two run folders differ in bytes and digest.
+
+    Examples
+    --------
+    >>> write_pretrained(pipe, "model")  # doctest: +SKIP
+    """
+    from diffusers.configuration_utils import ConfigMixin
+
+    for part in pipe.components.values():
+        if isinstance(part, ConfigMixin) and "_name_or_path" in part.config:
+            part.register_to_config(_name_or_path="")
+    pipe.save_pretrained(folder, safe_serialization=True)
 
 
 def trained_model_path(run_dir: str | os.PathLike) -> Path:
