@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -174,6 +173,8 @@ def short_finetune(run_dir: str | os.PathLike, outputs: Mapping, params: Mapping
         if params.get("num_threads"):
             torch.set_num_threads(int(params["num_threads"]))
         launch_finetune(cfg, num_processes=num_processes)
+        for name in ("launch_config.json", "config.json"):  # they hold this machine's paths, as in chapter 02
+            (folder / name).unlink(missing_ok=True)
 
     scratch = scratch_dir(run_dir, label)
     stage = run_stage(scratch, "train", train, compute, inputs=inputs)
@@ -340,13 +341,3 @@ def score_table(named_scores: Mapping[str, pd.DataFrame], score: str = "f1", aga
     columns = ["run", "task", "method", "multiple", "value", "low", "high"]
     return pd.concat(frames, ignore_index=True)[columns].round(3)
 
-
-def elapsed(since: float) -> str:
-    """Seconds since ``since`` (a :func:`time.perf_counter` value), for a solution to say what it cost.
-
-    Examples
-    --------
-    >>> elapsed(time.perf_counter()).endswith(" s")
-    True
-    """
-    return f"{time.perf_counter() - since:.0f} s"

@@ -294,8 +294,8 @@ by_threshold.join(kept.round(2).add_prefix("share of "))
 # %% [markdown]
 # A prompt needs every one of its tags to be confident, so its count falls roughly as the product of
 # its tags' survival: the prompts of two or three tags (K, L, O, P) fall fastest as the threshold
-# rises. Prompt K (an early type with a dust lane) has labelled galaxies although it has no training
-# galaxy: they are exactly the galaxies chapter 01 excludes from training.
+# rises. Prompt K (an early type with a dust lane) may have labelled galaxies, but never a training
+# galaxy: its galaxies are exactly those this chapter excludes from training.
 #
 # ```{solution-end}
 # ```

@@ -174,9 +174,9 @@ glue("loss_last", f"{last:.3f}", display=False)
 # :label: ex-02-noise
 #
 # The grey points scatter widely because each step draws new timesteps and noise. Measure that
-# scatter around the running mean (`report.smoothed`, window `max_steps // 30`), and estimate how
-# many steps must be averaged to tell a 5 % drop of the final loss at two standard errors. Is the
-# running mean of the figure wide enough?
+# scatter around a running mean (`report.smoothed` over 50 steps, fewer on a short run), and estimate
+# how many steps must be averaged to tell a 5 % drop of the final loss at two standard errors. Is the
+# running mean of the figure (over `max_steps // 30` steps) wide enough?
 # ```
 
 # %% [markdown]
@@ -188,12 +188,12 @@ glue("loss_last", f"{last:.3f}", display=False)
 ### BEGIN SOLUTION
 import numpy as np
 
-window = max(1, max_steps // 30)
-trend = report.smoothed(history["loss"], window)
+trend_window = max(2, min(50, len(history) // 4))
+trend = report.smoothed(history["loss"], trend_window)
 scatter = float(np.std(history["loss"].to_numpy() - trend))
 needed = int(np.ceil((2 * scatter / (0.05 * last)) ** 2))
-pd.Series({"scatter of one step": round(scatter, 4), "final loss": round(last, 4),
-           "steps to tell a 5 % drop": needed, "window of the figure": window})
+pd.Series({"scatter of one step": f"{scatter:.4f}", "final loss": f"{last:.4f}",
+           "steps to tell a 5 % drop": needed, "window of the figure": max(1, max_steps // 30)}, name="loss")
 ### END SOLUTION
 
 # %% [markdown]
@@ -233,7 +233,7 @@ display(pd.DataFrame({"long run, first steps": report.loss_change(same_steps, 0.
                       "short run": report.loss_change(short_history, 0.1),
                       "long run, all steps": report.loss_change(history, 0.1)},
                      index=["mean loss, first 10 %", "mean loss, last 10 %"]).round(4))
-report.loss_curve_figure(short_history, label, window=max(1, short_steps // 30), checkpoints=[short_steps])
+_ = report.loss_curve_figure(short_history, label, window=max(1, short_steps // 30), checkpoints=[short_steps])
 ### END SOLUTION
 
 # %% [markdown]
