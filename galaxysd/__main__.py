@@ -45,6 +45,8 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="hide papermill's progress bar")
     parser.add_argument("--force", action="store_true",
                         help="execute every notebook, even one whose inputs have not changed since it ran")
+    parser.add_argument("--exercises", action="store_true",
+                        help="execute the exercises' solutions too (by default the book shows them unexecuted)")
 
 
 def _profiles_dir(args):
@@ -60,7 +62,8 @@ def _run(args) -> None:
 
     run_profile(args.profile, args.only, args.overrides, root=args.root, output_dir=args.output_dir,
                 run_dir=args.run_dir, figures_dir=args.figures_dir, data_dir=args.data_dir,
-                progress=not args.no_progress, profiles_dir=_profiles_dir(args), force=args.force)
+                progress=not args.no_progress, profiles_dir=_profiles_dir(args), force=args.force,
+                exercises=args.exercises)
 
 
 def _build(args) -> None:

@@ -8,7 +8,8 @@ Why not jupyter-cache (Jupyter Book's own execution cache)? It keys on a noteboo
 so it would reuse a page whose data, stages, parameters or package code have changed. Here the key
 covers all of them:
 
-- the notebook's source and every parameter value the runner gives it;
+- the notebook's source, every parameter value the runner gives it, and whether the exercises'
+  solutions are executed (``--exercises``);
 - the ``galaxysd`` package (code, style and profiles) and the versions of the main libraries;
 - the run folder's chapters up to this one (``NN_*`` with ``NN`` at most the notebook's number), the
   data folder when it lies outside the run folder, and any other file or folder outside it that a
@@ -82,7 +83,7 @@ def chapter_number(name: str) -> int | None:
 
 
 def notebook_key(name: str, source: str | os.PathLike, parameters: Mapping, run_dir: str | os.PathLike,
-                 data_dir: str | os.PathLike | None = None) -> str:
+                 data_dir: str | os.PathLike | None = None, exercises: bool = False) -> str:
     """The digest of everything notebook ``name`` can see (see the module's description).
 
     Parameters
@@ -97,6 +98,8 @@ def notebook_key(name: str, source: str | os.PathLike, parameters: Mapping, run_
         The profile's run folder.
     data_dir : str or path-like, optional
         The data folder; walked only when it lies outside ``run_dir``.
+    exercises : bool, optional
+        Whether the exercises' solution cells are executed (:func:`galaxysd.book.gate_solutions`).
 
     Returns
     -------
@@ -110,6 +113,7 @@ def notebook_key(name: str, source: str | os.PathLike, parameters: Mapping, run_
     digest = hashlib.sha256()
     digest.update(Path(source).read_bytes())
     digest.update(json.dumps(dict(parameters), sort_keys=True, default=str).encode())
+    digest.update(b"[exercises]" if exercises else b"[no exercises]")
     digest.update(_package_digest().encode())
     digest.update(json.dumps(_versions(), sort_keys=True).encode())
     run = Path(run_dir)

@@ -102,6 +102,40 @@ glue("strength", strength, display=False)
 # galaxy's latent (the paper: 0.068 at t = 999).
 
 # %% [markdown]
+# ```{exercise} How much of the reference survives?
+# :label: ex-03-strength
+#
+# With `strength` = 1.0 the sampler starts from the reference galaxy's latent, noised to the first
+# timestep. Predict how the share of the reference in the starting latent (`sample.reference_fraction`)
+# changes if `strength` falls to 0.8 or 0.6, and if the sampler takes more steps. Compute the table
+# and say which setting you would choose to keep more of a reference galaxy's shape.
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-03-strength
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+import pandas as pd
+
+strengths = [0.6, 0.8, 1.0]
+step_counts = sorted({steps, 2 * steps, 40})
+sampler_ex = sample.make_scheduler(scheduler, pipe.scheduler.config)  # a fresh one: the chapter's is left as it is
+pd.DataFrame({f"strength {s:g}": {f"{n} steps": round(sample.reference_fraction(sampler_ex, n, s), 3)
+                                  for n in step_counts} for s in strengths})
+### END SOLUTION
+
+# %% [markdown]
+# A lower strength starts at an earlier, less noisy timestep, so much more of the reference is kept
+# (and the prompt has fewer steps to change it); the number of steps hardly matters at strength 1.0,
+# where the first timestep is the last of the schedule whatever the steps.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
 # ## Emphasis: `{phrase:weight}`
 #
 # A phrase in braces has its token embeddings multiplied by the weight (1.1 when no number is given;
@@ -213,6 +247,41 @@ _ = plots.publish(gallery.sweep_figure(sweep_images, sweep_prompts, label), path
 #
 # An early-type prompt with its dust-lane phrase weighted 1.0, 1.3 and 1.6 (rows); every column shares
 # its seed and reference galaxy.
+# ```
+
+# %% [markdown]
+# ```{exercise} Emphasising another tag
+# :label: ex-03-merger-weight
+#
+# Sweep the weight of another phrase the same way: `{merger:w}` on `"sdss, spiral galaxy"` at the
+# weights 1.0, 1.5 and 2.0, with `n_sweep` galaxies per weight (same seeds and references in every
+# row). Predict whether a heavier weight changes the images more, and in what way. Use
+# `s03.weight_sweep` with an exercise folder as its run folder, `gallery.sweep_figure`, and
+# `exercises.image_change` to put a number on how far each row moved from the first.
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-03-merger-weight
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+from galaxysd import exercises
+
+scratch = exercises.scratch_dir(paths.run, "ex-03-merger-weight")
+merger_images, merger_prompts = s03.weight_sweep(scratch, inputs, img2img, "sdss, spiral galaxy", "merger",
+                                                 [1.0, 1.5, 2.0], n_sweep, seed, batch_size)
+display(exercises.image_change(merger_images).round(2).to_frame())
+_ = gallery.sweep_figure(merger_images, merger_prompts, label)
+### END SOLUTION
+
+# %% [markdown]
+# The heavier the weight, the further the images move from the unweighted row; whether they move
+# toward a merger (a second nucleus, tidal light) or only toward noise says how well this model has
+# learnt the word: rare words are learnt last.
+#
+# ```{solution-end}
 # ```
 
 # %% [markdown]

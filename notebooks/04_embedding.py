@@ -151,6 +151,71 @@ probe.round(3)
 # On this profile {glue:text}`probe_verdict`.
 
 # %% [markdown]
+# ```{exercise} Where did training help?
+# :label: ex-04-probe
+#
+# Read the probe table: for which tags is the trained embedding furthest ahead of the random one, and
+# for which is it not ahead at all? Sort the table by `difference` and relate the order to what
+# SimCLR's augmentations (crops, colour jitter, turns) keep and what they destroy.
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-04-probe
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+probe.sort_values("difference", ascending=False).round(3)
+### END SOLUTION
+
+# %% [markdown]
+# Tags of overall shape and light profile (round, edge-on, disk) survive the augmentations and are
+# learnt first; small or colour-borne features, and tags with few galaxies (mergers, rings), gain
+# least, and their intervals are wide.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise} Trained against random neighbours
+# :label: ex-04-neighbours
+#
+# A good embedding places galaxies of one kind together. For up to 500 galaxies, compare the share of
+# each galaxy's five nearest neighbours that share its morphology class in the trained embedding and
+# in the random encoder training started from (`exercises.random_embedding`,
+# `exercises.neighbour_agreement`). Predict first: is the random network already better than chance?
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-04-neighbours
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+import pandas as pd
+from galaxysd import exercises
+from galaxysd.evaluation.figures import morphology_class
+
+galaxies_ex, trained_ex, rows_ex = s04.embedded_galaxies(paths.run, n=500, seed=seed)
+classes_ex = [morphology_class(t) for t in galaxies_ex["tags"].iloc[rows_ex]]
+random_ex = exercises.random_embedding(galaxies_ex["image_path"].iloc[rows_ex], image_size, config)
+shares = pd.Series(classes_ex).value_counts(normalize=True)
+pd.Series({"trained SimCLR": exercises.neighbour_agreement(trained_ex[rows_ex], classes_ex),
+           "random encoder": exercises.neighbour_agreement(random_ex, classes_ex),
+           "chance": float((shares ** 2).sum())}, name="neighbours of the same class").round(3)
+### END SOLUTION
+
+# %% [markdown]
+# A random convolutional network is already well above chance (its features still respond to size,
+# brightness and elongation); the trained embedding should be ahead of it, by a margin that grows
+# with the training the profile can afford.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
 # ## Figure A2: the map of the galaxies
 #
 # t-SNE lays the embedding out in two dimensions so that galaxies close in the embedding stay close

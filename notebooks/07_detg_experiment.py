@@ -192,6 +192,49 @@ for name, text in verdicts.items():
 pd.Series(verdicts, name="ours against the baseline").to_frame()
 
 # %% [markdown]
+# ```{exercise} The focal loss's gamma
+# :label: ex-07-focal-gamma
+#
+# The focal loss multiplies each galaxy's cross-entropy by $(1-p_t)^\gamma$. Predict what $\gamma = 0$
+# (plain cross-entropy with the $\alpha$ weights) and $\gamma = 5$ do to the completeness and purity
+# of the focal method. Train the focal method alone, one seed, at both values in exercise folders
+# (`s07.train_methods` with a plan of focal runs; `s07.score_methods`) and compare with
+# `exercises.score_table`.
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-07-focal-gamma
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+from dataclasses import replace
+
+from galaxysd import exercises
+
+plan_ex = s07.run_plan(seeds[:1])
+plan_ex = plan_ex[plan_ex["method"] == "focal"].reset_index(drop=True)
+named = {f"gamma {focal_gamma:g} (chapter)": scores}
+for gamma in (0.0, 5.0):
+    scratch = exercises.scratch_dir(paths.run, f"ex-07-gamma-{gamma:g}".replace(".", "p"))
+    stage_ex = s07.train_methods(scratch, survey, split, val, None, 0, replace(config, focal_gamma=gamma), plan_ex,
+                                 image_size, true_ids, preload_images, s06.processes(num_processes),
+                                 inputs=[survey_stage.path])
+    named[f"gamma {gamma:g}"] = s07.score_methods(stage_ex.path, confidence, n_resamples, experiment_seed)
+pd.concat([exercises.score_table(named, name).query("method == 'focal'").assign(score=name)
+           for name in ("completeness", "purity", "f1")], ignore_index=True)
+### END SOLUTION
+
+# %% [markdown]
+# A larger gamma lowers the weight of the easy galaxies (most of them the plentiful others), so the few
+# D-ETGs count for more: completeness tends to rise and purity to fall. With a handful of test D-ETGs
+# on the demo the intervals are wide; one seed cannot separate small changes.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
 # ## Against the truth
 #
 # On a simulated survey the true D-ETGs are known, including those the known list misses. The
@@ -208,6 +251,38 @@ else:
 glue("hidden_train", hidden["train"], display=False)
 glue("hidden_test", hidden["test"], display=False)
 truth_table
+
+# %% [markdown]
+# ```{exercise} Scored against the list or against the truth
+# :label: ex-07-hidden
+#
+# The test set's "others" hide D-ETGs that nobody listed. Predict which score changes most when the
+# methods are scored against the simulated truth instead of the known list: purity or completeness?
+# Put the two tables side by side (`s07.table3(scores, against="truth")`).
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-07-hidden
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+if true_ids is not None:
+    side_by_side = pd.concat({"against the known list": s07.table3(scores),
+                              "against the truth": s07.table3(scores, against="truth")}, axis=1)
+else:
+    side_by_side = "no truth on real data"
+side_by_side
+### END SOLUTION
+
+# %% [markdown]
+# A hidden D-ETG that a method finds counts as a false alarm against the list but as a hit against
+# the truth, so purity rises most; completeness changes little, because the hidden ones are also
+# added to the galaxies to be found.
+#
+# ```{solution-end}
+# ```
 
 # %% [markdown]
 # ## Figure 6

@@ -169,6 +169,36 @@ stage = s08.search_stage(paths.run, train, inspect, survey["objid"], train_ids, 
 result = s08.read_search(stage.path)
 
 # %% [markdown]
+# ```{exercise} How many candidates at another threshold?
+# :label: ex-08-threshold
+#
+# A galaxy is a candidate when its score is at least `threshold`. Predict how many candidates the
+# first round would have had at 0.3 and at 0.7, then count them from the stored scores
+# (`result.scores`, one column per round). Which threshold would you choose if the inspectors had
+# time for only a hundred galaxies?
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-08-threshold
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+first_round = result.scores.iloc[:, 0]
+pd.Series({f"score >= {t:g}": int((first_round >= t).sum()) for t in (0.3, threshold, 0.7)},
+          name=f"candidates of round 1 (of {len(first_round):,} galaxies)").to_frame()
+### END SOLUTION
+
+# %% [markdown]
+# The scores of a classifier trained on generated positives pile up near 0 and 1, so the count
+# changes less than the threshold does; most of the work of the inspectors is set by the
+# classifier, not by the threshold.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
 # ## The search, round by round
 #
 # Candidates, confirmed and new (not on the known list) per round, beside the paper's candidates; on
@@ -215,6 +245,52 @@ else:
     for key in ("completeness", "purity", "known_misses", "n_true", "found_unknown"):
         glue(key, "unknown (real data)", display=False)
 truth
+
+# %% [markdown]
+# ```{exercise} Careless inspectors
+# :label: ex-08-careless-inspectors
+#
+# Before reading on: how does an inspector's error rate move the search's completeness? Predict what
+# happens if every simulated inspector misses 30 % more of the true D-ETGs, and whether purity moves
+# too. Then run the whole search again with those inspectors, in an exercise folder, and compare
+# `s08.truth_summary` of both searches (simulated profiles only).
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-08-careless-inspectors
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+from galaxysd import exercises
+
+if true_ids is not None:
+    careless = [[min(0.9, miss + 0.3), false_alarm, unsure] for miss, false_alarm, unsure in inspector_rates]
+    params_ex = {**params, "inspection": "simulated", "rates": careless}
+    scratch = exercises.scratch_dir(paths.run, "ex-08-careless-inspectors")
+    train_ex = s08.make_trainer(s08.models_dir(scratch, params_ex), survey, made, config, image_size, val_fraction,
+                                search_seed, preload_images, s06.processes(num_processes))
+    inspect_ex = s08.inspection_step("simulated", true_ids, careless, search_seed)
+    stage_ex = s08.search_stage(scratch, train_ex, inspect_ex, survey["objid"], train_ids, train_labels, params_ex,
+                                known, true_ids, threshold, n_iterations, score_batch_size, max_candidates or None,
+                                inputs=[paths.run / s07.STAGE / "survey", s07.generated_stage(paths.run)])
+    result_ex = s08.read_search(stage_ex.path)
+    compared = pd.DataFrame({"careless inspectors": s08.truth_summary(result_ex.truth, result_ex.iterations)})
+    if result.truth:
+        compared.insert(0, "the chapter's inspectors", s08.truth_summary(result.truth, result.iterations))
+else:
+    compared = "the simulated inspectors need a simulated survey's truth"
+compared
+### END SOLUTION
+
+# %% [markdown]
+# A galaxy is confirmed when the inspectors' majority says so, so a higher miss rate lowers
+# completeness directly, and again through the next rounds, whose training sets lose the missed
+# D-ETGs; purity hardly moves, because the false-alarm rates are unchanged.
+#
+# ```{solution-end}
+# ```
 
 # %% [markdown]
 # Against the simulation's truth, the confirmed set after the last round holds a fraction

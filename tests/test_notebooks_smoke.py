@@ -1,5 +1,6 @@
-"""Every notebook runs end to end on the smoke profile through the runner `make book` uses, and the
-executed notebooks build into a book that shows the run settings but not papermill's cell."""
+"""Every notebook runs end to end on the smoke profile through the runner `make book` uses, with the
+exercises' solutions executed, and the executed notebooks build into a book that shows the run settings
+but not papermill's cell, and every exercise with its solution in a collapsed dropdown."""
 
 import re
 import shutil
@@ -25,13 +26,17 @@ def test_every_notebook_runs_on_smoke_and_builds_into_a_book(tmp_path):
 
     written = book.run_profile("smoke", root=project, run_dir=str(tmp_path / "runs"),
                                figures_dir=str(tmp_path / "figures"), data_dir=str(tmp_path / "data"),
-                               progress=False)
+                               progress=False, exercises=True)
     assert [p.stem for p in written] == list(book.discover_notebooks(ROOT / "notebooks"))
     for path in written:
         nb = nbformat.read(path, as_version=4)
         errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
                   if o.get("output_type") == "error"]
         assert not errors, f"{path.name} has error outputs"
+        solutions = [c for c in nb.cells if "solution" in c.metadata.get("tags", [])]
+        assert len(solutions) >= 2, f"{path.name} has {len(solutions)} solution cells"
+        assert all(c.execution_count is not None and "skip-execution" not in c.metadata["tags"]
+                   for c in solutions), f"{path.name}: a solution was not executed"
     assert (tmp_path / "figures" / "fig1_schematic.png").is_file()
     assert (tmp_path / "figures" / "fig1_schematic.pdf").is_file()
     assert (tmp_path / "figures" / "table1_prompts.csv").is_file()
@@ -49,6 +54,11 @@ def test_every_notebook_runs_on_smoke_and_builds_into_a_book(tmp_path):
         html = (project / "_build" / "html" / "book" / "notebooks" / f"{path.stem}.html").read_text()
         assert "Run settings: profile <strong>smoke</strong>" in html, path.stem
         assert "# Parameters" not in html, f"papermill's injected cell is visible in {path.stem}"
+        labels = re.findall(r":label: (ex-[\w-]+)", (ROOT / "notebooks" / f"{path.stem}.py").read_text())
+        for label in labels:
+            assert f'<div class="exercise admonition" id="{label}">' in html, f"{path.stem}: exercise {label}"
+        assert html.count('class="solution dropdown admonition"') == len(labels) >= 2, path.stem
+        assert "BEGIN SOLUTION" in html, f"{path.stem}: the solutions' code is not in the book"
     chapter1 = (project / "_build" / "html" / "book" / "notebooks" / "01_data.html").read_text()
     assert len(re.findall(r"<img[^>]+_images/", chapter1)) >= 1
     intro = (project / "_build" / "html" / "book" / "intro.html").read_text()
@@ -56,3 +66,5 @@ def test_every_notebook_runs_on_smoke_and_builds_into_a_book(tmp_path):
     reproducing = (project / "_build" / "html" / "book" / "reproducing.html").read_text()
     assert "fig2_upset" in reproducing and "galaxysd.gz2.figures.upset_figure" in reproducing
     assert "diffusers" in reproducing
+    instructors = (project / "_build" / "html" / "book" / "instructors.html").read_text()
+    assert "2026-12-01" in instructors and 'href="notebooks/02_finetune.html#ex-02-short-finetune"' in instructors

@@ -184,7 +184,7 @@ def split_frame(split, val: np.ndarray) -> pd.DataFrame:
 
 def train_methods(run_dir, survey: pd.DataFrame, split, val: np.ndarray, generated: pd.DataFrame | None,
                   n_augment: int, config, plan: pd.DataFrame, image_size: int, truth_ids=None,
-                  preload: bool = True, num_processes: int = 1):
+                  preload: bool = True, num_processes: int = 1, inputs=None):
     """Every training run of Table 3, as the cached stage ``07_detg_experiment/train``.
 
     Parameters
@@ -205,6 +205,9 @@ def train_methods(run_dir, survey: pd.DataFrame, split, val: np.ndarray, generat
     image_size : int
     truth_ids : array-like of int, optional
         The true D-ETGs of a simulated survey (for scores against the truth).
+    inputs : sequence of path-like, optional
+        Stage folders the runs read (default: this run folder's survey and generated D-ETGs); given
+        when ``run_dir`` is another folder, e.g. an exercise's scratch folder.
 
     Returns
     -------
@@ -221,7 +224,8 @@ def train_methods(run_dir, survey: pd.DataFrame, split, val: np.ndarray, generat
               "image_size": image_size, "config": {k: v for k, v in vars(config).items() if k not in
                                                    ("output_dir", "progress", "num_threads", "num_workers",
                                                     "stop_after", "seed", "loss")}}
-    inputs = [Path(run_dir) / STAGE / "survey"] + ([generated_stage(run_dir)] if generated is not None else [])
+    if inputs is None:
+        inputs = [Path(run_dir) / STAGE / "survey"] + ([generated_stage(run_dir)] if generated is not None else [])
 
     def compute(out: Path) -> None:
         paths = survey.set_index("objid")["image_path"]
