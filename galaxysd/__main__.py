@@ -1,4 +1,4 @@
-"""Command line: ``python -m galaxysd {run,build,book,student,params,simulate,fetch}``.
+"""Command line: ``python -m galaxysd {run,build,book,student,notebooks,params,simulate,fetch}``.
 
 Examples
 --------
@@ -77,6 +77,13 @@ def _student(args) -> None:
         print(f"[galaxysd] the student book is at {written['html']}")
 
 
+def _notebooks(args) -> None:
+    from galaxysd.publish import write_paired_notebooks
+
+    written = write_paired_notebooks(args.root, args.repository)
+    print(f"[galaxysd] {len(written)} paired notebooks (for Colab and Binder) written beside their sources")
+
+
 def _params(args) -> None:
     from galaxysd.parameters import describe_plan, plan_run
 
@@ -129,6 +136,12 @@ def main(argv: list[str] | None = None) -> int:
     student.add_argument("--out", default="student", help="output folder (default: student)")
     student.add_argument("--root", help="project root (default: this checkout)")
     student.add_argument("--no-book", action="store_true", help="write the notebooks only")
+    paired = sub.add_parser("notebooks", help="write notebooks/NN_*.ipynb (what Colab and Binder open) and "
+                            "each source's install cell")
+    paired.add_argument("--root", help="project root (default: this checkout)")
+    paired.add_argument("--repository", default=None,
+                        help="the repository's https address the install cell installs from (default: "
+                        "repository.url of _config.yml, $GALAXYSD_REPOSITORY_URL or the origin remote)")
     params = sub.add_parser("params", help="list a notebook's parameter values and where each comes from "
                             "(notebook default, profile, --set)")
     params.add_argument("notebook")
@@ -157,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
             _build(args)
         if args.command == "student":
             _student(args)
+        if args.command == "notebooks":
+            _notebooks(args)
         if args.command == "params":
             _params(args)
         if args.command == "simulate":
