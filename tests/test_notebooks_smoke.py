@@ -1,6 +1,8 @@
 """Every notebook runs end to end on the smoke profile through the runner `make book` uses, and the
-executed notebooks build into a book that shows the run settings but not papermill's cell."""
+executed notebooks build into a book that shows the run settings but not papermill's cell, gives every
+image alt text that says what it shows, and whose launch links lead to files of the repository."""
 
+import html as html_lib
 import re
 import shutil
 from pathlib import Path
@@ -11,10 +13,26 @@ import pytest
 from galaxysd import book, outputs
 
 ROOT = Path(book.__file__).resolve().parents[1]
+REPOSITORY = "https://github.com/example/galaxysd"  # a fork's address: the buttons' links are checked
+
+
+def images_without_alt(page: Path) -> list[str]:
+    """The <img> tags of a page whose alt is missing, empty, a file name or path, or a hash."""
+    bad = []
+    for tag in re.findall(r"<img\b[^>]*>", page.read_text()):
+        match = re.search(r'\balt="([^"]*)"', tag)
+        alt = html_lib.unescape(match.group(1)).strip() if match else ""
+        src = re.search(r'\bsrc="([^"]*)"', tag)
+        if (len(alt.split()) < 2 or re.search(r"\.(png|jpe?g|svg|gif|pdf)\b", alt) or re.search(r"[0-9a-f]{16}", alt)
+                or (src and Path(src.group(1)).stem in alt)):
+            bad.append(tag[:200])
+    return bad
 
 
 @pytest.mark.slow
-def test_every_notebook_runs_on_smoke_and_builds_into_a_book(tmp_path):
+def test_every_notebook_runs_on_smoke_and_builds_into_a_book(tmp_path, monkeypatch):
+    from test_publish import check_launch_links
+
     project = tmp_path / "project"
     (project / "book").mkdir(parents=True)
     for name in ("_config.yml", "_toc.yml"):
@@ -43,14 +61,21 @@ def test_every_notebook_runs_on_smoke_and_builds_into_a_book(tmp_path):
         shown += [c.source for c in nb.cells if book.SETTINGS_TAG in c.metadata.get("tags", [])]
         assert not [s for s in shown if str(tmp_path) in s], f"{path.name} shows an absolute path"
 
+    monkeypatch.setenv(book.REPOSITORY_ENV, REPOSITORY)
     index = book.build_book(project)
     assert index.is_file()
+    html_dir = index.parent
+    pages = sorted(html_dir.rglob("*.html"))
+    without_alt = {p.name: images_without_alt(p) for p in pages if images_without_alt(p)}
+    assert not without_alt, f"images whose alt does not say what they show: {without_alt}"
+    assert check_launch_links(html_dir, REPOSITORY, ROOT, {p.stem for p in written}) >= 4 * len(written)
     for path in written:
         html = (project / "_build" / "html" / "book" / "notebooks" / f"{path.stem}.html").read_text()
         assert "Run settings: profile <strong>smoke</strong>" in html, path.stem
         assert "# Parameters" not in html, f"papermill's injected cell is visible in {path.stem}"
     chapter1 = (project / "_build" / "html" / "book" / "notebooks" / "01_data.html").read_text()
     assert len(re.findall(r"<img[^>]+_images/", chapter1)) >= 1
+    assert re.search(r'<img alt="Schematic of the pipeline in four boxes[^"]*"', chapter1)
     intro = (project / "_build" / "html" / "book" / "intro.html").read_text()
     assert "smoke" in intro and "simulated survey" in intro
     reproducing = (project / "_build" / "html" / "book" / "reproducing.html").read_text()
