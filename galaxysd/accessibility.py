@@ -16,7 +16,7 @@ import weakref
 
 #: Descriptions given by figure functions, per figure (weak keys: a closed figure takes its text along).
 _DESCRIPTIONS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-#: Longest alt text kept: screen readers read alt text whole, so it stays a sentence or three.
+#: Longest composed alt text: screen readers read alt text whole, so it stays a sentence or three.
 MAX_ALT = 400
 
 
@@ -67,7 +67,7 @@ def alt_text(fig) -> str:
     Returns
     -------
     str
-        A non-empty description, at most :data:`MAX_ALT` characters.
+        A non-empty description; a composed one has at most :data:`MAX_ALT` characters.
 
     Examples
     --------
@@ -77,8 +77,8 @@ def alt_text(fig) -> str:
     >>> alt_text(fig)
     'Plot: Fine-tuning: loss against step.'
     """
-    if fig in _DESCRIPTIONS:
-        return _DESCRIPTIONS[fig][:MAX_ALT]
+    if fig in _DESCRIPTIONS:  # written by the figure's author: kept whole
+        return _DESCRIPTIONS[fig]
     suptitle = _clean(fig._suptitle.get_text()) if getattr(fig, "_suptitle", None) else ""
     panels, unnamed, images = [], 0, 0
     for ax in fig.axes:
