@@ -127,3 +127,13 @@ def test_student_command_writes_notebooks_and_a_book_without_solutions(tmp_path)
     assert 'class="solution' not in html
     assert student.solution_leftovers([notebook, page]) == []
     assert Path(root / "book" / "notebooks" / "01_demo.ipynb").read_text().count("SECRET_OUTPUT") == 1
+
+
+def test_the_books_own_notebooks_make_student_notebooks_without_solutions(tmp_path):
+    root = Path(student.__file__).resolve().parents[1]
+    written = student.write_student_notebooks(root / "notebooks", tmp_path)
+    assert len(written) == len(list((root / "notebooks").glob("[0-9][0-9]_*.py")))
+    assert student.solution_leftovers(written) == []
+    for path in written:
+        nb = nbformat.read(path, as_version=4)
+        assert not [c for c in nb.cells if student.SOLUTION_TAG in c.metadata.get("tags", [])], path.name
