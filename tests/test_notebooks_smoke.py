@@ -80,6 +80,7 @@ def test_every_notebook_runs_on_smoke_and_builds_into_a_book(tmp_path, monkeypat
         html = (project / "_build" / "html" / "book" / "notebooks" / f"{path.stem}.html").read_text()
         assert "Run settings: profile <strong>smoke</strong>" in html, path.stem
         assert "# Parameters" not in html, f"papermill's injected cell is visible in {path.stem}"
+        assert "find_spec" not in html, f"the install cell is visible in {path.stem}"
     chapter1 = (project / "_build" / "html" / "book" / "notebooks" / "01_data.html").read_text()
     assert len(re.findall(r"<img[^>]+_images/", chapter1)) >= 1
     assert re.search(r'<img alt="Schematic of the pipeline in four boxes[^"]*"', chapter1)
