@@ -1,4 +1,4 @@
-"""Command line: ``python -m galaxysd {run,build,book,params,simulate,fetch,checkpoint}``.
+"""Command line: ``python -m galaxysd {run,build,book,student,notebooks,params,simulate,fetch,checkpoint}``.
 
 Examples
 --------
@@ -9,6 +9,10 @@ Run every notebook of the demo profile, then build the book::
 Re-run one notebook with a new value (precedence: notebook default < profile < --set)::
 
     python -m galaxysd run --profile demo --only 03_generate --set 03_generate.guidance=5.0
+
+Write the student edition (notebooks and book without the exercises' solutions)::
+
+    python -m galaxysd student --out student
 
 See every value a notebook would run with, and where each comes from::
 
@@ -71,6 +75,22 @@ def _build(args) -> None:
 
     index = build_book(args.root)
     print(f"[galaxysd] the book is at {index}")
+
+
+def _student(args) -> None:
+    from galaxysd.student import write_student_edition
+
+    written = write_student_edition(args.out, args.root, book=not args.no_book)
+    print(f"[galaxysd] student notebooks (no solutions) in {written['notebooks']}")
+    if "html" in written:
+        print(f"[galaxysd] the student book is at {written['html']}")
+
+
+def _notebooks(args) -> None:
+    from galaxysd.publish import write_paired_notebooks
+
+    written = write_paired_notebooks(args.root, args.repository)
+    print(f"[galaxysd] {len(written)} paired notebooks (for Colab and Binder) written beside their sources")
 
 
 def _params(args) -> None:
@@ -144,6 +164,17 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--root")
     book = sub.add_parser("book", help="run the notebooks, then build the book")
     _add_run_arguments(book)
+    student = sub.add_parser("student", help="write the student notebooks and book: the exercises without "
+                             "their solutions")
+    student.add_argument("--out", default="student", help="output folder (default: student)")
+    student.add_argument("--root", help="project root (default: this checkout)")
+    student.add_argument("--no-book", action="store_true", help="write the notebooks only")
+    paired = sub.add_parser("notebooks", help="write notebooks/NN_*.ipynb (what Colab and Binder open) and "
+                            "each source's install cell")
+    paired.add_argument("--root", help="project root (default: this checkout)")
+    paired.add_argument("--repository", default=None,
+                        help="the repository's https address the install cell installs from (default: "
+                        "repository.url of _config.yml, $GALAXYSD_REPOSITORY_URL or the origin remote)")
     params = sub.add_parser("params", help="list a notebook's parameter values and where each comes from "
                             "(notebook default, profile, --set)")
     params.add_argument("notebook")
@@ -187,6 +218,10 @@ def main(argv: list[str] | None = None) -> int:
             _run(args)
         if args.command in ("build", "book"):
             _build(args)
+        if args.command == "student":
+            _student(args)
+        if args.command == "notebooks":
+            _notebooks(args)
         if args.command == "params":
             _params(args)
         if args.command == "simulate":

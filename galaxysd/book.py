@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from galaxysd import pages, reuse
+from galaxysd.accessibility import add_alt_to_notebook
 from galaxysd.cache import atomic_path, atomic_write_text
 from galaxysd.errors import NotebookExecutionError
 from galaxysd.pages import SETTINGS_TAG, stage_seconds, write_timings  # noqa: F401 (the runner's pages)
@@ -78,10 +79,12 @@ def gate_solutions(nb, exercises: bool = False):
 
 
 def finish_notebook(nb, plan: NotebookPlan, real: bool | None = None, root: Path | None = None):
-    """Hide papermill's injected cell in the book and add the collapsed run-settings cell.
+    """Hide papermill's injected cell in the book, add the collapsed run-settings cell, and give each
+    glued figure its alt text (:func:`galaxysd.accessibility.add_alt_to_notebook`).
 
     ``real`` is what the run read (:func:`galaxysd.pages.reads_real_data`), shown in the cell's title.
     """
+    add_alt_to_notebook(nb)
     for cell in nb.cells:
         tags = cell.setdefault("metadata", {}).setdefault("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:
