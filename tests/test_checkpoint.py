@@ -1,7 +1,8 @@
 """Checkpoint bundles (galaxysd.checkpoint) and run folders that can move.
 
-The first tests build a small run folder of cached stages; the last ones share one smoke run of
-chapters 01-03 (module-scoped) with a second run of chapters 01-02 in another folder.
+The first tests build a small run folder of cached stages (seconds). The last three, marked slow,
+share one module-scoped fixture: the smoke notebooks 01-03 in one folder and 01-02 in another (about
+three minutes on two idle cores), then chapter 04 from a bundle of the first.
 """
 
 import gzip
