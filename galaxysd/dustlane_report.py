@@ -187,3 +187,90 @@ def detg_lane_verdict(real: Sequence[float], generated: Sequence[float], clean: 
     if gen_real.sign() > 0:
         return f"generated D-ETGs' lanes are deeper than real D-ETGs' ({evidence})"
     return f"generated D-ETGs' lanes are as deep as real ones' as far as this sample can tell ({evidence})"
+
+
+def truth_sample(truth: pd.DataFrame, survey: pd.DataFrame, n_per_group: int, seed: int = 0) -> pd.DataFrame:
+    """Up to ``n_per_group`` D-ETGs, dusty discs and clean early types of a simulated survey, with their images.
+
+    Parameters
+    ----------
+    truth : pandas.DataFrame
+        :func:`galaxysd.gz2.truth_table`.
+    survey : pandas.DataFrame
+        ``objid`` and ``image_path`` of the galaxies with an image
+        (:func:`galaxysd.stages.s07_detg_experiment.read_survey`).
+    n_per_group : int
+    seed : int, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``group``, ``objid``, ``path``.
+
+    Examples
+    --------
+    >>> sample = truth_sample(gz2.truth_table(run), s07.read_survey(stage.path), 100)  # doctest: +SKIP
+    """
+    images = survey.set_index("objid")["image_path"]
+    truth = truth[truth["objid"].isin(images.index)]
+    picked = sample_groups(truth_groups(truth, with_image=False), n_per_group, seed)
+    return pd.DataFrame({"group": picked["group"].to_numpy(), "objid": picked["objid"].to_numpy(np.int64),
+                         "path": images.loc[picked["objid"]].to_numpy()})
+
+
+def depth_stage(run_dir, name: str, images: pd.DataFrame, size: int, inputs=()) -> pd.DataFrame:
+    """Dust-lane depths of images (``group``, ``path``, any other columns) as a cached stage ``name``.
+
+    The images are resized to ``size`` pixels, so that survey galaxies and generated ones are measured
+    at the same scale. Recomputed when the image list, the size, ``inputs`` (the folders the images
+    come from) or the measuring code change.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``images`` with the columns of :func:`galaxysd.dustlane.dust_lane_stats`, read back from
+        ``depths.csv``.
+
+    Examples
+    --------
+    >>> depths = depth_stage(paths.run, "03_generate/dustlane", sample, 64)  # doctest: +SKIP
+    """
+    import hashlib
+
+    from galaxysd import cache, dustlane, imstats
+
+    images = images.reset_index(drop=True)
+    digest = hashlib.sha256(images.astype(str).to_csv(index=False).encode()).hexdigest()[:16]
+
+    def compute(out) -> None:
+        stats = dustlane.read_dust_lane_stats(images["path"], size)
+        with cache.atomic_path(out / "depths.csv") as tmp:
+            pd.concat([images, stats], axis=1).to_csv(tmp, index=False)
+
+    stage = cache.run_stage(run_dir, name, {"images": digest, "size": int(size)}, compute,
+                            inputs=[*inputs, dustlane.__file__, imstats.__file__])
+    return pd.read_csv(stage.path / "depths.csv")
+
+
+def group_table(depths: pd.DataFrame, column: str = "lane_depth", level: float = 0.95, n_resamples: int = 1000,
+                seed: int = 0) -> pd.DataFrame:
+    """Per group: how many, the median depth with a bootstrap interval, and the median reddening.
+
+    Examples
+    --------
+    >>> group_table(pd.DataFrame({"group": ["a"] * 4, "lane_depth": [.1, .2, .3, .4],
+    ...                           "lane_reddening": [0.0] * 4}))["n"].tolist()
+    [4]
+    """
+    rng = np.random.default_rng(seed)
+    rows = {}
+    for group, frame in depths.groupby("group", sort=False):
+        values = frame[column].astype(float).dropna().to_numpy()
+        low = high = np.nan
+        if len(values):
+            boot = np.median(rng.choice(values, (n_resamples, len(values))), axis=1)
+            low, high = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
+        rows[group] = {"n": int(len(values)), "median depth": float(np.median(values)) if len(values) else np.nan,
+                       "low": float(low), "high": float(high),
+                       "median reddening": float(frame["lane_reddening"].astype(float).median())}
+    return pd.DataFrame.from_dict(rows, orient="index")
