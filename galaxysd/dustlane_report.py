@@ -274,3 +274,54 @@ def group_table(depths: pd.DataFrame, column: str = "lane_depth", level: float =
                        "low": float(low), "high": float(high),
                        "median reddening": float(frame["lane_reddening"].astype(float).median())}
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+#: Table 1 prompts with a dust lane -> the same prompt without it (K: in-between round; L: edge-on, rounded bulge).
+LANE_PROMPTS = {"K": "D", "L": "N"}
+
+
+def checkpoint_lanes(generated: Mapping[int, pd.DataFrame], seed: int = 0) -> tuple[pd.DataFrame, str]:
+    """Dust-lane depth of each checkpoint's dust-lane prompts (K, L) against the same prompts without
+    the phrase (D, N), and a verdict at the last checkpoint.
+
+    Parameters
+    ----------
+    generated : mapping of int to pandas.DataFrame
+        Step -> generated images (``label`` = Table 1 letter, ``path``), as
+        :func:`galaxysd.stages.s05_quality.generate_checkpoints` returns them.
+    seed : int, optional
+        Seed of the bootstrap interval of the verdict.
+
+    Returns
+    -------
+    (pandas.DataFrame, str)
+        One row per step: ``n with lane``, ``depth with lane`` (median), ``n without``, ``depth without``;
+        and the verdict (:func:`galaxysd.verdicts.verdict`) at the last step, or why there is none.
+
+    Examples
+    --------
+    >>> table, said = checkpoint_lanes(generated)  # doctest: +SKIP
+    """
+    from galaxysd.dustlane import read_dust_lane_stats
+
+    rows, last = [], None
+    for step in sorted(generated):
+        frame = generated[step]
+        with_lane = read_dust_lane_stats(frame.loc[frame["label"].isin(list(LANE_PROMPTS)), "path"])["lane_depth"]
+        without = read_dust_lane_stats(frame.loc[frame["label"].isin(list(LANE_PROMPTS.values())), "path"])["lane_depth"]
+        rows.append({"step": int(step), "n with lane": int(with_lane.notna().sum()),
+                     "depth with lane": float(with_lane.median()) if len(with_lane) else np.nan,
+                     "n without": int(without.notna().sum()),
+                     "depth without": float(without.median()) if len(without) else np.nan})
+        last = (step, with_lane, without)
+    table = pd.DataFrame(rows).set_index("step") if rows else pd.DataFrame()
+    if last is None or not len(last[1]) or not len(last[2]):
+        return table, ("no checkpoint drew both a dust-lane prompt (K, L) and the same prompt without the "
+                       "phrase (D, N), so the checkpoints' lanes are not compared")
+    step, with_lane, without = last
+    said = verdicts.verdict(
+        verdicts.compare(with_lane, without, seed=seed),
+        f"at step {step} the dust-lane prompts draw deeper lanes than the same prompts without the phrase",
+        f"at step {step} the dust-lane prompts draw shallower lanes than the same prompts without the phrase",
+        f"whether the dust-lane prompts draw deeper lanes than the same prompts without the phrase at step {step}")
+    return table, said

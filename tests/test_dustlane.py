@@ -82,3 +82,24 @@ def test_the_verdict_says_where_the_chain_breaks():
     assert "as deep as real" in report.detg_lane_verdict(real, rng.normal(0.3, 0.05, 30), clean)
     assert "but shallower than real" in report.detg_lane_verdict(real, rng.normal(0.15, 0.05, 30), clean)
     assert report.detg_lane_verdict(real, [0.3, 0.2], clean).startswith("cannot tell with 2 generated")
+
+
+def test_checkpoint_lanes_compares_the_lane_prompts_with_the_same_prompts_without(tmp_path):
+    from PIL import Image
+
+    pop = _ellipticals(6)
+    frames = {}
+    for step, dust in ((10, False), (20, True)):
+        rows = []
+        for letter, lane in (("K", dust), ("D", False)):
+            for i, image in enumerate(_render(pop, lane, 2)):
+                path = tmp_path / f"{step}-{letter}-{i}.png"
+                Image.fromarray(image).save(path)
+                rows.append({"label": letter, "path": str(path)})
+        frames[step] = pd.DataFrame(rows)
+    table, said = report.checkpoint_lanes(frames)
+    assert list(table.index) == [10, 20] and table.loc[20, "n with lane"] == 6
+    assert table.loc[20, "depth with lane"] > table.loc[10, "depth with lane"] + 0.05
+    assert said.startswith("at step 20 the dust-lane prompts draw deeper lanes")
+    _, none = report.checkpoint_lanes({5: frames[10][frames[10]["label"] == "D"]})
+    assert none.startswith("no checkpoint drew")
