@@ -139,7 +139,7 @@ def validation_sentence(table: pd.DataFrame) -> str:
         row = table.loc[name]
         parts.append(f"{name}s against clean early types: AUC {row['auc']:.2f} (95% interval {row['low']:.2f} to "
                      f"{row['high']:.2f}; median depth {row['median_pos']:.3f} against {row['median_neg']:.3f}; "
-                     f"n = {row['n_pos']} and {row['n_neg']})")
+                     f"n = {int(row['n_pos'])} and {int(row['n_neg'])})")
     return "; ".join(parts)
 
 
