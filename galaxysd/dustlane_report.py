@@ -137,6 +137,10 @@ def validation_sentence(table: pd.DataFrame) -> str:
     parts = []
     for name in ("D-ETG", "dusty disk"):
         row = table.loc[name]
+        if not np.isfinite(row["auc"]):
+            parts.append(f"no {name} and clean early type pair to compare (n = {int(row['n_pos'])} and "
+                         f"{int(row['n_neg'])})")
+            continue
         parts.append(f"{name}s against clean early types: AUC {row['auc']:.2f} (95% interval {row['low']:.2f} to "
                      f"{row['high']:.2f}; median depth {row['median_pos']:.3f} against {row['median_neg']:.3f}; "
                      f"n = {int(row['n_pos'])} and {int(row['n_neg'])})")
