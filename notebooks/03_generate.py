@@ -239,7 +239,7 @@ _ = plots.publish(gallery.sweep_figure(sweep_images, sweep_prompts, label), path
 from galaxysd import dustlane, dustlane_report
 from galaxysd.stages import s07_detg_experiment as s07
 
-if gz2.reads_real_data(paths.run):
+if gz2.reads_real_data(paths.run) is not False:  # real data (or no labels): no ground truth
     lane_validation = "the real data have no ground truth, so the measure is not validated on this profile"
     clean_depths = np.array([])
 else:
