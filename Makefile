@@ -11,10 +11,12 @@ export OMP_NUM_THREADS ?= 2
 export MKL_NUM_THREADS ?= 2
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
-.PHONY: book run build test install clean help
+.PHONY: book run build student notebooks test install clean help
 
 help:
 	@echo "make book [PROFILE=demo|smoke|paper]   run the notebooks and build the book"
+	@echo "make student                           student notebooks and book, solutions removed (student/)"
+	@echo "make notebooks                         after editing notebooks/*.py: their paired .ipynb (Colab, Binder)"
 	@echo "make test                              unit tests + every notebook on the smoke profile"
 
 $(STAMP): pyproject.toml
@@ -35,8 +37,14 @@ build: $(STAMP)
 book: $(STAMP)
 	$(BIN)/python -m galaxysd book --profile $(PROFILE)
 
+student: $(STAMP)
+	$(BIN)/python -m galaxysd student --out student
+
+notebooks: $(STAMP)
+	$(BIN)/python -m galaxysd notebooks
+
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf _build book/notebooks
+	rm -rf _build book/notebooks student

@@ -1,4 +1,4 @@
-"""Command line: ``python -m galaxysd {run,build,book,params,simulate,fetch}``.
+"""Command line: ``python -m galaxysd {run,build,book,student,notebooks,params,simulate,fetch,checkpoint}``.
 
 Examples
 --------
@@ -10,9 +10,19 @@ Re-run one notebook with a new value (precedence: notebook default < profile < -
 
     python -m galaxysd run --profile demo --only 03_generate --set 03_generate.guidance=5.0
 
+Write the student edition (notebooks and book without the exercises' solutions)::
+
+    python -m galaxysd student --out student
+
 See every value a notebook would run with, and where each comes from::
 
     python -m galaxysd params 02_finetune --profile paper
+
+Pack the run folder's chapters 01-03 for a workshop, and start at chapter 04 elsewhere::
+
+    python -m galaxysd checkpoint pack --profile demo --upto 03_generate -o demo-upto-03.tar.gz
+    python -m galaxysd checkpoint unpack demo-upto-03.tar.gz
+    python -m galaxysd run --profile demo --only 04_embedding
 """
 
 from __future__ import annotations
@@ -28,7 +38,7 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--only", nargs="+", metavar="NOTEBOOK",
                         help="run only these notebooks (e.g. 01_data 03), in stage order")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
-                        metavar="NOTEBOOK.PARAM=VALUE", help="one-off parameter value (YAML syntax)")
+                        metavar="NOTEBOOK.PARAM=VALUE", help="one-off parameter value (YAML syntax; a text parameter takes the text as typed, so mixed_precision=no is 'no')")
     parser.add_argument("--output-dir", help="where executed notebooks go (default book/notebooks)")
     parser.add_argument("--run-dir", default="", help="stage outputs (default $GALAXYSD_RUNS/<profile>)")
     parser.add_argument("--figures-dir", default="", help="figures (default figures/<profile>)")
@@ -39,6 +49,8 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="hide papermill's progress bar")
     parser.add_argument("--force", action="store_true",
                         help="execute every notebook, even one whose inputs have not changed since it ran")
+    parser.add_argument("--exercises", action="store_true",
+                        help="execute the exercises' solutions too (by default the book shows them unexecuted)")
 
 
 def _profiles_dir(args):
@@ -54,7 +66,8 @@ def _run(args) -> None:
 
     run_profile(args.profile, args.only, args.overrides, root=args.root, output_dir=args.output_dir,
                 run_dir=args.run_dir, figures_dir=args.figures_dir, data_dir=args.data_dir,
-                progress=not args.no_progress, profiles_dir=_profiles_dir(args), force=args.force)
+                progress=not args.no_progress, profiles_dir=_profiles_dir(args), force=args.force,
+                exercises=args.exercises)
 
 
 def _build(args) -> None:
@@ -62,6 +75,22 @@ def _build(args) -> None:
 
     index = build_book(args.root)
     print(f"[galaxysd] the book is at {index}")
+
+
+def _student(args) -> None:
+    from galaxysd.student import write_student_edition
+
+    written = write_student_edition(args.out, args.root, book=not args.no_book)
+    print(f"[galaxysd] student notebooks (no solutions) in {written['notebooks']}")
+    if "html" in written:
+        print(f"[galaxysd] the student book is at {written['html']}")
+
+
+def _notebooks(args) -> None:
+    from galaxysd.publish import write_paired_notebooks
+
+    written = write_paired_notebooks(args.root, args.repository)
+    print(f"[galaxysd] {len(written)} paired notebooks (for Colab and Binder) written beside their sources")
 
 
 def _params(args) -> None:
@@ -101,6 +130,30 @@ def _fetch(args) -> int:
     return 0
 
 
+def _checkpoint(args) -> None:
+    from pathlib import Path
+
+    from galaxysd import checkpoint
+    from galaxysd.paths import run_paths
+
+    if args.action == "pack":
+        run = run_paths(args.profile, args.run_dir).run
+        number = args.upto.split("_", 1)[0]
+        out = Path(args.output or f"{args.profile}-upto-{number}.tar.gz")
+        checkpoint.pack(run, args.upto, out, args.profile)
+        manifest = checkpoint.read_manifest(out)
+        print(f"[galaxysd] chapters {', '.join(manifest['chapters'])} of {run}: {len(manifest['files'])} files, "
+              f"{out.stat().st_size / 1e6:.1f} MB -> {out}")
+        return
+    profile = args.profile or checkpoint.read_manifest(args.bundle)["profile"]
+    run = run_paths(profile, args.run_dir).run
+    manifest = checkpoint.unpack(args.bundle, run, profile, replace=args.replace,
+                                 allow_other_code=args.allow_other_code)
+    following = int(manifest["chapters"][-1].split("_", 1)[0]) + 1
+    print(f"[galaxysd] chapters {', '.join(manifest['chapters'])} restored into {run}; start at the next with "
+          f"python -m galaxysd run --profile {profile} --only {following:02d}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``galaxysd`` command."""
     parser = argparse.ArgumentParser(prog="galaxysd", description=__doc__.splitlines()[0])
@@ -111,12 +164,23 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--root")
     book = sub.add_parser("book", help="run the notebooks, then build the book")
     _add_run_arguments(book)
+    student = sub.add_parser("student", help="write the student notebooks and book: the exercises without "
+                             "their solutions")
+    student.add_argument("--out", default="student", help="output folder (default: student)")
+    student.add_argument("--root", help="project root (default: this checkout)")
+    student.add_argument("--no-book", action="store_true", help="write the notebooks only")
+    paired = sub.add_parser("notebooks", help="write notebooks/NN_*.ipynb (what Colab and Binder open) and "
+                            "each source's install cell")
+    paired.add_argument("--root", help="project root (default: this checkout)")
+    paired.add_argument("--repository", default=None,
+                        help="the repository's https address the install cell installs from (default: "
+                        "repository.url of _config.yml, $GALAXYSD_REPOSITORY_URL or the origin remote)")
     params = sub.add_parser("params", help="list a notebook's parameter values and where each comes from "
                             "(notebook default, profile, --set)")
     params.add_argument("notebook")
     params.add_argument("--profile", default="demo")
     params.add_argument("--set", dest="overrides", action="append", default=[],
-                        metavar="NOTEBOOK.PARAM=VALUE", help="one-off parameter value (YAML syntax)")
+                        metavar="NOTEBOOK.PARAM=VALUE", help="one-off parameter value (YAML syntax; a text parameter takes the text as typed, so mixed_precision=no is 'no')")
     params.add_argument("--profiles-dir", help="folder of your own profile YAML files")
     params.add_argument("--root")
     simulate = sub.add_parser("simulate", help="write the simulated GZ2-like survey")
@@ -131,18 +195,41 @@ def main(argv: list[str] | None = None) -> int:
     fetch.add_argument("--check", action="store_true", help="only report what is present and missing")
     fetch.add_argument("--no-images", action="store_true", help="leave out the 3.3 GB image zip")
     fetch.add_argument("--no-progress", action="store_true", help="hide the download progress bars")
+    ckpt = sub.add_parser("checkpoint", help="pack a run folder's chapters up to one into a bundle, or "
+                          "unpack a bundle into an empty run folder (to start at a later chapter)")
+    actions = ckpt.add_subparsers(dest="action", required=True)
+    pack = actions.add_parser("pack", help="bundle the chapters up to --upto, with a manifest and checksums")
+    pack.add_argument("--profile", default="demo", help="smoke, demo (default) or paper")
+    pack.add_argument("--upto", required=True, metavar="CHAPTER", help="the last chapter packed (03_generate or 03)")
+    pack.add_argument("-o", "--output", help="the bundle (default <profile>-upto-<NN>.tar.gz)")
+    pack.add_argument("--run-dir", default="", help="the run folder (default $GALAXYSD_RUNS/<profile>)")
+    unpack = actions.add_parser("unpack", help="restore a bundle into an empty run folder, checked")
+    unpack.add_argument("bundle")
+    unpack.add_argument("--profile", help="the profile to restore (default: the bundle's; must be the bundle's)")
+    unpack.add_argument("--run-dir", default="", help="the run folder (default $GALAXYSD_RUNS/<profile>)")
+    unpack.add_argument("--replace", action="store_true",
+                        help="unpack into a run folder that is not empty: the bundle's chapters replace its own")
+    unpack.add_argument("--allow-other-code", action="store_true",
+                        help="accept a bundle made by other code of this galaxysd version (its stages are "
+                        "loaded as if this code had made them)")
     args = parser.parse_args(argv)
     try:
         if args.command in ("run", "book"):
             _run(args)
         if args.command in ("build", "book"):
             _build(args)
+        if args.command == "student":
+            _student(args)
+        if args.command == "notebooks":
+            _notebooks(args)
         if args.command == "params":
             _params(args)
         if args.command == "simulate":
             _simulate(args)
         if args.command == "fetch":
             return _fetch(args)
+        if args.command == "checkpoint":
+            _checkpoint(args)
     except GalaxySDError as err:
         print(f"galaxysd: error: {err}", file=sys.stderr)
         return 2 if not err.__class__.__name__.startswith("NotebookExecution") else 1

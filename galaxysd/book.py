@@ -19,16 +19,20 @@ Re-run one notebook with a new value::
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from galaxysd import pages, reuse
+from galaxysd.accessibility import add_alt_to_notebook
 from galaxysd.cache import atomic_path, atomic_write_text
 from galaxysd.errors import NotebookExecutionError
 from galaxysd.pages import SETTINGS_TAG, stage_seconds, write_timings  # noqa: F401 (the runner's pages)
@@ -43,11 +47,44 @@ from galaxysd.progress import ProgressRelay
 # --------------------------------------------------------------------------------------------------
 # Execution
 # --------------------------------------------------------------------------------------------------
+#: Tag of an exercise's solution code cell (the exercises' convention: ``tags=["solution"]``).
+SOLUTION_TAG = "solution"
+#: nbclient's tag for a cell it leaves unexecuted (papermill executes through nbclient and honours it).
+SKIP_TAG = "skip-execution"
+
+
+def gate_solutions(nb, exercises: bool = False):
+    """Tag every solution cell ``skip-execution`` unless ``exercises`` is true; return the notebook.
+
+    An ordinary run leaves the solutions unexecuted (the book shows their code in the collapsed
+    dropdown), so demo and paper runs pay nothing for them; ``exercises=True`` (``galaxysd run
+    --exercises``, and the smoke test) executes them, and removes a skip tag a source may carry.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1", metadata={"tags": ["solution"]})])
+    >>> gate_solutions(nb).cells[0].metadata["tags"]
+    ['solution', 'skip-execution']
+    """
+    for cell in nb.cells:
+        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        if cell.get("cell_type") != "code" or SOLUTION_TAG not in tags:
+            continue
+        if exercises:
+            tags[:] = [t for t in tags if t != SKIP_TAG]
+        elif SKIP_TAG not in tags:
+            tags.append(SKIP_TAG)
+    return nb
+
+
 def finish_notebook(nb, plan: NotebookPlan, real: bool | None = None, root: Path | None = None):
-    """Hide papermill's injected cell in the book and add the collapsed run-settings cell.
+    """Hide papermill's injected cell in the book, add the collapsed run-settings cell, and give each
+    glued figure its alt text (:func:`galaxysd.accessibility.add_alt_to_notebook`).
 
     ``real`` is what the run read (:func:`galaxysd.pages.reads_real_data`), shown in the cell's title.
     """
+    add_alt_to_notebook(nb)
     for cell in nb.cells:
         tags = cell.setdefault("metadata", {}).setdefault("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:
@@ -59,9 +96,57 @@ def finish_notebook(nb, plan: NotebookPlan, real: bool | None = None, root: Path
     return nb
 
 
+def ipc_socket_prefix() -> str:
+    """A private path prefix for a kernel's IPC sockets: in Jupyter's runtime folder (readable by this
+    user only), or a fresh private temporary folder where that path would be too long for a socket.
+
+    Examples
+    --------
+    >>> ipc_socket_prefix().endswith("-ipc")
+    True
+    """
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    folder = Path(jupyter_runtime_dir())
+    prefix = folder / f"galaxysd-{uuid.uuid4().hex[:12]}-ipc"
+    if len(str(prefix)) > 90:  # a Unix socket's path holds at most about 104 bytes
+        folder = Path(tempfile.mkdtemp(prefix="galaxysd-"))
+        prefix = folder / "kernel-ipc"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return str(prefix)
+
+
+@functools.cache
+def kernel_manager_class():
+    """The kernel manager papermill starts each notebook's kernel with.
+
+    Over TCP, ipykernel warns on every start that its traffic is not encrypted, a line that reads
+    like a security problem in every chapter's output. Where the platform has Unix sockets the kernel
+    talks over IPC instead: local sockets in a folder only this user can read, so there is nothing to
+    encrypt and no warning. On Windows the kernel stays on TCP.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    if os.name == "nt":
+        return AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        """An ``AsyncKernelManager`` whose kernels listen on private IPC sockets, not TCP ports."""
+
+        def __init__(self, **kwargs):
+            kwargs.setdefault("transport", "ipc")
+            if kwargs["transport"] == "ipc":
+                kwargs.setdefault("ip", ipc_socket_prefix())
+            super().__init__(**kwargs)
+
+    return IPCKernelManager
+
+
 def execute_plan(plan: NotebookPlan, output_dir: str | os.PathLike, kernel_name: str = "python3",
-                 progress: bool = True) -> Path:
+                 progress: bool = True, exercises: bool = False) -> Path:
     """Execute one notebook with papermill and write ``<output_dir>/<name>.ipynb``.
+
+    The exercises' solution cells are executed only with ``exercises=True`` (:func:`gate_solutions`).
 
     While it runs, the progress bars of its long stages (:func:`galaxysd.progress.progress_bar`) are
     shown in this terminal, not in the notebook.
@@ -80,7 +165,7 @@ def execute_plan(plan: NotebookPlan, output_dir: str | os.PathLike, kernel_name:
     output_dir.mkdir(parents=True, exist_ok=True)
     final = output_dir / f"{plan.name}.ipynb"
     failed = output_dir / f"{plan.name}.failed.ipynb"
-    source = read_notebook(plan.source)
+    source = gate_solutions(read_notebook(plan.source), exercises)
     # plan_run has already checked every parameter against the notebook; papermill's own check is a
     # regex over the parameters cell that misreads some comments, so its warnings are only noise here.
     logging.getLogger("papermill").setLevel(logging.ERROR)
@@ -90,7 +175,8 @@ def execute_plan(plan: NotebookPlan, output_dir: str | os.PathLike, kernel_name:
             with ProgressRelay(side_channel, label=plan.name):
                 papermill.execute_notebook(source, str(running), parameters=plan.parameters,
                                            kernel_name=kernel_name, language="python", progress_bar=progress,
-                                           cwd=str(output_dir), report_mode=False)
+                                           cwd=str(output_dir), report_mode=False,
+                                           kernel_manager_class=kernel_manager_class())
         except PapermillExecutionError as err:
             atomic_write_text(failed, running.read_text())
             first_line = (err.source or "").strip().splitlines()[:1]
@@ -109,7 +195,7 @@ def run_profile(profile: str = "demo", only: Sequence[str] | None = None, overri
                 root: str | os.PathLike | None = None, output_dir: str | os.PathLike | None = None,
                 run_dir: str = "", figures_dir: str = "", data_dir: str = "",
                 kernel_name: str = "python3", progress: bool = True,
-                profiles_dir: Path = PROFILES_DIR, force: bool = False) -> list[Path]:
+                profiles_dir: Path = PROFILES_DIR, force: bool = False, exercises: bool = False) -> list[Path]:
     """Check, then execute, the notebooks of a profile in order.
 
     Parameters
@@ -134,6 +220,9 @@ def run_profile(profile: str = "demo", only: Sequence[str] | None = None, overri
         Where profiles are read from (default: the ones shipped in the package).
     force : bool, optional
         Execute every notebook, even one that :mod:`galaxysd.reuse` finds unchanged since it ran.
+    exercises : bool, optional
+        Execute the exercises' solutions too (by default they are shown, not run); part of what
+        :mod:`galaxysd.reuse` compares, so a notebook run without them is not reused for a run with them.
 
     Returns
     -------
@@ -155,7 +244,7 @@ def run_profile(profile: str = "demo", only: Sequence[str] | None = None, overri
     out = Path(output_dir) if output_dir is not None else base / "book" / "notebooks"
     written, timings = [], {}
     for plan in plans:
-        key = reuse.notebook_key(plan.name, plan.source, plan.parameters, resolved.run, resolved.data)
+        key = reuse.notebook_key(plan.name, plan.source, plan.parameters, resolved.run, resolved.data, exercises)
         record = None if force else reuse.reusable(out, plan.name, key)
         if record is not None:
             written.append(out / f"{plan.name}.ipynb")
@@ -165,11 +254,12 @@ def run_profile(profile: str = "demo", only: Sequence[str] | None = None, overri
         print(f"[galaxysd] running {plan.name} on profile '{profile}'", flush=True)
         reuse.forget(out, plan.name)
         start, figures_before = time.perf_counter(), reuse.snapshot(resolved.figures)
-        written.append(execute_plan(plan, out, kernel_name, progress))
+        written.append(execute_plan(plan, out, kernel_name, progress, exercises))
         timings[plan.name] = time.perf_counter() - start
         # the key is taken again now: it must describe the state this notebook's own stages left
         reuse.remember(out, plan.name,
-                       reuse.notebook_key(plan.name, plan.source, plan.parameters, resolved.run, resolved.data),
+                       reuse.notebook_key(plan.name, plan.source, plan.parameters, resolved.run, resolved.data,
+                                          exercises),
                        timings[plan.name], reuse.written_since(resolved.figures, figures_before))
         print(f"[galaxysd] {plan.name} done in {timings[plan.name]:.0f} s -> {written[-1]}", flush=True)
     write_book_pages(out, profile, timings, resolved.run, base, profiles_dir)

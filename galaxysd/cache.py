@@ -6,7 +6,12 @@ writing a record, ``stage.json``, holding
 
 - ``params``: the parameters that shaped the outputs (JSON-serialisable),
 - ``inputs``: a content fingerprint of every input (a file, a folder, or an earlier stage's folder),
-- ``key``: the sha256 of both, and ``outputs``: a content fingerprint of what the stage wrote.
+- ``key``: the sha256 of both, and ``outputs``: a content fingerprint of what the stage wrote (not
+  what it cost: ``timing.json`` is left out).
+
+Keys and records name content, not location: a path among the parameters or inputs that lies in the
+run folder is recorded relative to it (:func:`portable`), so a run folder can move (a checkpoint
+bundle, :mod:`galaxysd.checkpoint`) and two runs in two folders agree.
 
 A later call with the same key finds the record and skips the work. An input that is itself a stage
 folder is fingerprinted by its record's ``outputs`` digest, so when an upstream stage recomputes and
@@ -34,6 +39,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from galaxysd.errors import GalaxySDError
+from galaxysd.paths import CHAPTER_NAME, PACKAGE_DIR, run_folder_of
 
 RECORD_NAME = "stage.json"
 _CHUNK = 1 << 20
@@ -183,7 +189,8 @@ def fingerprint(path: str | os.PathLike, memo: DigestMemo | None = None) -> str:
     ----------
     path : str or path-like
         A file (its sha256), a stage folder (its record's output digest) or any other folder (digest
-        of its files' relative paths and contents, hidden files excluded).
+        of its files' relative paths and contents; hidden files, ``timing.json`` and the records of
+        stages nested in it excluded, so that two runs of the same work agree).
     memo : optional
         Memo of file digests, to avoid re-hashing unchanged large files.
 
@@ -207,7 +214,9 @@ def fingerprint(path: str | os.PathLike, memo: DigestMemo | None = None) -> str:
     if record.is_file():
         return json.loads(record.read_text())["outputs"]
     digest = hashlib.sha256()
-    for file in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
+    # what a stage cost (timing.json, a nested stage's record) is not what it made: left out
+    for file in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
+                       and p.name not in (TIMING_FILE, RECORD_NAME)):
         digest.update(file.relative_to(path).as_posix().encode())
         digest.update(hash_file(file).encode())
     return digest.hexdigest()
@@ -232,12 +241,66 @@ class StageResult:
     record: dict
 
 
+def portable(obj: Any, run_dir: str | os.PathLike | None = None) -> Any:
+    """``obj`` with every absolute path in the run folder or the package named relative to it.
+
+    A path inside the run folder becomes ``"<run>/01_data/survey/..."`` and one inside the installed
+    package ``"<galaxysd>/imstats.py"``; anything else (the real data's folder, numbers, text) is kept.
+    Stage keys and records are made of it, so a run folder that moves keeps its keys, and two runs in
+    two folders record the same stages.
+
+    Parameters
+    ----------
+    obj : any
+        A JSON-like value: str, path, dict, list or tuple of them, or anything else (kept).
+    run_dir : str or path-like, optional
+        The run folder.
+
+    Returns
+    -------
+    any
+        The same structure, paths rewritten as text.
+
+    Examples
+    --------
+    >>> portable({"survey": "/x/runs/demo/01_data/survey/gz2.csv", "n": 3}, "/x/runs/demo")
+    {'survey': '<run>/01_data/survey/gz2.csv', 'n': 3}
+    """
+    if isinstance(obj, Mapping):
+        return {k: portable(v, run_dir) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [portable(v, run_dir) for v in obj]
+    if not isinstance(obj, (str, os.PathLike)) or not os.path.isabs(obj):
+        return obj
+    path = Path(os.path.abspath(obj))
+    roots = [("<run>", Path(os.path.abspath(run_dir)))] if run_dir is not None else []
+    for label, root in [*roots, ("<galaxysd>", PACKAGE_DIR)]:
+        if path.is_relative_to(root):
+            return f"{label}/{path.relative_to(root).as_posix()}".rstrip("/")
+    return str(obj)
+
+
+def _run_folder(run_dir: Path, name: str) -> Path:
+    """The run folder of a stage: ``run_dir``, unless the stage is nested in another's folder.
+
+    A stage named after a chapter (``"05_quality/generated"``) lies in the run folder itself; one that
+    is not (``"step-000010"``, run inside ``05_quality/generated``'s partial folder) lies in a chapter's.
+    """
+    if CHAPTER_NAME.fullmatch(Path(name).parts[0]):
+        return run_dir
+    return run_folder_of(run_dir) or run_dir
+
+
 def stage_key(params: Mapping[str, Any], inputs: Iterable[str | os.PathLike] = (),
-              memo: DigestMemo | None = None) -> tuple[str, dict]:
-    """The cache key of a stage and the input fingerprints it was made from."""
-    input_prints = {str(Path(p)): fingerprint(p, memo) for p in inputs}
-    key = hashlib.sha256(_canonical({"params": params, "inputs": sorted(input_prints.values())})
-                         .encode()).hexdigest()
+              memo: DigestMemo | None = None, run_dir: str | os.PathLike | None = None) -> tuple[str, dict]:
+    """The cache key of a stage and the input fingerprints it was made from.
+
+    Both name content, not location: paths among the parameters are taken :func:`portable` to
+    ``run_dir``, and inputs count by their fingerprints only (the record names them portably).
+    """
+    input_prints = {portable(p, run_dir): fingerprint(p, memo) for p in inputs}
+    key = hashlib.sha256(_canonical({"params": portable(params, run_dir),
+                                     "inputs": sorted(input_prints.values())}).encode()).hexdigest()
     return key, input_prints
 
 
@@ -277,7 +340,8 @@ def run_stage(run_dir: str | os.PathLike, name: str, params: Mapping[str, Any],
     out = run_dir / name
     run_dir.mkdir(parents=True, exist_ok=True)
     memo = DigestMemo(run_dir / ".fingerprints.json")
-    key, input_prints = stage_key(params, list(inputs), memo)
+    root = _run_folder(run_dir, name)
+    key, input_prints = stage_key(params, list(inputs), memo, root)
     record_path = out / RECORD_NAME
     if not force and record_path.is_file():
         record = json.loads(record_path.read_text())
@@ -294,7 +358,7 @@ def run_stage(run_dir: str | os.PathLike, name: str, params: Mapping[str, Any],
     compute(work)  # on failure the partial folder stays, for inspection and resumption
     # What computing the stage cost, so that a book built from loaded stages can still say it
     # (a resumed stage records only its last attempt).
-    record = {"name": name, "params": json.loads(_canonical(params)), "inputs": input_prints,
+    record = {"name": name, "params": json.loads(_canonical(portable(params, root))), "inputs": input_prints,
               "key": key, "outputs": fingerprint(work, memo),
               "seconds": round(time.perf_counter() - started, 1)}
     (work / RECORD_NAME).write_text(json.dumps(record, indent=2))

@@ -21,6 +21,10 @@ class DataError(GalaxySDError, ValueError):
     """An input file is missing, malformed, or does not match its expected schema."""
 
 
+class CheckpointError(GalaxySDError, ValueError):
+    """A checkpoint bundle is damaged, of another galaxysd version, or cannot be unpacked where asked."""
+
+
 class DataWarning(UserWarning):
     """Input data that can be used, but lose something the user should know of (counted in the message)."""
 

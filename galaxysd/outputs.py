@@ -27,7 +27,8 @@ class Output:
     stem : str
         File name without extension under ``figures/<profile>/`` (``"fig2_upset"``).
     kind : str
-        ``"figure"`` (saved as PNG and PDF), ``"table"`` (saved as CSV) or ``"catalogue"`` (FITS and CSV).
+        ``"figure"`` (saved as PNG and PDF), ``"table"`` (saved as CSV) or ``"catalogue"`` (FITS, ECSV,
+        VOTable and plain CSV).
     chapter : str
         The notebook that makes it.
     function : str
@@ -47,7 +48,7 @@ class Output:
     def files(self) -> tuple[str, ...]:
         """The file names it is saved as."""
         if self.kind == "catalogue":
-            return (f"{self.stem}.fits", f"{self.stem}.csv")
+            return (f"{self.stem}.fits", f"{self.stem}.ecsv", f"{self.stem}.vot", f"{self.stem}.csv")
         return (f"{self.stem}.csv",) if self.kind == "table" else (f"{self.stem}.png", f"{self.stem}.pdf")
 
 
@@ -106,10 +107,10 @@ OUTPUTS: list[Output] = [
            "redshift distributions of new and known D-ETGs"),
     Output("Figure 9", "fig9_detg_sfr_halo", "figure", "08_detg_catalog", "galaxysd.detg.figures.sfr_halo_figure",
            "cumulative SFR and halo mass: new, known, control"),
-    Output("Figure D1", "figD1_detg_magnitude_mass", "figure", "08_detg_catalog",
+    Output("Figure D4", "figD4_detg_magnitude_mass", "figure", "08_detg_catalog",
            "galaxysd.detg.figures.magnitude_mass_figure", "cumulative r magnitude and stellar mass"),
     Output("", "detg_catalogue", "catalogue", "08_detg_catalog", "galaxysd.detg.catalogue.write_catalogue",
-           "the catalogue of confirmed D-ETGs"),
+           "the catalogue of confirmed D-ETGs (FITS, ECSV and a VOTable with UCDs, with provenance; plain CSV)"),
 ]
 
 
@@ -145,7 +146,7 @@ def index_table(profile: str, outputs: list[Output] | None = None) -> str:
     """
     rows = []
     for o in outputs if outputs is not None else OUTPUTS:
-        saved = f"`figures/{profile}/{o.files[0]}`" + {"figure": ", `.pdf`", "catalogue": ", `.csv`"}.get(o.kind, "")
+        saved = f"`figures/{profile}/{o.files[0]}`" + {"figure": ", `.pdf`", "catalogue": ", `.ecsv`, `.vot`, `.csv`"}.get(o.kind, "")
         rows.append(f"| {o.paper + ': ' if o.paper else ''}{o.what} | {o.chapter} | `{o.function}` | `{source_file(o.function)}` | "
                     f"{saved} |")
     return ("| output | chapter | made by | in | saved as |\n|---|---|---|---|---|\n" + "\n".join(rows) + "\n")

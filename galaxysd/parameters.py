@@ -31,6 +31,10 @@ from galaxysd.paths import PACKAGE_DIR, project_root
 
 PROFILES_DIR = PACKAGE_DIR / "profiles"
 RUNNER_PARAMETERS = ("profile", "run_dir", "figures_dir", "data_dir")
+#: A dry run on the tiny model (``--set 02_finetune.base_model=tiny``) of a profile made for another
+#: model leaves out what the profile sets for that model's size: the tiny model is built at the
+#: notebook's default size and generation follows the model (``03_generate.resolution=0``).
+TINY_DRY_RUN = {"02_finetune": ("resolution",), "03_generate": ("resolution",)}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -166,6 +170,9 @@ def load_profile(name: str, folder: Path = PROFILES_DIR) -> dict:
 def parse_override(text: str) -> tuple[str, str, Any]:
     """Parse ``NOTEBOOK.PARAM=VALUE`` from the command line; the value is read as YAML.
 
+    A parameter whose default is text takes the text as typed instead (:func:`check_type`), so
+    ``02_finetune.mixed_precision=no`` gives ``"no"``, not YAML's ``False``.
+
     Examples
     --------
     >>> parse_override("03_generate.guidance=5.0")
@@ -183,23 +190,45 @@ def parse_override(text: str) -> tuple[str, str, Any]:
     return notebook, param, value
 
 
-def check_type(notebook: str, param: Parameter, value: Any, origin: str) -> Any:
+def check_type(notebook: str, param: Parameter, value: Any, origin: str, typed: str | None = None) -> Any:
     """Return ``value`` if it fits the type of the parameter's default, else raise ParameterError.
 
     An int is accepted (and converted) where the default is a float; a ``None`` default accepts
-    anything; bools are never accepted as numbers.
+    anything; bools are never accepted as numbers. ``typed`` is the text a user typed on the command
+    line: where the default is a string and YAML read that text as something else (``no`` as
+    ``False``, ``7`` as a number, ``null`` as ``None``), the text itself is the value; where the
+    default is a float, a number YAML left as text (``1e-4``) is read as one.
+
+    Examples
+    --------
+    >>> check_type("02_finetune", Parameter("mixed_precision", "no"), False, "command line", typed="no")
+    'no'
     """
     default = param.default
     if default is None:
         return value
     expected = type(default)
+    scalar = value is None or isinstance(value, (bool, int, float))
+    if expected is str and typed is not None and scalar:
+        return typed
+    if expected is float and typed is not None and isinstance(value, str):
+        try:  # YAML 1.1 reads 1e-4 (no dot) as text
+            return float(typed)
+        except ValueError:
+            pass
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, expected) and not (expected is not bool and isinstance(value, bool)):
         return value
+    if isinstance(value, bool):
+        quote = (f"; YAML reads a bare yes, no, on, off, true or false as a bool: quote the word, e.g. "
+                 f"{param.name}: \"{'yes' if value else 'no'}\"")
+    else:
+        quote = f"; YAML reads it as a {type(value).__name__}: quote it, e.g. {param.name}: \"{value}\""
+    quote = quote if expected is str and scalar else ""
     raise ParameterError(f"{origin}: parameter '{param.name}' of notebook {notebook} expects "
                          f"{expected.__name__} (default {default!r}), got {type(value).__name__} "
-                         f"{value!r}")
+                         f"{value!r}{quote}")
 
 
 def match_notebook(name: str, known: Mapping[str, Path]) -> str:
@@ -313,9 +342,12 @@ def plan_run(profile: str, only: Sequence[str] | None = None, overrides: Iterabl
     selected = [match_notebook(n, known) for n in only] if only else list(known)
     selected = [n for n in known if n in set(selected)]  # keep run order
 
+    overrides = list(overrides)
     parsed = [parse_override(o) for o in overrides]
-    for notebook, _, _ in parsed:
-        match_notebook(notebook, known)
+    typed = [o.partition("=")[2].strip() for o in overrides]  # the text itself, for string parameters
+    command_line = [(match_notebook(nb, known), p, v) for nb, p, v in parsed]
+    profile_base = profile_content["notebooks"].get("02_finetune", {}).get("base_model", "tiny")
+    dry_run = ("02_finetune", "base_model", "tiny") in command_line and profile_base != "tiny"
     for notebook in profile_content["notebooks"]:
         if notebook not in known:
             raise ParameterError(f"profile '{profile}' sets parameters of unknown notebook "
@@ -326,16 +358,23 @@ def plan_run(profile: str, only: Sequence[str] | None = None, overrides: Iterabl
         declared = declared_parameters(known[name])
         values = {k: p.default for k, p in declared.items()}
         origins = {k: "notebook default" for k in declared}
-        layers = [(f"profile '{profile}'", profile_content["notebooks"].get(name, {})),
+        from_profile = dict(profile_content["notebooks"].get(name, {}))
+        for key in TINY_DRY_RUN.get(name, ()) if dry_run else ():
+            if key in from_profile:
+                origins[key] = (f"notebook default (base_model=tiny: profile '{profile}' sets "
+                                f"{from_profile.pop(key)!r} for {profile_base})")
+        layers = [(f"profile '{profile}'", from_profile),
                   ("command line", {p: v for nb, p, v in parsed if match_notebook(nb, known) == name}),
                   ("runner", {"profile": profile, **(paths or {})})]
+        texts = {p: t for (nb, p, _), t in zip(parsed, typed) if match_notebook(nb, known) == name}
         for origin, layer in layers:
             for key, value in layer.items():
                 if key not in declared:
                     raise ParameterError(
                         f"{origin}: notebook {name} has no parameter '{key}'; it declares: "
                         f"{', '.join(declared)}")
-                values[key] = check_type(name, declared[key], value, origin)
+                values[key] = check_type(name, declared[key], value, origin,
+                                         texts.get(key) if origin == "command line" else None)
                 if origin == "command line":
                     values[key] = resolve_cli_path(key, values[key], declared[key].default)
                 origins[key] = origin

@@ -8,10 +8,13 @@ current working directory, so a notebook gives the same result wherever it is st
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+#: A chapter's folder in a run folder: ``01_data``, ``05_quality`` ...
+CHAPTER_NAME = re.compile(r"\d{2}_\w+")
 
 
 def project_root() -> Path | None:
@@ -112,3 +115,78 @@ def run_paths(profile: str, run_dir: str | os.PathLike = "", figures_dir: str | 
     data = Path(data_dir) if str(data_dir) else Path(os.environ.get("GALAXYSD_DATA", base / "data"))
     return RunPaths(profile, run.expanduser().resolve(), figures.expanduser().resolve(),
                     data.expanduser().resolve()).ensure()
+
+
+# --------------------------------------------------------------------------------------------------
+# Paths written into the run folder
+# --------------------------------------------------------------------------------------------------
+def run_folder_of(path: str | os.PathLike) -> Path | None:
+    """The run folder ``path`` lies in: the parent of its nearest folder named like a chapter (``NN_name``).
+
+    Stages write into ``<run>/<NN_chapter>/<stage>/`` (or the stage's partial folder beside it), so
+    the chapter folder tells where the run folder is without being told.
+
+    Examples
+    --------
+    >>> run_folder_of("/x/runs/demo/01_data/training/manifest.csv").as_posix()
+    '/x/runs/demo'
+    >>> run_folder_of("/x/elsewhere/manifest.csv") is None
+    True
+    """
+    path = Path(os.path.abspath(path))
+    for folder in (path, *path.parents):
+        if CHAPTER_NAME.fullmatch(folder.name):
+            return folder.parent
+    return None
+
+
+def portable_path(path: str | os.PathLike, folder: str | os.PathLike) -> str:
+    """How a file written into ``folder`` names ``path``: relative to ``folder`` when both lie in one run folder.
+
+    A run folder then moves (a copy, a checkpoint bundle unpacked elsewhere) and its files still name
+    each other, and two runs in two folders write the same bytes. A path outside the run folder (the
+    real data) stays absolute; an empty string (no file) stays empty. Read it back with
+    :func:`resolve_stored`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The path to store.
+    folder : str or path-like
+        The folder of the file that stores it.
+
+    Returns
+    -------
+    str
+        A relative POSIX path (``../survey/images/1.jpg``), or ``path`` unchanged.
+
+    Examples
+    --------
+    >>> portable_path("/x/runs/demo/01_data/survey/images/1.jpg", "/x/runs/demo/01_data/training")
+    '../survey/images/1.jpg'
+    >>> portable_path("/data/gz2/images/1.jpg", "/x/runs/demo/01_data/training")
+    '/data/gz2/images/1.jpg'
+    """
+    text = str(path)
+    if not text or not os.path.isabs(text):
+        return text
+    run = run_folder_of(folder)
+    target = Path(os.path.abspath(text))
+    if run is None or not target.is_relative_to(run):
+        return text
+    return PurePosixPath(*Path(os.path.relpath(target, os.path.abspath(folder))).parts).as_posix()
+
+
+def resolve_stored(value: str, folder: str | os.PathLike) -> str:
+    """A path read from a file in ``folder``: a relative one joined to ``folder``, others unchanged.
+
+    Examples
+    --------
+    >>> resolve_stored("../survey/images/1.jpg", "/x/runs/demo/01_data/training")
+    '/x/runs/demo/01_data/survey/images/1.jpg'
+    >>> resolve_stored("", "/x/runs/demo/01_data/training")
+    ''
+    """
+    if not value or os.path.isabs(value):
+        return value
+    return os.path.normpath(os.path.join(os.path.abspath(folder), value))

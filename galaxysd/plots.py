@@ -8,6 +8,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from galaxysd.accessibility import alt_text, describe
 from galaxysd.cache import atomic_path
 
 FORMATS = ("png", "pdf")
@@ -25,8 +26,9 @@ def apply_book_style() -> None:
 apply_book_style()
 
 
-def save_figure(fig: "plt.Figure", figures_dir: str | os.PathLike, name: str, dpi: int = 150) -> list[Path]:
-    """Save a figure as PNG and PDF, atomically.
+def save_figure(fig: "plt.Figure", figures_dir: str | os.PathLike, name: str, dpi: int = 150,
+                alt: str | None = None) -> list[Path]:
+    """Save a figure as PNG and PDF, atomically, with its alt text in the files' metadata.
 
     Parameters
     ----------
@@ -38,6 +40,9 @@ def save_figure(fig: "plt.Figure", figures_dir: str | os.PathLike, name: str, dp
         File stem, e.g. ``"fig1_schematic"``.
     dpi : int, optional
         Resolution of the PNG.
+    alt : str, optional
+        What the figure shows (default: :func:`galaxysd.accessibility.alt_text`), written as the PNG's
+        ``Description`` and the PDF's ``Subject``.
 
     Returns
     -------
@@ -50,20 +55,25 @@ def save_figure(fig: "plt.Figure", figures_dir: str | os.PathLike, name: str, dp
     """
     folder = Path(figures_dir)
     folder.mkdir(parents=True, exist_ok=True)
+    alt = alt or alt_text(fig)
     written = []
     for fmt in FORMATS:
         target = folder / f"{name}.{fmt}"
         with atomic_path(target) as tmp:
-            fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=fmt)
+            fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=fmt,
+                        metadata={"png": {"Description": alt}, "pdf": {"Subject": alt}}.get(fmt))
         written.append(target)
     return written
 
 
-def publish(fig: "plt.Figure", figures_dir: str | os.PathLike, name: str, dpi: int = 150) -> list[Path]:
-    """Save a figure as PNG and PDF, hand it to the book under ``name``, and close it.
+def publish(fig: "plt.Figure", figures_dir: str | os.PathLike, name: str, dpi: int = 150,
+            alt: str | None = None) -> list[Path]:
+    """Save a figure as PNG and PDF, hand it to the book under ``name`` with its alt text, and close it.
 
     The book shows the figure where a ``{glue:figure} name`` directive asks for it, with its caption;
-    closing it keeps the notebook from also printing it as a bare cell output.
+    closing it keeps the notebook from also printing it as a bare cell output. The alt text (what the
+    figure shows, for a screen reader) travels in the glued output's metadata; the runner writes it into
+    the directive (:func:`galaxysd.accessibility.add_alt_to_notebook`).
 
     Parameters
     ----------
@@ -75,6 +85,9 @@ def publish(fig: "plt.Figure", figures_dir: str | os.PathLike, name: str, dpi: i
         File stem and glue key, e.g. ``"fig3_prompts"``.
     dpi : int, optional
         Resolution of the PNG.
+    alt : str, optional
+        What the figure shows; default: the figure function's :func:`galaxysd.accessibility.describe`
+        text, else one composed from the figure's titles and labels.
 
     Returns
     -------
@@ -85,7 +98,8 @@ def publish(fig: "plt.Figure", figures_dir: str | os.PathLike, name: str, dpi: i
     --------
     >>> publish(fig, paths.figures, "fig1_schematic")  # doctest: +SKIP
     """
-    written = save_figure(fig, figures_dir, name, dpi)
+    alt = alt or alt_text(fig)
+    written = save_figure(fig, figures_dir, name, dpi, alt)
     try:
         from myst_nb import glue
     except ImportError:  # outside the book toolchain the files on disk are what matters
@@ -95,7 +109,7 @@ def publish(fig: "plt.Figure", figures_dir: str | os.PathLike, name: str, dpi: i
         # kernel's matplotlib backend (none under MPLBACKEND=Agg), the file's does not.
         from IPython.display import Image
 
-        glue(name, Image(data=written[0].read_bytes(), format="png"), display=False)
+        glue(name, Image(data=written[0].read_bytes(), format="png", metadata={"alt": alt}), display=False)
     plt.close(fig)
     return written
 
@@ -217,4 +231,6 @@ def pipeline_schematic(profile: str = "demo", example_prompt: str =
     ax.text(3.25, 0.6, "images", ha="center", fontsize="small", style="italic")
     ax.text(4.25, 0.02, profile_label(profile, real_data), ha="right", fontsize="small", color="0.4")
     fig.tight_layout()
-    return fig
+    return describe(fig, "Schematic of the pipeline in four boxes joined by arrows: Galaxy Zoo 2 images and "
+                    "tags, fine-tuning Stable Diffusion v1.5, generation from morphology prompts, and the "
+                    "downstream tasks (quality, classification, the rare D-ETG search).")

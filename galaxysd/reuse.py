@@ -8,10 +8,13 @@ Why not jupyter-cache (Jupyter Book's own execution cache)? It keys on a noteboo
 so it would reuse a page whose data, stages, parameters or package code have changed. Here the key
 covers all of them:
 
-- the notebook's source and every parameter value the runner gives it;
+- the notebook's source, every parameter value the runner gives it, and whether the exercises'
+  solutions are executed (``--exercises``);
 - the ``galaxysd`` package (code, style and profiles) and the versions of the main libraries;
-- the run folder's chapters up to this one (``NN_*`` with ``NN`` at most the notebook's number), and
-  the data folder when it lies outside the run folder: each file's path, size and modification time;
+- the run folder's chapters up to this one (``NN_*`` with ``NN`` at most the notebook's number), the
+  data folder when it lies outside the run folder, and any other file or folder outside it that a
+  parameter names by its absolute path (people's verdicts kept elsewhere, supplied verdict files):
+  each file's path, size and modification time;
 - the figures the notebook wrote, which must still be there, the same size.
 
 The key is recorded after the notebook has run, so it describes the state its own stages left; a
@@ -30,6 +33,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from galaxysd.cache import atomic_write_text
+from galaxysd.parameters import RUNNER_PARAMETERS
 
 #: Libraries whose version is part of a notebook's key.
 LIBRARIES = ("torch", "diffusers", "transformers", "accelerate", "numpy", "pandas", "scikit-learn",
@@ -79,7 +83,7 @@ def chapter_number(name: str) -> int | None:
 
 
 def notebook_key(name: str, source: str | os.PathLike, parameters: Mapping, run_dir: str | os.PathLike,
-                 data_dir: str | os.PathLike | None = None) -> str:
+                 data_dir: str | os.PathLike | None = None, exercises: bool = False) -> str:
     """The digest of everything notebook ``name`` can see (see the module's description).
 
     Parameters
@@ -94,6 +98,8 @@ def notebook_key(name: str, source: str | os.PathLike, parameters: Mapping, run_
         The profile's run folder.
     data_dir : str or path-like, optional
         The data folder; walked only when it lies outside ``run_dir``.
+    exercises : bool, optional
+        Whether the exercises' solution cells are executed (:func:`galaxysd.book.gate_solutions`).
 
     Returns
     -------
@@ -107,6 +113,7 @@ def notebook_key(name: str, source: str | os.PathLike, parameters: Mapping, run_
     digest = hashlib.sha256()
     digest.update(Path(source).read_bytes())
     digest.update(json.dumps(dict(parameters), sort_keys=True, default=str).encode())
+    digest.update(b"[exercises]" if exercises else b"[no exercises]")
     digest.update(_package_digest().encode())
     digest.update(json.dumps(_versions(), sort_keys=True).encode())
     run = Path(run_dir)
@@ -122,7 +129,38 @@ def notebook_key(name: str, source: str | os.PathLike, parameters: Mapping, run_
         if data.is_dir() and run.resolve() not in (data, *data.parents):
             digest.update(b"[data]")
             _tree_listing(data, digest)
+    for path in named_paths(parameters, run):
+        digest.update(f"[{path}]".encode())
+        if path.is_file():
+            stat = path.stat()
+            digest.update(f"{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        else:
+            _tree_listing(path, digest)
     return digest.hexdigest()
+
+
+def named_paths(parameters: Mapping, run_dir: str | os.PathLike) -> list[Path]:
+    """Existing files and folders that parameter values name by an absolute path, outside ``run_dir``.
+
+    A value may be a string or a list of strings; the runner's own folders (run, figures, data) are
+    left to :func:`notebook_key`'s other rules.
+
+    Examples
+    --------
+    >>> named_paths({"seed": 0, "verdict_dir": "", "supplied_verdicts": []}, "runs/demo")
+    []
+    """
+    run = Path(run_dir).resolve()
+    found = []
+    for name, value in parameters.items():
+        if name in RUNNER_PARAMETERS:
+            continue
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(item, str) and item and os.path.isabs(item) and Path(item).exists():
+                path = Path(item).resolve()
+                if path != run and run not in path.parents:
+                    found.append(path)
+    return sorted(set(found))
 
 
 def _record_path(output_dir: Path, name: str) -> Path:

@@ -27,6 +27,21 @@
 #
 # **Time to run.** See the [reproducing page](../reproducing.md) for measured times per profile.
 
+# %% tags=["remove-cell", "install-galaxysd"]
+# Opened outside a checkout of this book (Colab, a downloaded notebook)? Install galaxysd first.
+# This cell imports nothing of galaxysd; where galaxysd is installed it does nothing.
+import importlib.util
+import os
+import subprocess
+import sys
+
+if importlib.util.find_spec("galaxysd") is None:
+    repository = os.environ.get("GALAXYSD_REPOSITORY_URL", "")
+    if not repository:
+        raise ModuleNotFoundError("galaxysd is not installed: pip install git+<this book's repository>")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--extra-index-url",
+                    "https://download.pytorch.org/whl/cpu", f"galaxysd @ git+{repository}"], check=True)
+
 # %% tags=["parameters"]
 profile = "demo"  # profile whose values the runner injected (smoke, demo or paper)
 run_dir = ""  # folder of stage outputs (empty: GALAXYSD_RUNS/profile)
@@ -50,13 +65,11 @@ gallery_per_tag = 6  # example images per tag in the gallery
 from IPython.display import display
 from myst_nb import glue
 
-from galaxysd import gz2, plots
+from galaxysd import gz2, plots, setup_chapter
 from galaxysd.gz2 import figures as gz2fig
-from galaxysd.paths import run_paths
 from galaxysd.stages import s01_data as s01
 
-paths = run_paths(profile, run_dir, figures_dir, data_dir)
-label = plots.profile_label(profile, real_data)
+paths, label, _ = setup_chapter(profile, run_dir, figures_dir, data_dir, real_data=real_data)
 paper = gz2.PAPER_COUNTS
 
 # %% [markdown]
@@ -196,6 +209,42 @@ steps
 # {glue:text}`paper_n_training:,`.
 
 # %% [markdown]
+# ```{exercise} How much does the cap take away?
+# :label: ex-01-cap
+#
+# The cap thins every tag combination to at most `balance_cap` galaxies. Before running anything,
+# predict which Table 1 prompts lose training galaxies if the cap is halved or quartered, and which
+# keep every one. Then count them with `gz2.labels.balance` on the training manifest (a smaller cap
+# applied to it gives the same counts as one applied before it) and `gz2.figures.table1`. Why does
+# a cap help the rare prompts, although it never adds a galaxy?
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-01-cap
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+import pandas as pd
+from galaxysd.gz2.labels import balance
+
+caps = sorted({max(1, balance_cap // 4), max(1, balance_cap // 2), balance_cap})
+thinned = {cap: balance(manifest, cap=cap, seed=seed) for cap in caps}
+by_cap = pd.DataFrame({f"cap {cap}": gz2fig.table1(frame)["training galaxies"] for cap, frame in thinned.items()})
+by_cap.loc["all training images"] = [len(frame) for frame in thinned.values()]
+by_cap
+### END SOLUTION
+
+# %% [markdown]
+# Only the combinations above the cap lose galaxies: the common ones (smooth round galaxies, plain
+# spirals) shrink, while rare combinations keep all of theirs. A prompt whose galaxies sit in rare
+# combinations keeps its count, so its share of the training set, and of the training steps, grows.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
 # ## Figure 2: how the tags combine
 #
 # The primary tags of the training set — without bulge prominence, arm number or winding — and how
@@ -226,6 +275,43 @@ table1 = gz2fig.table1(manifest, labels.labelled)
 glue("table1", table1, display=False)
 _ = plots.save_table(table1, paths.figures, "table1_prompts")
 table1
+
+# %% [markdown]
+# ```{exercise} Table 1 at another debiased threshold
+# :label: ex-01-threshold
+#
+# An answer becomes a tag when its debiased fraction exceeds `min_debiased`. Predict how the
+# labelled galaxies of Table 1 change at 0.6 and at 0.9: do all prompts change by the same factor?
+# Which should fall fastest when the threshold rises, those of one tag or those that need two or
+# three tags at once? Check with `exercises.table1_by_threshold`, which labels the survey again
+# (no stage is written), and explain prompt K's count.
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-01-threshold
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+from galaxysd import exercises
+
+thresholds = sorted({0.6, min_debiased, 0.9})
+by_threshold = exercises.table1_by_threshold(
+    gz2.read_hart16(survey.hart16), thresholds, min_votes=min_votes, votes_inclusive=votes_inclusive,
+    threshold_inclusive=threshold_inclusive, fraction=threshold_fraction)
+kept = by_threshold.div(by_threshold[f"min_debiased={min_debiased:g}"].where(lambda c: c > 0), axis=0)
+by_threshold.join(kept.round(2).add_prefix("share of "))
+### END SOLUTION
+
+# %% [markdown]
+# A prompt needs every one of its tags to be confident, so its count falls roughly as the product of
+# its tags' survival: the prompts of two or three tags (K, L, O, P) fall fastest as the threshold
+# rises. Prompt K (an early type with a dust lane) may have labelled galaxies, but never a training
+# galaxy: its galaxies are exactly those this chapter excludes from training.
+#
+# ```{solution-end}
+# ```
 
 # %% [markdown]
 # ## Figure B3: the question tree

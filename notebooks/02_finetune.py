@@ -31,6 +31,21 @@
 #
 # **Time to run.** See the [reproducing page](../reproducing.md) for measured times per profile.
 
+# %% tags=["remove-cell", "install-galaxysd"]
+# Opened outside a checkout of this book (Colab, a downloaded notebook)? Install galaxysd first.
+# This cell imports nothing of galaxysd; where galaxysd is installed it does nothing.
+import importlib.util
+import os
+import subprocess
+import sys
+
+if importlib.util.find_spec("galaxysd") is None:
+    repository = os.environ.get("GALAXYSD_REPOSITORY_URL", "")
+    if not repository:
+        raise ModuleNotFoundError("galaxysd is not installed: pip install git+<this book's repository>")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--extra-index-url",
+                    "https://download.pytorch.org/whl/cpu", f"galaxysd @ git+{repository}"], check=True)
+
 # %% tags=["parameters"]
 profile = "demo"  # profile whose values the runner injected (smoke, demo or paper)
 run_dir = ""  # folder of stage outputs (empty: GALAXYSD_RUNS/profile)
@@ -72,15 +87,13 @@ import time
 import pandas as pd
 from myst_nb import glue
 
-from galaxysd import gz2, plots
+from galaxysd import gz2, plots, setup_chapter
 from galaxysd.diffusion import model as dmodel
 from galaxysd.diffusion.base_model import check_base_model
 from galaxysd.diffusion import report, sample
-from galaxysd.paths import run_paths
 from galaxysd.stages import s02_finetune as s02
 
-paths = run_paths(profile, run_dir, figures_dir, data_dir)
-label = plots.profile_label(profile, gz2.reads_real_data(paths.run))
+paths, label, _ = setup_chapter(profile, run_dir, figures_dir, data_dir)
 check_base_model(base_model)  # before anything is computed: the model is there, or what to do
 
 # %% [markdown]
@@ -168,6 +181,81 @@ glue("loss_last", f"{last:.3f}", display=False)
 #
 # Averaged over the first and the last 5% of the steps, the loss went from {glue:text}`loss_first` to
 # {glue:text}`loss_last`.
+
+# %% [markdown]
+# ```{exercise} How many steps does it take to see the loss fall?
+# :label: ex-02-noise
+#
+# The grey points scatter widely because each step draws new timesteps and noise. Measure that
+# scatter around a running mean (`report.smoothed` over 50 steps, fewer on a short run), and estimate
+# how many steps must be averaged to tell a 5 % drop of the final loss at two standard errors. Is the
+# running mean of the figure (over `max_steps // 30` steps) wide enough?
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-02-noise
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+import numpy as np
+
+trend_window = max(2, min(50, len(history) // 4))
+trend = report.smoothed(history["loss"], trend_window)
+scatter = float(np.std(history["loss"].to_numpy() - trend))
+needed = int(np.ceil((2 * scatter / (0.05 * last)) ** 2))
+pd.Series({"scatter of one step": f"{scatter:.4f}", "final loss": f"{last:.4f}",
+           "steps to tell a 5 % drop": needed, "window of the figure": max(1, max_steps // 30)}, name="loss")
+### END SOLUTION
+
+# %% [markdown]
+# The standard error of a mean over n steps is the scatter divided by the square root of n; the
+# window of the figure is compared with the n needed. On the short smoke run the numbers only
+# exercise the code.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise} A shorter fine-tune
+# :label: ex-02-short-finetune
+#
+# Training is the longest part of the workshop; here is a short one. Fine-tune again from the same
+# base model and latents for a fifth of `max_steps` (on the demo 280 steps, a few minutes on two
+# cores; `exercises.short_finetune` writes to the run folder's `exercises/` folder and leaves the
+# chapter's model alone). Predict first: after its last step, is the short run's loss above or below
+# the long run's loss at the same step? Why might they differ, although both saw the same number of
+# steps? (Hint: the learning-rate schedule.)
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-02-short-finetune
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+from galaxysd import exercises
+
+short_steps = max(4, max_steps // 5)
+short_dir, short_history = exercises.short_finetune(paths.run, outputs, s02.finetune_params(globals()), short_steps,
+                                                    num_processes=num_processes)
+same_steps = history[history["step"] <= short_steps]
+display(pd.DataFrame({"long run, first steps": report.loss_change(same_steps, 0.1),
+                      "short run": report.loss_change(short_history, 0.1),
+                      "long run, all steps": report.loss_change(history, 0.1)},
+                     index=["mean loss, first 10 %", "mean loss, last 10 %"]).round(4))
+_ = report.loss_curve_figure(short_history, label, window=max(1, short_steps // 30), checkpoints=[short_steps])
+### END SOLUTION
+
+# %% [markdown]
+# The short run's cosine schedule decays to zero over its own steps, so it ends with small, careful
+# steps, while the long run is still at its peak learning rate at the same step: the short run often
+# ends slightly lower than the long run did at that step, and well above the long run's final loss.
+#
+# ```{solution-end}
+# ```
 
 # %% [markdown]
 # ## What the model draws as it learns

@@ -26,6 +26,21 @@
 #
 # **Time to run.** See the [reproducing page](../reproducing.md) for measured times per profile.
 
+# %% tags=["remove-cell", "install-galaxysd"]
+# Opened outside a checkout of this book (Colab, a downloaded notebook)? Install galaxysd first.
+# This cell imports nothing of galaxysd; where galaxysd is installed it does nothing.
+import importlib.util
+import os
+import subprocess
+import sys
+
+if importlib.util.find_spec("galaxysd") is None:
+    repository = os.environ.get("GALAXYSD_REPOSITORY_URL", "")
+    if not repository:
+        raise ModuleNotFoundError("galaxysd is not installed: pip install git+<this book's repository>")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--extra-index-url",
+                    "https://download.pytorch.org/whl/cpu", f"galaxysd @ git+{repository}"], check=True)
+
 # %% tags=["parameters"]
 profile = "demo"  # profile whose values the runner injected (smoke, demo or paper)
 run_dir = ""  # folder of stage outputs (empty: GALAXYSD_RUNS/profile)
@@ -55,20 +70,14 @@ import time
 
 import numpy as np
 import pandas as pd
-import torch
 from myst_nb import glue
 
-from galaxysd import gz2, plots, verdicts
+from galaxysd import gz2, plots, setup_chapter, verdicts
 from galaxysd.diffusion import batch, gallery, prompts, sample, weighting
 from galaxysd.diffusion import quality as dquality
-from galaxysd.paths import run_paths
 from galaxysd.stages import s03_generate as s03
 
-paths = run_paths(profile, run_dir, figures_dir, data_dir)
-label = plots.profile_label(profile, gz2.reads_real_data(paths.run))
-if num_threads:
-    torch.set_num_threads(num_threads)
-began = time.perf_counter()
+paths, label, began = setup_chapter(profile, run_dir, figures_dir, data_dir, num_threads=num_threads)
 
 # %% [markdown]
 # ## The model and the real galaxies
@@ -108,6 +117,40 @@ glue("strength", strength, display=False)
 # With {glue:text}`steps` steps at strength {glue:text}`strength`, the first step is at timestep
 # {glue:text}`t_first`, where the starting latent carries {glue:text}`ref_fraction` times the reference
 # galaxy's latent (the paper: 0.068 at t = 999).
+
+# %% [markdown]
+# ```{exercise} How much of the reference survives?
+# :label: ex-03-strength
+#
+# With `strength` = 1.0 the sampler starts from the reference galaxy's latent, noised to the first
+# timestep. Predict how the share of the reference in the starting latent (`sample.reference_fraction`)
+# changes if `strength` falls to 0.8 or 0.6, and if the sampler takes more steps. Compute the table
+# and say which setting you would choose to keep more of a reference galaxy's shape.
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-03-strength
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+import pandas as pd
+
+strengths = [0.6, 0.8, 1.0]
+step_counts = sorted({steps, 2 * steps, 40})
+sampler_ex = sample.make_scheduler(scheduler, pipe.scheduler.config)  # a fresh one: the chapter's is left as it is
+pd.DataFrame({f"strength {s:g}": {f"{n} steps": round(sample.reference_fraction(sampler_ex, n, s), 3)
+                                  for n in step_counts} for s in strengths})
+### END SOLUTION
+
+# %% [markdown]
+# A lower strength starts at an earlier, less noisy timestep, so much more of the reference is kept
+# (and the prompt has fewer steps to change it); the number of steps hardly matters at strength 1.0,
+# where the first timestep is the last of the schedule whatever the steps.
+#
+# ```{solution-end}
+# ```
 
 # %% [markdown]
 # ## Emphasis: `{phrase:weight}`
@@ -266,6 +309,40 @@ sweep_lanes.round(3)
 # %% [markdown]
 # Median dust-lane depth per weight of the sweep above (with its 95 % bootstrap interval):
 # {glue:text}`sweep_lane_verdict`.
+
+# ```{exercise} Emphasising another tag
+# :label: ex-03-merger-weight
+#
+# Sweep the weight of another phrase the same way: `{merger:w}` on `"sdss, spiral galaxy"` at the
+# weights 1.0, 1.5 and 2.0, with `n_sweep` galaxies per weight (same seeds and references in every
+# row). Predict whether a heavier weight changes the images more, and in what way. Use
+# `s03.weight_sweep` with an exercise folder as its run folder, `gallery.sweep_figure`, and
+# `exercises.image_change` to put a number on how far each row moved from the first.
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-03-merger-weight
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+from galaxysd import exercises
+
+scratch = exercises.scratch_dir(paths.run, "ex-03-merger-weight")
+merger_images, merger_prompts = s03.weight_sweep(scratch, inputs, img2img, "sdss, spiral galaxy", "merger",
+                                                 [1.0, 1.5, 2.0], n_sweep, seed, batch_size)
+display(exercises.image_change(merger_images).round(2).to_frame())
+_ = gallery.sweep_figure(merger_images, merger_prompts, label)
+### END SOLUTION
+
+# %% [markdown]
+# The heavier the weight, the further the images move from the unweighted row; whether they move
+# toward a merger (a second nucleus, tidal light) or only toward noise says how well this model has
+# learnt the word: rare words are learnt last.
+#
+# ```{solution-end}
+# ```
 
 # %% [markdown]
 # ## Do the galaxies follow their prompts?

@@ -27,6 +27,21 @@
 #
 # **Time to run.** See the [reproducing page](../reproducing.md) for measured times per profile.
 
+# %% tags=["remove-cell", "install-galaxysd"]
+# Opened outside a checkout of this book (Colab, a downloaded notebook)? Install galaxysd first.
+# This cell imports nothing of galaxysd; where galaxysd is installed it does nothing.
+import importlib.util
+import os
+import subprocess
+import sys
+
+if importlib.util.find_spec("galaxysd") is None:
+    repository = os.environ.get("GALAXYSD_REPOSITORY_URL", "")
+    if not repository:
+        raise ModuleNotFoundError("galaxysd is not installed: pip install git+<this book's repository>")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--extra-index-url",
+                    "https://download.pytorch.org/whl/cpu", f"galaxysd @ git+{repository}"], check=True)
+
 # %% tags=["parameters"]
 profile = "demo"  # profile whose values the runner injected (smoke, demo or paper)
 run_dir = ""  # folder of stage outputs (empty: GALAXYSD_RUNS/profile)
@@ -54,21 +69,15 @@ num_threads = 2  # CPU threads (0: torch default)
 # %%
 import time
 
-import torch
 from myst_nb import glue
 
-from galaxysd import gz2, plots
+from galaxysd import plots, setup_chapter
 from galaxysd.evaluation import figures
 from galaxysd.evaluation.probe import probe_verdict
 from galaxysd.evaluation.train import SimCLRConfig
-from galaxysd.paths import run_paths
 from galaxysd.stages import s04_embedding as s04
 
-paths = run_paths(profile, run_dir, figures_dir, data_dir)
-label = plots.profile_label(profile, gz2.reads_real_data(paths.run))
-if num_threads:
-    torch.set_num_threads(num_threads)
-began = time.perf_counter()
+paths, label, began = setup_chapter(profile, run_dir, figures_dir, data_dir, num_threads=num_threads)
 
 # %% [markdown]
 # ## Two views of one galaxy
@@ -155,6 +164,71 @@ probe.round(3)
 
 # %% [markdown]
 # On this profile {glue:text}`probe_verdict`.
+
+# %% [markdown]
+# ```{exercise} Where did training help?
+# :label: ex-04-probe
+#
+# Read the probe table: for which tags is the trained embedding furthest ahead of the random one, and
+# for which is it not ahead at all? Sort the table by `difference` and relate the order to what
+# SimCLR's augmentations (crops, colour jitter, turns) keep and what they destroy.
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-04-probe
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+probe.sort_values("difference", ascending=False).round(3)
+### END SOLUTION
+
+# %% [markdown]
+# Tags of overall shape and light profile (round, edge-on, disk) survive the augmentations and are
+# learnt first; small or colour-borne features, and tags with few galaxies (mergers, rings), gain
+# least, and their intervals are wide.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise} Trained against random neighbours
+# :label: ex-04-neighbours
+#
+# A good embedding places galaxies of one kind together. For up to 500 galaxies, compare the share of
+# each galaxy's five nearest neighbours that share its morphology class in the trained embedding and
+# in the random encoder training started from (`exercises.random_embedding`,
+# `exercises.neighbour_agreement`). Predict first: is the random network already better than chance?
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-04-neighbours
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+import pandas as pd
+from galaxysd import exercises
+from galaxysd.evaluation.figures import morphology_class
+
+galaxies_ex, trained_ex, rows_ex = s04.embedded_galaxies(paths.run, n=500, seed=seed)
+classes_ex = [morphology_class(t) for t in galaxies_ex["tags"].iloc[rows_ex]]
+random_ex = exercises.random_embedding(galaxies_ex["image_path"].iloc[rows_ex], image_size, config)
+shares = pd.Series(classes_ex).value_counts(normalize=True)
+pd.Series({"trained SimCLR": exercises.neighbour_agreement(trained_ex[rows_ex], classes_ex),
+           "random encoder": exercises.neighbour_agreement(random_ex, classes_ex),
+           "chance": float((shares ** 2).sum())}, name="neighbours of the same class").round(3)
+### END SOLUTION
+
+# %% [markdown]
+# A random convolutional network is already well above chance (its features still respond to size,
+# brightness and elongation); the trained embedding should be ahead of it, by a margin that grows
+# with the training the profile can afford.
+#
+# ```{solution-end}
+# ```
 
 # %% [markdown]
 # ## Figure A2: the map of the galaxies

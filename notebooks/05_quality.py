@@ -28,6 +28,21 @@
 #
 # **Time to run.** See the [reproducing page](../reproducing.md) for measured times per profile.
 
+# %% tags=["remove-cell", "install-galaxysd"]
+# Opened outside a checkout of this book (Colab, a downloaded notebook)? Install galaxysd first.
+# This cell imports nothing of galaxysd; where galaxysd is installed it does nothing.
+import importlib.util
+import os
+import subprocess
+import sys
+
+if importlib.util.find_spec("galaxysd") is None:
+    repository = os.environ.get("GALAXYSD_REPOSITORY_URL", "")
+    if not repository:
+        raise ModuleNotFoundError("galaxysd is not installed: pip install git+<this book's repository>")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--extra-index-url",
+                    "https://download.pytorch.org/whl/cpu", f"galaxysd @ git+{repository}"], check=True)
+
 # %% tags=["parameters"]
 profile = "demo"  # profile whose values the runner injected (smoke, demo or paper)
 run_dir = ""  # folder of stage outputs (empty: GALAXYSD_RUNS/profile)
@@ -60,23 +75,17 @@ num_threads = 2  # CPU threads (0: torch default)
 # %%
 import time
 
-import torch
 from myst_nb import glue
 
-from galaxysd import gz2, plots
+from galaxysd import plots, setup_chapter
 from galaxysd.classify.train import TrainConfig
 from galaxysd.classify.weights import resolve_weights
 from galaxysd.diffusion.sample import SamplerSettings
 from galaxysd.evaluation import figures, judge_check
 from galaxysd.evaluation.metrics import global_means
-from galaxysd.paths import run_paths
 from galaxysd.stages import s05_quality as s05
 
-paths = run_paths(profile, run_dir, figures_dir, data_dir)
-label = plots.profile_label(profile, gz2.reads_real_data(paths.run))
-if num_threads:
-    torch.set_num_threads(num_threads)
-began = time.perf_counter()
+paths, label, began = setup_chapter(profile, run_dir, figures_dir, data_dir, num_threads=num_threads)
 
 # %% [markdown]
 # ## The judges Q_i
@@ -104,6 +113,34 @@ judges.report.round(3)
 
 # %%
 truth.round(3)
+
+# %% [markdown]
+# ```{exercise} Which judges can you trust?
+# :label: ex-05-judges
+#
+# Consistency counts how often a judge finds the prompted feature in a generated galaxy, so it is
+# only as good as the judge. Sort the judges by balanced accuracy: which are barely better than a
+# coin (0.5)? Which Table 1 prompts depend on them? How would a weak judge bias the consistency of
+# those prompts?
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-05-judges
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+judges.report.sort_values("balanced_accuracy").round(3)
+### END SOLUTION
+
+# %% [markdown]
+# A weak judge answers almost at random, so the consistency of its prompts is pulled toward the
+# judge's positive rate, whatever the model draws: a prompt judged by it can neither score well nor
+# badly, and its change through training says little.
+#
+# ```{solution-end}
+# ```
 
 # %% [markdown]
 # ## Is one network with eleven heads as good as eleven ResNet-18s?
@@ -223,6 +260,38 @@ glue("consistency_last", f"{glob.consistency.iloc[-1]:.3f}", display=False)
 # prompts with hundreds of real galaxies: in a 512-number embedding of non-negative features, a few
 # hundred real galaxies leave a near twin for any plausible image, so realism separates checkpoints
 # mainly on the prompts with few real examples (the table's `n_real`).
+
+# %% [markdown]
+# ```{exercise} Judge a checkpoint, prompt by prompt
+# :label: ex-05-checkpoint
+#
+# Figure 4 averages over prompts. For each prompt, how did realism and diversity change from the
+# first to the last judged checkpoint (`exercises.metric_change`)? Which prompts gained most realism;
+# did any lose diversity (a higher D means more alike)? Is the last checkpoint the best for every
+# prompt? Compare with Table 1's training counts.
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-05-checkpoint
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+import pandas as pd
+from galaxysd import exercises
+
+pd.concat({"realism": exercises.metric_change(per_prompt, "realism"),
+           "diversity (similarity)": exercises.metric_change(per_prompt, "diversity")}, axis=1).round(3)
+### END SOLUTION
+
+# %% [markdown]
+# Prompts with many training galaxies usually gain realism first; a prompt whose diversity metric
+# rises while its realism rises is converging on a few typical galaxies. With a handful of images per
+# prompt and checkpoint, differences of a few hundredths are noise.
+#
+# ```{solution-end}
+# ```
 
 # %% [markdown]
 # ## Figure 5: realism against diversity

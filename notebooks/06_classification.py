@@ -27,6 +27,21 @@
 #
 # **Time to run.** See the [reproducing page](../reproducing.md) for measured times per profile.
 
+# %% tags=["remove-cell", "install-galaxysd"]
+# Opened outside a checkout of this book (Colab, a downloaded notebook)? Install galaxysd first.
+# This cell imports nothing of galaxysd; where galaxysd is installed it does nothing.
+import importlib.util
+import os
+import subprocess
+import sys
+
+if importlib.util.find_spec("galaxysd") is None:
+    repository = os.environ.get("GALAXYSD_REPOSITORY_URL", "")
+    if not repository:
+        raise ModuleNotFoundError("galaxysd is not installed: pip install git+<this book's repository>")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--extra-index-url",
+                    "https://download.pytorch.org/whl/cpu", f"galaxysd @ git+{repository}"], check=True)
+
 # %% tags=["parameters"]
 profile = "demo"  # profile whose values the runner injected (smoke, demo or paper)
 run_dir = ""  # folder of stage outputs (empty: GALAXYSD_RUNS/profile)
@@ -69,22 +84,16 @@ num_threads = 2  # CPU threads (0: torch default)
 import time
 
 import pandas as pd
-import torch
 from myst_nb import glue
 
-from galaxysd import gz2, plots
+from galaxysd import gz2, plots, setup_chapter
 from galaxysd.classify import figures as cfig
 from galaxysd.classify.train import TrainConfig
 from galaxysd.classify.weights import resolve_weights
 from galaxysd.diffusion import sample as dsample
-from galaxysd.paths import run_paths
 from galaxysd.stages import s06_classification as s06
 
-paths = run_paths(profile, run_dir, figures_dir, data_dir)
-label = plots.profile_label(profile, gz2.reads_real_data(paths.run))
-if num_threads:
-    torch.set_num_threads(num_threads)
-began = time.perf_counter()
+paths, label, began = setup_chapter(profile, run_dir, figures_dir, data_dir, num_threads=num_threads)
 
 # %% [markdown]
 # ## The experiment
@@ -226,6 +235,73 @@ spiral_row = accepted.loc["spiral"] if "spiral" in accepted.index else None
 glue("accepted_spiral", "n/a" if spiral_row is None else f"{spiral_row['generated accepted']:.2f}", display=False)
 glue("found_spiral", "n/a" if spiral_row is None else f"{spiral_row['real test positives found']:.2f}", display=False)
 accepted
+
+# %% [markdown]
+# ```{exercise} Do the judges accept the generated galaxies?
+# :label: ex-06-acceptance
+#
+# The table above says what share of each task's generated positives a classifier trained on real
+# galaxies alone accepts as positives, beside the share of real test positives it finds. Predict for
+# which task the generated galaxies will look least like real positives; then read the table, and
+# say whether a low acceptance must mean the generated galaxies are useless for training.
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-06-acceptance
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+accepted.sort_values("generated accepted").round(2)
+### END SOLUTION
+
+# %% [markdown]
+# A low acceptance says the generated galaxies lie outside what the real classifier has learnt, which
+# may be a flaw (they lack the feature) or an extension (harder, rarer forms of it); Table 2 tells the
+# two apart, by whether training on them raises F1 on real test galaxies.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ```{exercise} A classifier with fewer generated galaxies
+# :label: ex-06-fewer-generated
+#
+# Training every task at every size takes the longest in the workshop, so run one: train the first
+# task with half the smallest number of generated positives of the sweep, one seed
+# (`s06.run_plan(seeds[:1], [fewer], fewer)`, augmented runs only), in an exercise folder
+# (`s06.train_task`, then `s06.score_stage`). Predict its F1 against the chapter's runs at the larger
+# numbers, then compare with `exercises.score_table`.
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-06-fewer-generated
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+from galaxysd import exercises
+
+task_ex = tasks[0]
+fewer = min(generated_multiples) / 2
+plan_ex = s06.run_plan(seeds[:1], [fewer], fewer)
+plan_ex = plan_ex[plan_ex["method"] == "augmented"].reset_index(drop=True)
+scratch = exercises.scratch_dir(paths.run, "ex-06-fewer-generated")
+stage_ex = s06.train_task(scratch, sample, task_ex, made[task_ex], s06.generated_stage(paths.run, task_ex), config,
+                          plan_ex, negatives, n_negatives, split_seed, image_size, preload_images,
+                          s06.processes(num_processes))
+scores_ex = s06.score_stage(scratch, {task_ex: stage_ex}, confidence, n_resamples, split_seed)
+exercises.score_table({"chapter": scores[scores["task"] == task_ex], f"x{fewer:g}, one seed": scores_ex}, "f1")
+### END SOLUTION
+
+# %% [markdown]
+# With fewer generated positives the augmented classifier moves back toward the baseline; one seed
+# has no seed spread, so only differences beyond the bootstrap interval count.
+#
+# ```{solution-end}
+# ```
 
 # %% [markdown]
 # ## Against the truth

@@ -30,6 +30,21 @@
 #
 # **Time to run.** See the [reproducing page](../reproducing.md) for measured times per profile.
 
+# %% tags=["remove-cell", "install-galaxysd"]
+# Opened outside a checkout of this book (Colab, a downloaded notebook)? Install galaxysd first.
+# This cell imports nothing of galaxysd; where galaxysd is installed it does nothing.
+import importlib.util
+import os
+import subprocess
+import sys
+
+if importlib.util.find_spec("galaxysd") is None:
+    repository = os.environ.get("GALAXYSD_REPOSITORY_URL", "")
+    if not repository:
+        raise ModuleNotFoundError("galaxysd is not installed: pip install git+<this book's repository>")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--extra-index-url",
+                    "https://download.pytorch.org/whl/cpu", f"galaxysd @ git+{repository}"], check=True)
+
 # %% tags=["parameters"]
 profile = "demo"  # profile whose values the runner injected (smoke, demo or paper)
 run_dir = ""  # folder of stage outputs (empty: GALAXYSD_RUNS/profile)
@@ -72,24 +87,18 @@ num_threads = 1  # CPU threads (0: torch default; 1 is fastest on a 2-core machi
 import time
 
 import pandas as pd
-import torch
 from myst_nb import glue
 
-from galaxysd import detg, gz2, plots
+from galaxysd import detg, gz2, plots, setup_chapter
 from galaxysd.classify.train import TrainConfig
 from galaxysd.classify.weights import resolve_weights
 from galaxysd.detg import figures as dfig
 from galaxysd.diffusion import sample as dsample
 from galaxysd.errors import DataError
-from galaxysd.paths import run_paths
 from galaxysd.stages import s06_classification as s06
 from galaxysd.stages import s07_detg_experiment as s07
 
-paths = run_paths(profile, run_dir, figures_dir, data_dir)
-label = plots.profile_label(profile, gz2.reads_real_data(paths.run))
-if num_threads:
-    torch.set_num_threads(num_threads)
-began = time.perf_counter()
+paths, label, began = setup_chapter(profile, run_dir, figures_dir, data_dir, num_threads=num_threads)
 
 # %% [markdown]
 # ## The survey and the known D-ETGs
@@ -253,6 +262,49 @@ pd.Series(verdicts, name="ours against the baseline").to_frame()
 # the two is what the generator loses, the gap between the oracle and the baseline what more
 # positives can give at all.
 #
+# ```{exercise} The focal loss's gamma
+# :label: ex-07-focal-gamma
+#
+# The focal loss multiplies each galaxy's cross-entropy by $(1-p_t)^\gamma$. Predict what $\gamma = 0$
+# (plain cross-entropy with the $\alpha$ weights) and $\gamma = 5$ do to the completeness and purity
+# of the focal method. Train the focal method alone, one seed, at both values in exercise folders
+# (`s07.train_methods` with a plan of focal runs; `s07.score_methods`) and compare with
+# `exercises.score_table`.
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-07-focal-gamma
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+from dataclasses import replace
+
+from galaxysd import exercises
+
+plan_ex = s07.run_plan(seeds[:1])
+plan_ex = plan_ex[plan_ex["method"] == "focal"].reset_index(drop=True)
+named = {f"gamma {focal_gamma:g} (chapter)": scores}
+for gamma in (0.0, 5.0):
+    scratch = exercises.scratch_dir(paths.run, f"ex-07-gamma-{gamma:g}".replace(".", "p"))
+    stage_ex = s07.train_methods(scratch, survey, split, val, None, 0, replace(config, focal_gamma=gamma), plan_ex,
+                                 image_size, true_ids, preload_images, s06.processes(num_processes),
+                                 inputs=[survey_stage.path])
+    named[f"gamma {gamma:g}"] = s07.score_methods(stage_ex.path, confidence, n_resamples, experiment_seed)
+pd.concat([exercises.score_table(named, name).query("method == 'focal'").assign(score=name)
+           for name in ("completeness", "purity", "f1")], ignore_index=True)
+### END SOLUTION
+
+# %% [markdown]
+# A larger gamma lowers the weight of the easy galaxies (most of them the plentiful others), so the few
+# D-ETGs count for more: completeness tends to rise and purity to fall. With a handful of test D-ETGs
+# on the demo the intervals are wide; one seed cannot separate small changes.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
 # ## Against the truth
 #
 # On a simulated survey the true D-ETGs are known, including those the known list misses. The
@@ -269,6 +321,38 @@ else:
 glue("hidden_train", hidden["train"], display=False)
 glue("hidden_test", hidden["test"], display=False)
 truth_table
+
+# %% [markdown]
+# ```{exercise} Scored against the list or against the truth
+# :label: ex-07-hidden
+#
+# The test set's "others" hide D-ETGs that nobody listed. Predict which score changes most when the
+# methods are scored against the simulated truth instead of the known list: purity or completeness?
+# Put the two tables side by side (`s07.table3(scores, against="truth")`).
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-07-hidden
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+if true_ids is not None:
+    side_by_side = pd.concat({"against the known list": s07.table3(scores),
+                              "against the truth": s07.table3(scores, against="truth")}, axis=1)
+else:
+    side_by_side = "no truth on real data"
+side_by_side
+### END SOLUTION
+
+# %% [markdown]
+# A hidden D-ETG that a method finds counts as a false alarm against the list but as a hit against
+# the truth, so purity rises most; completeness changes little, because the hidden ones are also
+# added to the galaxies to be found.
+#
+# ```{solution-end}
+# ```
 
 # %% [markdown]
 # ## Figure 6

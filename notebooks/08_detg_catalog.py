@@ -21,7 +21,7 @@
 # loop runs again. The paper went 8,184 → 2,488 → 1,062 candidates and found 520 D-ETGs beyond the 352
 # known (872 in all), which reach higher redshift than the known ones (Figure 8); it compares their
 # star formation, halo mass, magnitude and stellar mass with the known ones and with normal early
-# types matched in redshift and stellar mass (Figure 9, Figure D1). Here the same
+# types matched in redshift and stellar mass (Figure 9, Figure D4). Here the same
 # loop runs; on the simulated profiles three simulated inspectors judge the candidates against the
 # simulation's truth, which also answers what the paper could not: how complete and how pure the
 # search is, and how many true D-ETGs the known list itself misses. On the paper profile people judge
@@ -31,6 +31,21 @@
 # the generated D-ETGs this chapter starts from).
 #
 # **Time to run.** See the [reproducing page](../reproducing.md) for measured times per profile.
+
+# %% tags=["remove-cell", "install-galaxysd"]
+# Opened outside a checkout of this book (Colab, a downloaded notebook)? Install galaxysd first.
+# This cell imports nothing of galaxysd; where galaxysd is installed it does nothing.
+import importlib.util
+import os
+import subprocess
+import sys
+
+if importlib.util.find_spec("galaxysd") is None:
+    repository = os.environ.get("GALAXYSD_REPOSITORY_URL", "")
+    if not repository:
+        raise ModuleNotFoundError("galaxysd is not installed: pip install git+<this book's repository>")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--extra-index-url",
+                    "https://download.pytorch.org/whl/cpu", f"galaxysd @ git+{repository}"], check=True)
 
 # %% tags=["parameters"]
 profile = "demo"  # profile whose values the runner injected (smoke, demo or paper)
@@ -69,25 +84,19 @@ num_threads = 1  # CPU threads (0: torch default; 1 is fastest on a 2-core machi
 import time
 
 import pandas as pd
-import torch
 from myst_nb import glue
 
-from galaxysd import detg, gz2, plots
+from galaxysd import detg, gz2, plots, setup_chapter
 from galaxysd.classify.train import TrainConfig
 from galaxysd.classify.weights import resolve_weights
 from galaxysd.detg import figures as dfig
 from galaxysd.diffusion import batch
 from galaxysd.errors import DataError
-from galaxysd.paths import run_paths
 from galaxysd.stages import s06_classification as s06
 from galaxysd.stages import s07_detg_experiment as s07
 from galaxysd.stages import s08_detg_catalog as s08
 
-paths = run_paths(profile, run_dir, figures_dir, data_dir)
-label = plots.profile_label(profile, gz2.reads_real_data(paths.run))
-if num_threads:
-    torch.set_num_threads(num_threads)
-began = time.perf_counter()
+paths, label, began = setup_chapter(profile, run_dir, figures_dir, data_dir, num_threads=num_threads)
 
 # %% [markdown]
 # ## What is searched, and what the search starts from
@@ -136,7 +145,8 @@ inspect = s08.inspection_step(inspection, true_ids, inspector_rates, search_seed
 # On the paper profile (`inspection: files`) the search writes each round's candidates to
 # `to_inspect.csv` and stops with a message naming it and the command to go on. Each inspector then
 # opens this chapter in Jupyter with `inspect_as` set to their name, which shows a grid of the
-# waiting candidates with *yes / no / unsure* buttons; every click is saved at once to their own
+# waiting candidates with *yes / no / unsure* buttons (and *enlarge*, which shows a galaxy beside the
+# grid at the survey's full resolution, to see a dust lane); every click is saved at once to their own
 # verdict file, and the tool resumes where they stopped. Verdicts from elsewhere (the authors'
 # released catalogue, turned into this format) can be supplied instead (`inspection: supplied`).
 
@@ -172,6 +182,36 @@ train = s08.make_trainer(s08.models_dir(paths.run, params), survey, made, config
 stage = s08.search_stage(paths.run, train, inspect, survey["objid"], train_ids, train_labels, params, known, true_ids,
                          threshold, n_iterations, score_batch_size, max_candidates or None)
 result = s08.read_search(stage.path)
+
+# %% [markdown]
+# ```{exercise} How many candidates at another threshold?
+# :label: ex-08-threshold
+#
+# A galaxy is a candidate when its score is at least `threshold`. Predict how many candidates the
+# first round would have had at 0.3 and at 0.7, then count them from the stored scores
+# (`result.scores`, one column per round). Which threshold would you choose if the inspectors had
+# time for only a hundred galaxies?
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-08-threshold
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+first_round = result.scores.iloc[:, 0]
+pd.Series({f"score >= {t:g}": int((first_round >= t).sum()) for t in (0.3, threshold, 0.7)},
+          name=f"candidates of round 1 (of {len(first_round):,} galaxies)").to_frame()
+### END SOLUTION
+
+# %% [markdown]
+# The scores of a classifier trained on generated positives pile up near 0 and 1, so the count
+# changes less than the threshold does; most of the work of the inspectors is set by the
+# classifier, not by the threshold.
+#
+# ```{solution-end}
+# ```
 
 # %% [markdown]
 # ## The search, round by round
@@ -222,6 +262,52 @@ else:
 truth
 
 # %% [markdown]
+# ```{exercise} Careless inspectors
+# :label: ex-08-careless-inspectors
+#
+# Before reading on: how does an inspector's error rate move the search's completeness? Predict what
+# happens if every simulated inspector misses 30 % more of the true D-ETGs, and whether purity moves
+# too. Then run the whole search again with those inspectors, in an exercise folder, and compare
+# `s08.truth_summary` of both searches (simulated profiles only).
+# ```
+
+# %% [markdown]
+# ```{solution-start} ex-08-careless-inspectors
+# :class: dropdown
+# ```
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+from galaxysd import exercises
+
+if true_ids is not None:
+    careless = [[min(0.9, miss + 0.3), false_alarm, unsure] for miss, false_alarm, unsure in inspector_rates]
+    params_ex = {**params, "inspection": "simulated", "rates": careless}
+    scratch = exercises.scratch_dir(paths.run, "ex-08-careless-inspectors")
+    train_ex = s08.make_trainer(s08.models_dir(scratch, params_ex), survey, made, config, image_size, val_fraction,
+                                search_seed, preload_images, s06.processes(num_processes))
+    inspect_ex = s08.inspection_step("simulated", true_ids, careless, search_seed)
+    stage_ex = s08.search_stage(scratch, train_ex, inspect_ex, survey["objid"], train_ids, train_labels, params_ex,
+                                known, true_ids, threshold, n_iterations, score_batch_size, max_candidates or None,
+                                inputs=[paths.run / s07.STAGE / "survey", s07.generated_stage(paths.run)])
+    result_ex = s08.read_search(stage_ex.path)
+    compared = pd.DataFrame({"careless inspectors": s08.truth_summary(result_ex.truth, result_ex.iterations)})
+    if result.truth:
+        compared.insert(0, "the chapter's inspectors", s08.truth_summary(result.truth, result.iterations))
+else:
+    compared = "the simulated inspectors need a simulated survey's truth"
+compared
+### END SOLUTION
+
+# %% [markdown]
+# A galaxy is confirmed when the inspectors' majority says so, so a higher miss rate lowers
+# completeness directly, and again through the next rounds, whose training sets lose the missed
+# D-ETGs; purity hardly moves, because the false-alarm rates are unchanged.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
 # Against the simulation's truth, the confirmed set after the last round holds a fraction
 # {glue:text}`completeness` of the true D-ETGs that have an image (completeness), and its purity (the
 # fraction of it that are true D-ETGs) is {glue:text}`purity`. The known list misses {glue:text}`known_misses` of the survey's
@@ -246,7 +332,7 @@ _ = plots.publish(dfig.gallery_rows_figure(rows, n_show, "Figure 7: generated D-
 # (highest final score first), and confirmed ones that are.
 # ```
 #
-# ## Figures 8, 9 and D1: what the new D-ETGs are like
+# ## Figures 8, 9 and D4: what the new D-ETGs are like
 #
 # New D-ETGs are compared with the known list and with a control sample of normal early types
 # (galaxies tagged completely or in-between round that are no D-ETG) matched in redshift and stellar
@@ -287,7 +373,7 @@ _ = plots.publish(dfig.redshift_kde_figure({k: samples[k]["z"] for k in ("new", 
 _ = plots.publish(dfig.sfr_halo_figure(samples, label, missing, n_resamples=n_resamples, seed=search_seed),
                   paths.figures, "fig9_detg_sfr_halo")
 _ = plots.publish(dfig.magnitude_mass_figure(samples, label, missing, n_resamples=n_resamples, seed=search_seed),
-                  paths.figures, "figD1_detg_magnitude_mass")
+                  paths.figures, "figD4_detg_magnitude_mass")
 pd.concat(missing, names=["sample", "column"])
 
 # %% [markdown]
@@ -305,8 +391,8 @@ pd.concat(missing, names=["sample", "column"])
 # matched control, with 1σ bootstrap bands. The table above counts the galaxies without a value.
 # ```
 #
-# ```{glue:figure} figD1_detg_magnitude_mass
-# :name: fig-d1
+# ```{glue:figure} figD4_detg_magnitude_mass
+# :name: fig-d4
 #
 # Cumulative distributions of r-band magnitude and stellar mass of the same samples.
 # ```
@@ -314,8 +400,10 @@ pd.concat(missing, names=["sample", "column"])
 # ## The catalogue
 #
 # One row per confirmed D-ETG with its coordinates, redshift, stellar mass, SFR, halo mass, the
-# classifier's score in every round, the inspectors' votes and whether it was already known; the
-# header records the profile and the digests of the model and data that made it.
+# classifier's score in every round, the inspectors' votes and whether it was already known, in four
+# files: FITS (column descriptions as `TCOMMn`), ECSV, a VOTable with a UCD per column (what TOPCAT
+# and Aladin open first), each with the profile and the digests of the model and data that made it,
+# and a plain CSV with one header row for spreadsheets.
 
 # %%
 cat_table = detg.build_catalogue(confirmed, s08.properties(survey_all, catalog), result.scores, result.decisions,

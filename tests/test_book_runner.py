@@ -92,7 +92,7 @@ def test_unknown_parameter_in_a_profile_is_rejected(project):
     ("01_first.seed=1.5", "expects int"),
     ("01_first.seed=true", "expects int"),
     ("01_first.scale=abc", "expects float"),
-    ("01_first.label=3", "expects str"),
+    ("01_first.label=[3, 4]", "expects str"),
     ("01_first.steps=4", "expects list"),
 ])
 def test_wrong_type_is_rejected_before_running(project, override, expected):
@@ -106,6 +106,68 @@ def test_int_is_accepted_for_a_float_parameter(project):
     plan, = book.plan_run("tiny", only=["01"], overrides=["01_first.scale=3"], root=root,
                           profiles_dir=profiles)
     assert plan.parameters["scale"] == 3.0 and isinstance(plan.parameters["scale"], float)
+
+
+@pytest.mark.parametrize("typed, expected", [("no", "no"), ("off", "off"), ("3", "3"), ("1.0", "1.0"),
+                                             ("null", "null"), ('"yes"', "yes")])
+def test_a_string_parameter_takes_the_text_typed_even_where_yaml_reads_something_else(project, typed, expected):
+    root, profiles = project
+    plan, = book.plan_run("tiny", only=["01"], overrides=[f"01_first.label={typed}"], root=root,
+                          profiles_dir=profiles)
+    assert plan.parameters["label"] == expected
+
+
+def test_a_float_parameter_takes_an_exponent_yaml_leaves_as_text(project):
+    root, profiles = project
+    plan, = book.plan_run("tiny", only=["01"], overrides=["01_first.scale=1e-4"], root=root, profiles_dir=profiles)
+    assert plan.parameters["scale"] == 1e-4
+
+
+def test_a_profile_giving_a_bare_no_to_a_string_parameter_is_told_to_quote_it(project):
+    root, profiles = project
+    (profiles / "bare.yaml").write_text("notebooks:\n  01_first: {label: no}\n")
+    with pytest.raises(ParameterError, match=r"expects str.*got bool False.*quote the word, e.g. label: \"no\""):
+        book.plan_run("bare", root=root, profiles_dir=profiles)
+
+
+def test_the_real_mixed_precision_no_from_the_command_line_is_accepted():
+    plan, = book.plan_run("smoke", only=["02_finetune"], overrides=["02_finetune.mixed_precision=no"])
+    assert plan.parameters["mixed_precision"] == "no" and plan.origins["mixed_precision"] == "command line"
+
+
+def test_one_set_of_base_model_tiny_makes_the_paper_profile_a_dry_run_at_the_tiny_models_size():
+    from galaxysd.diffusion.model import build_tiny_components
+
+    finetune, generate = book.plan_run("paper", only=["02_finetune", "03_generate"],
+                                       overrides=["02_finetune.base_model=tiny"])
+    assert finetune.parameters["resolution"] == finetune.declared["resolution"].default
+    assert generate.parameters["resolution"] == 0   # generation at the model's own size
+    assert "base_model=tiny" in finetune.origins["resolution"] and "424" in finetune.origins["resolution"]
+    assert finetune.parameters["max_steps"] == 10000   # every other paper setting stays
+    with pytest.raises(ParameterError, match="03_generate.resolution=0"):  # the profile's 424 would not fit
+        build_tiny_components(424)
+    build_tiny_components(finetune.parameters["resolution"], text_layers=1)
+
+
+def test_a_resolution_set_beside_base_model_tiny_and_a_profile_made_for_tiny_are_kept():
+    finetune, generate = book.plan_run("paper", only=["02", "03"], overrides=[
+        "02_finetune.base_model=tiny", "02_finetune.resolution=32", "03_generate.resolution=32"])
+    assert finetune.parameters["resolution"] == generate.parameters["resolution"] == 32
+    smoke, = book.plan_run("smoke", only=["02"], overrides=["02_finetune.base_model=tiny"])
+    assert smoke.parameters["resolution"] == 32 and smoke.origins["resolution"] == "profile 'smoke'"
+    paper, = book.plan_run("paper", only=["03"])
+    assert paper.parameters["resolution"] == 424
+
+
+def test_a_notebook_runs_without_the_kernels_warning_about_unencrypted_tcp(project, tmp_path, capfd):
+    root, profiles = project
+    (tmp_path / "runs").mkdir()
+    plan, = book.plan_run("tiny", only=["01"], root=root, profiles_dir=profiles,
+                          paths={"run_dir": str(tmp_path / "runs"), "figures_dir": "", "data_dir": ""})
+    book.execute_plan(plan, tmp_path / "out", progress=False)
+    err = capfd.readouterr().err   # the kernel's own stderr included (it inherits the file descriptor)
+    assert json.loads((tmp_path / "runs" / "01_first.json").read_text())["seed"] == 7
+    assert "without encryption" not in err and "Kernel is running over TCP" not in err
 
 
 def test_malformed_override_is_rejected():

@@ -1,4 +1,4 @@
-"""Figures 8, 9, D1, the control match and the search draw on small arrays and save as PNG and PDF."""
+"""Figures 8, 9, D4, the control match and the search draw on small arrays and save as PNG and PDF."""
 
 import matplotlib
 
@@ -44,7 +44,7 @@ def test_figure_9_has_sfr_and_halo_panels_with_bands_and_counts_in_the_footnote(
     assert all(p.exists() for p in save_figure(fig, tmp_path, "fig9_sfr_halo"))
 
 
-def test_figure_d1_draws_magnitude_and_mass_even_for_an_empty_sample():
+def test_figure_d4_draws_magnitude_and_mass_even_for_an_empty_sample():
     fig = figures.magnitude_mass_figure({"new": _sample(10), "known": _sample(0)}, "smoke", n_resamples=20)
     assert _labels(fig.axes[1]) == ["new (n=10)", "known (n=0)"]
 

@@ -95,6 +95,54 @@ def test_the_widget_view_records_a_page_and_shows_the_next(tmp_path):
     assert "1 of 5 judged" in view.status.value
 
 
+def test_the_verdict_buttons_show_each_word_whole(tmp_path):
+    pytest.importorskip("ipywidgets")
+    from galaxysd.detg.widget import InspectionView
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buf, format="PNG")
+    view = InspectionView(InspectionSession(CAND, tmp_path, "alice"), lambda o: buf.getvalue(), per_page=2)
+    buttons = view.buttons[30]
+    assert list(buttons.options) == ["yes", "no", "unsure"]
+    # a fixed width cuts a word with an ellipsis; a button as wide as its content does not
+    assert buttons.style.button_width in ("max-content", "auto", "")
+    assert "max-content" in view.grid.layout.grid_template_columns   # nor does the column squeeze them
+
+
+def test_an_inspector_enlarges_a_galaxy_at_the_surveys_full_resolution_and_closes_it(tmp_path):
+    pytest.importorskip("ipywidgets")
+    from galaxysd.detg.widget import InspectionView
+    images = {}
+    for o in CAND:
+        buf = io.BytesIO()
+        Image.new("RGB", (424, 424), (int(o), 0, 0)).save(buf, format="PNG")
+        images[int(o)] = buf.getvalue()
+    view = InspectionView(InspectionSession(CAND, tmp_path, "alice"), images.__getitem__, per_page=2, size_px=100)
+    assert view.zoom.children == ()
+    view.enlarge_buttons[10].value = True   # a click on the galaxy's "enlarge" button
+    caption, big = view.zoom.children
+    assert big.value == images[10] and (big.width, big.height) == ("424", "424") and "424 x 424 px" in caption.value
+    assert view.grid.children[1].children[0].width == "100"   # the thumbnail stays small
+    view.enlarge_buttons[30].value = True   # another galaxy replaces it
+    assert view.zoom.children[1].value == images[30] and not view.enlarge_buttons[10].value
+    view.enlarge_buttons[30].value = False
+    assert view.zoom.children == ()
+    view.enlarge_buttons[10].value = True
+    view.buttons[30].value, view.buttons[10].value = "yes", "no"
+    view.save_page()   # a new page closes it
+    assert view.zoom.children == () and list(view.enlarge_buttons) == [20, 40]
+
+
+def test_a_small_simulated_image_is_enlarged_a_whole_number_of_times(tmp_path):
+    pytest.importorskip("ipywidgets")
+    from galaxysd.detg.widget import InspectionView
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48)).save(buf, format="PNG")
+    view = InspectionView(InspectionSession(CAND, tmp_path, "alice"), lambda o: buf.getvalue(), per_page=1)
+    view.enlarge(30)
+    caption, big = view.zoom.children
+    assert (big.width, big.height) == ("320", "240") and "64 x 48 px (full resolution, shown 5x larger)" in caption.value
+
+
 def test_the_tool_opens_on_a_candidates_file_and_resumes_from_the_inspectors_file(tmp_path):
     pytest.importorskip("ipywidgets")
     from galaxysd.detg.widget import open_inspection

@@ -181,6 +181,43 @@ def test_search_with_peoples_verdicts_stops_naming_the_file_then_goes_on_once_th
     assert s08.search_stage(*args, **kw).hit
 
 
+def test_a_verdict_changed_after_a_finished_search_gives_a_changed_catalogue(run, tmp_path):
+    from galaxysd.classify.train import TrainConfig
+    from galaxysd.detg import build_catalogue, write_verdicts
+    from galaxysd.stages import s08_detg_catalog as s08
+
+    paths, _ = run
+    survey = s07.read_survey(s07.survey_stage(paths.run).path)
+    made = pd.DataFrame({"sample_id": [f"DETG1-{i:04d}" for i in range(8)], "path": survey.head(8)["image_path"].tolist()})
+    ids, labels = s08.first_training_set(survey, made, 6, 6, seed=0)
+    train = s08.make_trainer(tmp_path / "models", survey, made, TrainConfig(epochs=1, batch_size=4, eval_batch_size=64),
+                             16, 0.34, 0)
+    released = tmp_path / "released.csv"   # verdicts covering the whole survey, as the authors' catalogue would
+    objids = np.repeat(survey["objid"].to_numpy(), 2)
+    verdicts = pd.DataFrame({"objid": objids, "inspector": ["ann", "bob"] * len(survey), "verdict": "yes",
+                             "time": "2026-12-01T00:00:00+00:00"})
+    write_verdicts(verdicts, released)
+
+    def search():
+        inspect = s08.inspection_step("supplied", supplied=[released])
+        stage = s08.search_stage(tmp_path / "run", train, inspect, survey["objid"], ids, labels, {"test": 2},
+                                 n_iterations=1, threshold=0.0, max_candidates=5, batch_size=50, progress=False,
+                                 inputs=[paths.run / s07.STAGE / "survey"])
+        result = s08.read_search(stage.path)
+        catalogue = build_catalogue(result.confirmed(), survey[["objid", "ra", "dec"]], result.scores,
+                                    result.decisions, [], {"PROFILE": "smoke", "MODELDIG": "m", "DATADIG": "d"})
+        return stage, set(catalogue["objid"])
+
+    first, before = search()
+    assert len(before) == 5 and search()[0].hit   # the same verdicts: the finished search is loaded
+    rejected = sorted(before)[0]
+    verdicts.loc[verdicts["objid"] == rejected, "verdict"] = "no"   # both inspectors change their mind
+    write_verdicts(verdicts, released)
+    again, after = search()
+    assert not again.hit and after == before - {rejected}
+    assert search()[0].hit
+
+
 def test_truth_summary_gives_completeness_and_purity_with_binomial_intervals():
     from galaxysd.stages import s08_detg_catalog as s08
 

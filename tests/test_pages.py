@@ -71,6 +71,19 @@ def test_paper_figures_and_tables_are_saved_under_their_paper_number(output):
     assert output.stem.startswith(f"{prefix}{number}_")
 
 
+# The paper numbers its appendix figures through the whole appendix, not per appendix: A1, A2, B3, D4, E5.
+PAPER_APPENDIX_FIGURES = {"A1", "A2", "B3", "D4", "E5"}
+
+
+def test_appendix_figures_carry_the_papers_numbers_in_index_and_chapters():
+    appendix = [o for o in outputs.OUTPUTS if re.fullmatch(r"Figure [A-E]\d+", o.paper)]
+    assert {o.paper.split()[1] for o in appendix} <= PAPER_APPENDIX_FIGURES
+    assert "Figure D4" in [o.paper for o in appendix]
+    for path in (ROOT / "notebooks").glob("*.py"):
+        named = set(re.findall(r"(?:Figures?[^.\n]*?\b|fig|fig-)([A-Ea-e]\d+)\b", path.read_text()))
+        assert {n.upper() for n in named} <= PAPER_APPENDIX_FIGURES, path.name
+
+
 def test_index_page_lists_every_output_with_its_files(tmp_path):
     text = pages.write_output_index(tmp_path, "demo").read_text()
     for o in outputs.OUTPUTS:

@@ -89,6 +89,22 @@ def test_a_data_folder_outside_the_run_folder_is_part_of_the_key(tmp_path):
     assert reuse.notebook_key("01_data", source, {}, tmp_path / "runs", data) != key
 
 
+def test_verdict_files_a_parameter_names_outside_the_run_folder_are_part_of_the_key(tmp_path):
+    source = tmp_path / "08_detg_catalog.py"
+    source.write_text("x = 1\n")
+    verdicts, supplied = tmp_path / "verdicts", tmp_path / "released.csv"
+    (verdicts / "iter1").mkdir(parents=True)
+    (verdicts / "iter1" / "ann.csv").write_text("objid,inspector,verdict,time\n1,ann,yes,2026-12-01\n")
+    supplied.write_text("objid,inspector,verdict,time\n")
+    params = {"verdict_dir": str(verdicts), "supplied_verdicts": [str(supplied)], "figures_dir": str(tmp_path)}
+    key = reuse.notebook_key("08_detg_catalog", source, params, tmp_path / "runs")
+    (verdicts / "iter1" / "ann.csv").write_text("objid,inspector,verdict,time\n1,ann,no,2026-12-02\n")
+    assert reuse.notebook_key("08_detg_catalog", source, params, tmp_path / "runs") != key
+    key = reuse.notebook_key("08_detg_catalog", source, params, tmp_path / "runs")
+    supplied.write_text("objid,inspector,verdict,time\n2,bob,yes,2026-12-02\n")
+    assert reuse.notebook_key("08_detg_catalog", source, params, tmp_path / "runs") != key
+
+
 def test_a_record_with_a_different_key_or_no_executed_notebook_is_not_reused(tmp_path):
     (tmp_path / "01_first.ipynb").write_text("{}")
     figure = tmp_path / "fig.png"

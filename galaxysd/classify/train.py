@@ -46,8 +46,11 @@ from galaxysd.errors import DataError, ParameterError
 from galaxysd.classify.weights import (  # noqa: F401  (build_model, load_classifier: re-exported)
     BEST_WEIGHTS, build_model, load_checkpoint, load_classifier, save_checkpoint, save_weights)
 from galaxysd.launch import cpu_or_gpu_accelerator, torchrun
+from galaxysd.paths import portable_path, resolve_stored
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "val_loss", "val_ap")
+#: The fields of :class:`TrainConfig` that name files or folders.
+PATH_FIELDS = ("output_dir", "weights", "train_csv", "val_csv")
 
 
 @dataclass
@@ -115,6 +118,13 @@ class TrainConfig:
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
+
+    def record_json(self, folder: str | Path) -> str:
+        """:meth:`to_json` with the files in the run folder named relative to ``folder`` (where it is kept)."""
+        values = asdict(self)
+        for name in PATH_FIELDS:
+            values[name] = portable_path(values[name], folder)
+        return json.dumps(values, indent=2)
 
     @classmethod
     def from_dict(cls, values: dict) -> "TrainConfig":
@@ -210,7 +220,7 @@ def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dic
     out = Path(config.output_dir)
     if accelerator.is_main_process:
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / "config.json", config.to_json())
+        atomic_write_text(out / "config.json", config.record_json(out))  # no machine's paths: the run can move
     accelerator.wait_for_everyone()
 
     torch.manual_seed(config.seed)
@@ -317,7 +327,8 @@ def launch_training(train_set: Dataset, val_set: Dataset, config: TrainConfig,
             raise ParameterError(f"training with {num_processes} processes needs image files: the {name} set "
                                  "must be a FileDataset")
         csvs[name] = out / f"{name}.csv"
-        atomic_write_text(csvs[name], pd.DataFrame({"path": dataset.paths, "label": dataset.labels}).to_csv(index=False))
+        files = [portable_path(p, out) for p in dataset.paths]  # the run folder can move
+        atomic_write_text(csvs[name], pd.DataFrame({"path": files, "label": dataset.labels}).to_csv(index=False))
     import dataclasses
 
     worker = dataclasses.replace(config, train_csv=str(csvs["train"]), val_csv=str(csvs["val"]),
@@ -358,7 +369,8 @@ def train_and_predict(train_set: Dataset, val_set: Dataset, test_set: Dataset, c
 
 def _read_csv_dataset(path: str, size: int) -> FileDataset:
     frame = pd.read_csv(path)
-    return FileDataset(frame["path"].tolist(), frame["label"].to_numpy(float), size)
+    files = [resolve_stored(p, Path(path).parent) for p in frame["path"]]
+    return FileDataset(files, frame["label"].to_numpy(float), size)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -19,7 +19,7 @@ Modules, one idea each:
 ``control``        a control sample matched in redshift and stellar mass without replacement
 ``distributions``  side-table values with counts of what is missing; bootstrap CDF bands
 ``catalogue``      the FITS / CSV catalogue with provenance
-``figures``        Figures 8, 9, D1, the control match and the search
+``figures``        Figures 8, 9, D4, the control match and the search
 """
 
 from galaxysd.detg.catalogue import build_catalogue, read_catalogue, write_catalogue

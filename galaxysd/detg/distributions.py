@@ -1,4 +1,4 @@
-"""Properties of galaxy samples for Figures 8, 9 and D1: side-table values with counts, CDF bands.
+"""Properties of galaxy samples for Figures 8, 9 and D4: side-table values with counts, CDF bands.
 
 The side tables (GSWLC-2 for redshift, stellar mass and SFR; the Yang et al. group catalogue for halo
 mass and r magnitude) are read and matched by :mod:`galaxysd.gz2.sidetables`, whose readers turn each

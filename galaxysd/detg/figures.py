@@ -1,4 +1,4 @@
-"""Figures of the D-ETG search: Figure 8 (redshift KDE), Figure 9 (SFR and halo mass CDFs), Figure D1
+"""Figures of the D-ETG search: Figure 8 (redshift KDE), Figure 9 (SFR and halo mass CDFs), Figure D4
 (r magnitude and stellar mass CDFs), the matched control sample, and the search's progress.
 
 Each function takes small arrays or frames (the chapter picks the values with
@@ -34,11 +34,11 @@ def _clean(values) -> np.ndarray:
 def _footnote(fig, label: str, counts: Mapping[str, pd.DataFrame] | None, columns: Sequence[str]) -> None:
     lines = [label] if label else []
     if counts:
-        for label, table in counts.items():
+        for sample, table in counts.items():
             parts = [f"{c}: {int(table.loc[c, 'not_in_side_table'])} not in table, "
                      f"{int(table.loc[c, 'missing_value'])} missing value" for c in columns if c in table.index]
             if parts:
-                lines.append(f"{label} -- " + "; ".join(parts))
+                lines.append(f"{sample} -- " + "; ".join(parts))
     fig.text(0.01, -0.02, "\n".join(lines), ha="left", va="top", fontsize="small", color="0.35")
 
 
@@ -68,13 +68,13 @@ def redshift_kde_figure(samples: Mapping[str, Sequence[float]], label: str = "",
     lo = min((v.min() for v in values.values() if v.size), default=0.0)
     hi = max((v.max() for v in values.values() if v.size), default=0.2)
     grid = np.linspace(max(0.0, lo - 0.1 * (hi - lo + 1e-3)), hi + 0.1 * (hi - lo + 1e-3), 300)
-    for i, (label, z) in enumerate(values.items()):
-        colour = COLOURS.get(label, f"C{i + 4}")
+    for i, (sample, z) in enumerate(values.items()):
+        colour = COLOURS.get(sample, f"C{i + 4}")
         if z.size >= 3 and np.ptp(z) > 0:
-            ax.plot(grid, gaussian_kde(z, bw_method=bandwidth)(grid), color=colour, label=f"{label} (n={z.size})")
+            ax.plot(grid, gaussian_kde(z, bw_method=bandwidth)(grid), color=colour, label=f"{sample} (n={z.size})")
             ax.axvline(np.median(z), color=colour, ls=":", lw=1)
         else:
-            ax.plot([], [], color=colour, label=f"{label} (n={z.size}: too few for a density)")
+            ax.plot([], [], color=colour, label=f"{sample} (n={z.size}: too few for a density)")
         ax.plot(z, np.zeros_like(z), "|", color=colour, ms=8, alpha=0.6)
     ax.set_xlabel(LABELS["z"])
     ax.set_ylabel("density")
@@ -111,14 +111,14 @@ def cdf_figure(samples: Mapping[str, pd.DataFrame], columns: Sequence[str], titl
     """
     fig, axes = plt.subplots(1, len(columns), figsize=(4.6 * len(columns), 3.8), squeeze=False)
     for ax, col in zip(axes[0], columns):
-        for i, (label, frame) in enumerate(samples.items()):
-            colour = COLOURS.get(label, f"C{i + 4}")
+        for i, (sample, frame) in enumerate(samples.items()):
+            colour = COLOURS.get(sample, f"C{i + 4}")
             x = _clean(frame[col]) if col in frame else np.array([])
             if x.size == 0:
-                ax.plot([], [], color=colour, label=f"{label} (n=0)")
+                ax.plot([], [], color=colour, label=f"{sample} (n=0)")
                 continue
             band = cdf_band(x, n_resamples=n_resamples, seed=seed)
-            ax.step(band.grid, band.cdf, where="post", color=colour, label=f"{label} (n={x.size})")
+            ax.step(band.grid, band.cdf, where="post", color=colour, label=f"{sample} (n={x.size})")
             if x.size > 1:
                 ax.fill_between(band.grid, band.low, band.high, step="post", color=colour, alpha=0.25, lw=0)
         ax.set_xlabel(LABELS.get(col, col))
@@ -142,13 +142,13 @@ def sfr_halo_figure(samples, label="", counts=None, **kw) -> plt.Figure:
 
 
 def magnitude_mass_figure(samples, label="", counts=None, **kw) -> plt.Figure:
-    """Figure D1: cumulative r-band magnitude and stellar mass of the samples.
+    """Figure D4: cumulative r-band magnitude and stellar mass of the samples.
 
     Examples
     --------
     >>> fig = magnitude_mass_figure({"new": v_new, "known": v_known}, "demo", counts)  # doctest: +SKIP
     """
-    return cdf_figure(samples, ["r_mag", "logmstar"], "Figure D1: r magnitude and stellar mass", label, counts, **kw)
+    return cdf_figure(samples, ["r_mag", "logmstar"], "Figure D4: r magnitude and stellar mass", label, counts, **kw)
 
 
 def control_match_figure(distributions: pd.DataFrame, columns: Sequence[str] = ("z", "logmstar"),
@@ -254,11 +254,11 @@ def gallery_rows_figure(rows: Mapping[str, Sequence[str]], n_cols: int = 6, titl
     """
     from galaxysd.classify.data import read_image
 
-    labels = list(rows)
-    fig, axes = plt.subplots(max(len(labels), 1), n_cols, figsize=(1.35 * n_cols + 1.6, 1.35 * max(len(labels), 1) + 0.8),
+    names = list(rows)
+    fig, axes = plt.subplots(max(len(names), 1), n_cols, figsize=(1.35 * n_cols + 1.6, 1.35 * max(len(names), 1) + 0.8),
                              squeeze=False)
-    for i, label in enumerate(labels):
-        paths = list(rows[label])[:n_cols]
+    for i, name in enumerate(names):
+        paths = list(rows[name])[:n_cols]
         for j in range(n_cols):
             ax = axes[i, j]
             ax.set_xticks([])
@@ -272,7 +272,7 @@ def gallery_rows_figure(rows: Mapping[str, Sequence[str]], n_cols: int = 6, titl
         axes[i, 0].axis("on")
         axes[i, 0].set_xticks([])
         axes[i, 0].set_yticks([])
-        axes[i, 0].set_ylabel(f"{label}\n(n={len(rows[label])})", fontsize="small", rotation=0, ha="right", va="center")
+        axes[i, 0].set_ylabel(f"{name}\n(n={len(rows[name])})", fontsize="small", rotation=0, ha="right", va="center")
     if title:
         fig.suptitle(title)
     _footnote(fig, label, None, [])

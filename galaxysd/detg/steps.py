@@ -9,6 +9,10 @@ verdicts in the one format of :mod:`galaxysd.detg.verdicts`:
   message naming that file and the command to go on;
 - :func:`supplied_step`: verdicts a user already has for any galaxies of the survey (for example the
   authors' released catalogue, turned into the verdict format); candidates without one are counted.
+
+A step that reads files names them in its attribute ``sources`` (the verdict folder, or the supplied
+files), so that the search stage can key on what they say: a verdict changed after a finished search
+searches again (:func:`galaxysd.stages.s08_detg_catalog.search_stage`).
 """
 
 from __future__ import annotations
@@ -72,6 +76,7 @@ def file_step(verdict_root: str | os.PathLike, inspectors: Iterable[str], comman
         files = require_verdicts(to_inspect, verdict_dir, inspectors, command)
         return read_verdicts(files, candidates["objid"], inspectors)
 
+    step.sources = [Path(verdict_root)]
     return step
 
 
@@ -86,6 +91,7 @@ def supplied_step(paths, counts: dict | None = None):
         Filled per iteration with ``{k: {"candidates": n, "without_verdict": m}}`` so that the
         candidates nobody judged are reported, not silently dropped.
     """
+    paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     verdicts = read_verdicts(paths)
 
     def step(candidates: pd.DataFrame, iteration: int, folder: Path) -> pd.DataFrame:
@@ -96,4 +102,5 @@ def supplied_step(paths, counts: dict | None = None):
                                  "without_verdict": int((~np.isin(ids, mine.objid)).sum())}
         return mine[list(VERDICT_COLUMNS)].reset_index(drop=True)
 
+    step.sources = [Path(p) for p in paths]
     return step

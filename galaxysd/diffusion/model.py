@@ -135,7 +135,9 @@ def build_tiny_components(resolution: int = 64, seed: int = 0, **sizes: Any) -> 
     unet_factor = 2 ** (len(cfg["unet_channels"]) - 1)
     if resolution % (vae_factor * unet_factor):
         raise ParameterError(f"resolution={resolution} must be a multiple of {vae_factor * unet_factor} "
-                             f"(VAE down-sampling {vae_factor} x UNet down-sampling {unet_factor})")
+                             f"(VAE down-sampling {vae_factor} x UNet down-sampling {unet_factor}) for the tiny "
+                             f"model: set 02_finetune.resolution to one (the demo: 64) and let generation "
+                             f"follow the model (03_generate.resolution=0)")
     groups = cfg["norm_num_groups"]
     torch.manual_seed(seed)
     tokenizer = load_tokenizer(TOKENIZER_DIR)
@@ -236,8 +238,26 @@ def save_pipeline(components_or_pipe, folder: str | os.PathLike) -> Path:
             if isinstance(components_or_pipe, Mapping) else components_or_pipe)
     folder = Path(folder)
     with atomic_path(folder) as tmp:
-        pipe.save_pretrained(tmp, safe_serialization=True)
+        write_pretrained(pipe, tmp)
     return folder
+
+
+def write_pretrained(pipe, folder: str | os.PathLike) -> None:
+    """``pipe.save_pretrained(folder)`` (safetensors) without the folder each part was loaded from.
+
+    diffusers writes where a model was loaded from (``_name_or_path``) into its ``config.json``: a
+    machine's path, which would make two identical models in two run folders differ in bytes and digest.
+
+    Examples
+    --------
+    >>> write_pretrained(pipe, "model")  # doctest: +SKIP
+    """
+    from diffusers.configuration_utils import ConfigMixin
+
+    for part in pipe.components.values():
+        if isinstance(part, ConfigMixin) and "_name_or_path" in part.config:
+            part.register_to_config(_name_or_path="")
+    pipe.save_pretrained(folder, safe_serialization=True)
 
 
 def trained_model_path(run_dir: str | os.PathLike) -> Path:

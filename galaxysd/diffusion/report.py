@@ -119,7 +119,10 @@ def sample_grid_figure(images: np.ndarray, row_labels: Sequence[str], col_labels
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return fig
+    from galaxysd.accessibility import describe
+
+    return describe(fig, f"{title + '. ' if title else ''}Grid of generated galaxy images: {rows} rows "
+                    f"({', '.join(map(str, row_labels))}) by {cols} prompts ({'; '.join(map(str, col_labels))}).")
 
 
 def loss_change(history: pd.DataFrame, fraction: float = 0.05) -> tuple[float, float]:

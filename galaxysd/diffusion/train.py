@@ -62,7 +62,7 @@ def latest_checkpoint(output_dir: str | os.PathLike) -> Path | None:
 
 def _save_checkpoint(folder: Path, pipe_parts: dict, state: dict, history: list[dict]) -> None:
     with atomic_path(folder) as tmp:
-        dmodel.pipeline_from_components(pipe_parts).save_pretrained(tmp, safe_serialization=True)
+        dmodel.write_pretrained(dmodel.pipeline_from_components(pipe_parts), tmp)
         torch.save(state, tmp / "training_state.pt")
         pd.DataFrame(history).to_csv(tmp / "loss.csv", index=False)
 

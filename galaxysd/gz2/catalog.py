@@ -37,6 +37,7 @@ from galaxysd.gz2.loaders import (attach_images, open_images, read_dustlanes, re
 from galaxysd.gz2.manifest import MANIFEST_NAME, write_manifest
 from galaxysd.gz2.objids import parse_objids
 from galaxysd.gz2.simulate.survey import SurveyFiles
+from galaxysd.paths import portable_path, resolve_stored
 
 SURVEY_STAGE = "01_data/survey"
 LABELS_STAGE = "01_data/labels"
@@ -172,7 +173,9 @@ def write_labels(files: SurveyFiles, out_dir: str | os.PathLike, min_debiased: f
     sides = side_table(table, read_gswlc(files.gswlc),
                        read_yang(files.yang_galaxies, files.yang_members, files.yang_groups))
     cat = cat.merge(sides, on="objid", how="left")
-    cat.to_csv(out / CATALOG_NAME, index=False, compression="gzip")
+    cat["image_path"] = [portable_path(p, out) for p in cat["image_path"]]  # the run folder can move
+    # no time stamp in the gzip header: the same labels give the same bytes (and the same DATADIG)
+    cat.to_csv(out / CATALOG_NAME, index=False, compression={"method": "gzip", "mtime": 0})
     known[["objid"]].to_csv(out / "known_detg.csv", index=False)
     counts = {"n_table": int(len(table)), "n_labelled": int(len(labelled)),
               "n_labelled_with_image": int(report.n_matched), "image_report": report.summary(),
@@ -183,7 +186,8 @@ def write_labels(files: SurveyFiles, out_dir: str | os.PathLike, min_debiased: f
               "nan_debiased": {k: int(v) for k, v in lost[lost > 0].items()},
               "n_in_gswlc": int(sides.in_gswlc.sum()), "n_in_yang": int(sides.in_yang.sum())}
     atomic_write_text(out / "counts.json", json.dumps(counts, indent=2))
-    atomic_write_text(out / "survey.json", json.dumps(files.as_dict(), indent=2))
+    atomic_write_text(out / "survey.json",
+                      json.dumps({k: portable_path(v, out) for k, v in files.as_dict().items()}, indent=2))
     return counts
 
 
@@ -242,6 +246,7 @@ def labelled_catalog(run_dir: str | os.PathLike) -> pd.DataFrame:
                       keep_default_na=False,
                       na_values={c: [""] for c in ("z", "logmstar", "logsfr", "loghalo", "r_mag")})
     cat["objid"] = parse_objids(cat["objid"], path, "objid", field=0)
+    cat["image_path"] = [resolve_stored(p, path.parent) for p in cat["image_path"]]
     return cat
 
 
@@ -255,8 +260,9 @@ def binary_labels(catalog: pd.DataFrame, task: str) -> pd.Series:
 
 def survey_of(run_dir: str | os.PathLike) -> SurveyFiles:
     """The survey files a run's labels were made from."""
-    info = json.loads((_labels_dir(run_dir) / "survey.json").read_text())
-    return SurveyFiles(**{k: Path(v) for k, v in info.items()})
+    folder = _labels_dir(run_dir)
+    info = json.loads((folder / "survey.json").read_text())
+    return SurveyFiles(**{k: Path(resolve_stored(v, folder)) for k, v in info.items()})
 
 
 def reads_real_data(run_dir: str | os.PathLike) -> bool | None:

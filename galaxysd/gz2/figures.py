@@ -10,6 +10,7 @@ import pandas as pd
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from galaxysd import plots  # noqa: F401 (importing it applies the book's style)
+from galaxysd.accessibility import describe
 from galaxysd.gz2.labels import has_tag
 from galaxysd.gz2.images import read_image
 from galaxysd.gz2.prompts import TABLE1_PROMPTS, TABLE1_TAGS
@@ -77,7 +78,11 @@ def upset_figure(labels: pd.DataFrame, title: str = "", tags=PRIMARY_TAGS, show_
         _label_bar_sizes(axes["totals"], "left")
     if title:
         fig.suptitle(title)
-    return fig
+    combos = int(ind.groupby(list(ind.columns)).ngroups)
+    return describe(fig, f"{title + '. ' if title else ''}UpSet plot of how {len(ind.columns)} morphology tags "
+                    f"co-occur in {len(ind)} tagged galaxies: bars give the number of galaxies with each of the "
+                    f"{min(combos, max_subset_rank or combos)} most common tag combinations (dots below mark "
+                    "the tags in a combination), and side bars the total per tag.")
 
 
 def table1(manifest: pd.DataFrame, labelled: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -184,7 +189,9 @@ def question_tree_figure(title: str = "") -> plt.Figure:
             "answer end the classification.", ha="center", color="0.3")
     if title:
         ax.set_title(title, fontsize="large")
-    return fig
+    return describe(fig, f"{title + '. ' if title else ''}Flow chart of the Galaxy Zoo 2 decision tree: "
+                    f"{len(TASKS)} questions in boxes, each listing its answers, with arrows from an answer to "
+                    "the next question it leads to.")
 
 
 def _wrap(text: str, width: int) -> str:
@@ -228,7 +235,9 @@ def gallery_figure(frame: pd.DataFrame, tags, n_per_tag: int = 6, seed: int = 0,
     fig.subplots_adjust(wspace=0.03, hspace=0.05, top=1 - 0.35 / fig.get_figheight())
     if title:
         fig.suptitle(title, y=1 - 0.1 / fig.get_figheight())
-    return fig
+    names = ", ".join(SHORT_NAMES.get(t, t) for t in tags)
+    return describe(fig, f"{title + '. ' if title else ''}Grid of galaxy images, one row per tag and up to "
+                    f"{n_per_tag} random galaxies carrying it; rows: {names}.")
 
 
 def task_name(stem: str) -> str:

@@ -4,7 +4,8 @@
 with one row per training galaxy and the columns
 
 - ``objid`` (int64): SDSS DR7 objID;
-- ``image_path`` (str): absolute path of the galaxy's JPEG;
+- ``image_path`` (str): the galaxy's JPEG, relative to the manifest's folder when it lies in the run folder
+  (:func:`galaxysd.paths.portable_path`; read back as an absolute path);
 - ``tags`` (str): the galaxy's tag phrases in canonical order joined by ``"|"``;
 - ``caption`` (str): ``"sdss, "`` + the tags joined by ``", "``.
 """
@@ -19,6 +20,7 @@ import pandas as pd
 from galaxysd.cache import atomic_path
 from galaxysd.errors import DataError
 from galaxysd.gz2.objids import parse_objids
+from galaxysd.paths import portable_path, resolve_stored
 
 #: Stage name and file name of the training manifest.
 TRAINING_STAGE = "01_data/training"
@@ -32,11 +34,16 @@ def training_manifest_path(run_dir: str | os.PathLike) -> Path:
 
 
 def write_manifest(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write a manifest atomically (:func:`galaxysd.cache.atomic_path`) after checking its columns."""
+    """Write a manifest atomically (:func:`galaxysd.cache.atomic_path`) after checking its columns.
+
+    Image paths inside the run folder are written relative to the manifest (it can move with the run).
+    """
     _check(frame, path)
     path = Path(path)
+    frame = frame.loc[:, list(MANIFEST_COLUMNS)].copy()
+    frame["image_path"] = [portable_path(p, path.parent) for p in frame["image_path"].astype(str)]
     with atomic_path(path) as tmp:
-        frame.loc[:, list(MANIFEST_COLUMNS)].to_csv(tmp, index=False)
+        frame.to_csv(tmp, index=False)
     return path
 
 
@@ -65,7 +72,7 @@ def read_training_manifest(path: str | os.PathLike, check_images: bool = False) 
     Returns
     -------
     pandas.DataFrame
-        Columns ``objid`` (int64), ``image_path``, ``tags``, ``caption``.
+        Columns ``objid`` (int64), ``image_path`` (absolute), ``tags``, ``caption``.
 
     Raises
     ------
@@ -86,6 +93,7 @@ def read_training_manifest(path: str | os.PathLike, check_images: bool = False) 
     frame = pd.read_csv(path, dtype={"objid": str, "image_path": str, "tags": str, "caption": str})
     _check(frame, path)
     frame["objid"] = parse_objids(frame["objid"], path, "objid", field=list(frame.columns).index("objid"))
+    frame["image_path"] = [resolve_stored(p, path.parent) for p in frame["image_path"]]
     if check_images:
         missing = [p for p in frame["image_path"] if not Path(p).is_file()]
         if missing:

@@ -32,6 +32,7 @@ from galaxysd.diffusion.latents import LATENTS_FILE, cache_latents, load_images,
 from galaxysd.diffusion.finetune_config import FinetuneConfig
 from galaxysd.diffusion.train import launch_finetune
 from galaxysd.errors import DataError, ParameterError
+from galaxysd.gz2.manifest import read_training_manifest
 
 
 #: Version of the tiny autoencoder's training recipe, part of the base stage's cache key: bump it when
@@ -228,7 +229,7 @@ def _base_stage(run_dir: Path, manifest_path: Path, p: Mapping[str, Any]):
     """``02_finetune/base``: the tiny model built, with its VAE trained on the training images."""
     def make_base(folder: Path) -> None:
         t0 = time.perf_counter()
-        manifest = pd.read_csv(manifest_path)
+        manifest = read_training_manifest(manifest_path)
         parts = dmodel.build_tiny_components(p["resolution"], p["seed"], **(p.get("tiny_sizes") or {}))
         images = load_images(manifest["image_path"].tolist(), p["resolution"])
         losses = train_autoencoder(parts["vae"], images, steps=p["autoencoder_steps"],
@@ -248,7 +249,7 @@ def _latents_stage(run_dir: Path, manifest_path: Path, p: Mapping[str, Any], bas
     """``02_finetune/latents``: every training image through the base model's VAE."""
     def make_latents(folder: Path) -> None:
         t0 = time.perf_counter()
-        manifest = pd.read_csv(manifest_path)
+        manifest = read_training_manifest(manifest_path)
         pipe = dmodel.load_pipeline(base, device=device)
         cache_latents(pipe.vae, manifest["image_path"].tolist(), p["resolution"], folder / LATENTS_FILE,
                       batch_size=p.get("latent_batch_size", 16), device=device,

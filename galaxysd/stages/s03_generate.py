@@ -33,6 +33,10 @@ from galaxysd.diffusion.batch import GenerationInputs, generation_stage, read_ge
 from galaxysd.diffusion.plan import plan_samples
 from galaxysd.diffusion.prompts import weighted_prompt
 from galaxysd.diffusion.sample import SamplerSettings, load_images
+from galaxysd.paths import portable_path
+
+#: Columns of the tables this chapter digests that hold file paths.
+PATH_COLUMNS = ("image_path", "path")
 
 
 def generate_table1(run_dir: str | os.PathLike, inputs: GenerationInputs, settings: SamplerSettings,
@@ -144,6 +148,9 @@ def measured_prompts_stage(run_dir: str | os.PathLike, manifest: pd.DataFrame, g
         ``generated.csv`` and ``real.csv``.
     """
     def frame_digest(frame: pd.DataFrame) -> str:
+        # files named as the stage folder would store them, so the key is the same wherever the run folder is
+        here = Path(run_dir) / "03_generate"
+        frame = frame.apply(lambda col: col.map(lambda p: portable_path(p, here)) if col.name in PATH_COLUMNS else col)
         return hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()[:16]
 
     def compute(out: Path) -> None:

@@ -32,6 +32,7 @@ import pandas as pd
 
 from galaxysd.cache import atomic_write_text, run_stage
 from galaxysd.errors import DataError, ParameterError
+from galaxysd.paths import portable_path, resolve_stored
 
 STAGE = "07_detg_experiment"
 #: The methods of Table 3: (name, loss, adds generated D-ETGs), as in Table 2.
@@ -45,10 +46,6 @@ PAPER_TABLE3 = {"baseline": (0.43, 0.43, 0.43), "focal": (0.48, 0.16, 0.24), "au
 PROMPT_LABELS = ("DETG1", "DETG2")
 #: Bump when the recipe changes, so cached runs made the old way are not reused.
 RECIPE = 1
-
-
-def _rel(path: str, root: Path) -> str:
-    return str(Path(path).relative_to(root)) if path and Path(path).is_relative_to(root) else path
 
 
 def survey_stage(run_dir):
@@ -75,8 +72,9 @@ def survey_stage(run_dir):
                                         open_images(files.images), extract_to=out / "images")
         frame = table.merge(matched[["objid", "asset_id", "image_path"]], on="objid", how="left")
         frame["asset_id"] = frame["asset_id"].fillna(-1).astype(np.int64)
-        # images extracted from a zip lie in this (partial) stage folder: keep their paths relative
-        frame["image_path"] = [_rel(p, out) for p in frame["image_path"].fillna("")]
+        # images in the run folder (the simulated survey's, or extracted from a zip into this partial
+        # stage folder) are named relative to it: the run folder can move
+        frame["image_path"] = [portable_path(p, out) for p in frame["image_path"].fillna("")]
         atomic_write_text(out / "survey.csv", frame.to_csv(index=False))
         counts = {"n_survey": int(len(frame)), "n_with_image": int((frame["image_path"] != "").sum()),
                   "image_report": report.summary()}
@@ -91,7 +89,7 @@ def read_survey(stage_dir, with_image: bool = True) -> pd.DataFrame:
     frame = pd.read_csv(stage_dir / "survey.csv", dtype={"image_path": str}, keep_default_na=False,
                         na_values={"ra": [""], "dec": [""]})
     frame["objid"] = frame["objid"].astype(np.int64)
-    frame["image_path"] = [p if not p or Path(p).is_absolute() else str(stage_dir / p) for p in frame["image_path"]]
+    frame["image_path"] = [resolve_stored(p, stage_dir) for p in frame["image_path"]]
     return frame[frame["image_path"] != ""].reset_index(drop=True) if with_image else frame
 
 
@@ -191,7 +189,7 @@ def split_frame(split, val: np.ndarray) -> pd.DataFrame:
 
 def train_methods(run_dir, survey: pd.DataFrame, split, val: np.ndarray, generated: pd.DataFrame | None,
                   n_augment: int, config, plan: pd.DataFrame, image_size: int, truth_ids=None,
-                  preload: bool = True, num_processes: int = 1, oracle_ids=None):
+                  preload: bool = True, num_processes: int = 1, inputs=None, oracle_ids=None):
     """Every training run of Table 3, as the cached stage ``07_detg_experiment/train``.
 
     Parameters
@@ -212,6 +210,9 @@ def train_methods(run_dir, survey: pd.DataFrame, split, val: np.ndarray, generat
     image_size : int
     truth_ids : array-like of int, optional
         The true D-ETGs of a simulated survey (for scores against the truth).
+    inputs : sequence of path-like, optional
+        Stage folders the runs read (default: this run folder's survey and generated D-ETGs); given
+        when ``run_dir`` is another folder, e.g. an exercise's scratch folder.
     oracle_ids : array-like of int, optional
         Real D-ETGs the plan's oracle runs add as positives (:func:`galaxysd.detg.oracle_positives`).
 
@@ -235,7 +236,8 @@ def train_methods(run_dir, survey: pd.DataFrame, split, val: np.ndarray, generat
             raise ParameterError("the run plan has oracle runs but no oracle_ids were given: pass "
                                  "galaxysd.detg.oracle_positives(...) or run_plan(seeds, oracle=False)")
         params["oracle_ids"] = [int(i) for i in oracle_ids]
-    inputs = [Path(run_dir) / STAGE / "survey"] + ([generated_stage(run_dir)] if generated is not None else [])
+    if inputs is None:
+        inputs = [Path(run_dir) / STAGE / "survey"] + ([generated_stage(run_dir)] if generated is not None else [])
 
     def compute(out: Path) -> None:
         paths = survey.set_index("objid")["image_path"]

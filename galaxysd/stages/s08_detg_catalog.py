@@ -11,13 +11,15 @@ Cached stage of the run folder:
     keeps its partial folder and goes on from there when the chapter runs again with the same settings.
 
 People's verdicts (paper profile) live outside the stage, in ``<verdict_dir>/iter<k>/<inspector>.csv``,
-so they survive recomputing; the search does not watch them, so after changing a verdict file of a
-finished search, remove the stage folder to search again.
+so they survive recomputing. The stage records what the verdict files it read said
+(``verdict_sources.json``): after a verdict of a finished search is changed, the next run searches
+again, reusing the scores of every round whose training set is unchanged.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
@@ -25,7 +27,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from galaxysd.cache import atomic_write_text, fingerprint, run_stage
+from galaxysd.cache import RECORD_NAME, atomic_write_text, fingerprint, run_stage
 from galaxysd.errors import DataError, ParameterError
 from galaxysd.stages import s07_detg_experiment as s07
 
@@ -33,6 +35,8 @@ STAGE = "08_detg_catalog"
 #: Bump when the recipe changes, so cached searches made the old way are not reused.
 RECIPE = 1
 INSPECTION_MODES = ("simulated", "files", "supplied")
+#: The search stage's record of the verdict files its inspection step read (their content digests).
+VERDICT_RECORD = "verdict_sources.json"
 
 
 def first_training_set(survey: pd.DataFrame, generated: pd.DataFrame, n_generated: int, n_random: int,
@@ -148,7 +152,8 @@ def search_stage(run_dir, train, inspect, survey_ids, train_ids, train_labels, p
     run_dir : path-like
     train, inspect : callable
         :func:`make_trainer` (with the stage's ``work/models`` folder, see :func:`models_dir`) and
-        :func:`inspection_step`.
+        :func:`inspection_step`. The verdict files the step reads (its ``sources``) are recorded; when
+        they differ from what a finished search read, the search runs again (:func:`reuse_scores`).
     survey_ids : array-like of int
         Every galaxy to score.
     train_ids, train_labels : array-like
@@ -175,8 +180,13 @@ def search_stage(run_dir, train, inspect, survey_ids, train_ids, train_labels, p
     run_dir = Path(run_dir)
     if inputs is None:
         inputs = [run_dir / s07.STAGE / "survey", s07.generated_stage(run_dir)]
+    finished = run_dir / STAGE / "search"
+    verdicts_now = verdict_digests(getattr(inspect, "sources", ()))
+    changed = (finished / RECORD_NAME).is_file() and recorded_verdicts(finished) != verdicts_now
 
     def compute(out: Path) -> None:
+        if changed:  # a verdict changed: rounds whose training set is unchanged keep their scores
+            reuse_scores(finished / "work", out / "work")
         result = run_search(survey_ids, train_ids, train_labels, train, inspect, out / "work", threshold,
                             n_iterations, batch_size, max_candidates, known_ids, true_ids, progress=progress,
                             key=json.dumps(params, sort_keys=True, default=str))
@@ -185,10 +195,51 @@ def search_stage(run_dir, train, inspect, survey_ids, train_ids, train_labels, p
         atomic_write_text(out / "decisions.csv", result.decisions.to_csv())
         atomic_write_text(out / "verdicts.csv", result.verdicts.to_csv(index=False))
         atomic_write_text(out / "truth.json", json.dumps(result.truth, indent=2))
+        atomic_write_text(out / VERDICT_RECORD, json.dumps(verdicts_now, indent=2))
 
     full = {"recipe": RECIPE, **params, "threshold": threshold, "n_iterations": n_iterations,
             "batch_size": batch_size, "max_candidates": max_candidates}
-    return run_stage(run_dir, f"{STAGE}/search", full, compute, inputs=inputs)
+    if changed:
+        print(f"[stage {STAGE}/search] the verdict files changed since the search finished: searching again")
+    return run_stage(run_dir, f"{STAGE}/search", full, compute, inputs=inputs, force=changed)
+
+
+def verdict_digests(sources) -> list[str]:
+    """Content digests of the verdict files and folders an inspection step reads (``"absent"`` for
+    one that does not exist yet), sorted, so that moving them elsewhere changes nothing.
+
+    Examples
+    --------
+    >>> verdict_digests([])
+    []
+    """
+    return sorted(fingerprint(p) if Path(p).exists() else "absent" for p in sources)
+
+
+def recorded_verdicts(stage_dir) -> list[str]:
+    """The :func:`verdict_digests` a finished search stage recorded (``[]`` for a search that read none)."""
+    record = Path(stage_dir) / VERDICT_RECORD
+    return json.loads(record.read_text()) if record.is_file() else []
+
+
+def reuse_scores(old_work, new_work) -> list[Path]:
+    """Copy each round's scores from a finished search's work folder into a new one that has none.
+
+    The scores are keyed by the training set that made them (:func:`galaxysd.detg.scoring.scoring_complete`),
+    so the new search rescoring only the rounds whose training set the changed verdicts changed.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The score folders copied.
+    """
+    copied = []
+    for scores in sorted(Path(old_work).glob("iter*/scores")):
+        target = Path(new_work) / scores.parent.name / "scores"
+        if not target.exists():
+            shutil.copytree(scores, target)
+            copied.append(target)
+    return copied
 
 
 def models_dir(run_dir, params: dict) -> Path:
