@@ -341,6 +341,23 @@ beyond.round(4)
 # fraction well above 0.01 would.
 
 # %% [markdown]
+# ## Beyond the paper: do the checkpoints draw dust lanes?
+#
+# Two Table 1 prompts ask for a dust lane (K and L); D and N are the same prompts without it. The
+# dust-lane depth of chapter 03 (how much darker the g band is on a line through the centre than
+# beside it) of their galaxies at every checkpoint, median per step:
+
+# %%
+from galaxysd import dustlane_report
+
+lanes_by_step, lanes_verdict = dustlane_report.checkpoint_lanes(generated, seed)
+glue("lanes_verdict", lanes_verdict, display=False)
+lanes_by_step.round(3)
+
+# %% [markdown]
+# {glue:text}`lanes_verdict`.
+
+# %% [markdown]
 # ## Summary
 #
 # The paper shows realism climbing fast over the first ~1,000 of 10,000 steps of Stable Diffusion
@@ -350,8 +367,8 @@ beyond.round(4)
 # does not give its numbers of images), in an embedding trained briefly on small images (chapter
 # 04), with linear judges on that embedding in place of 11 ResNet-18 classifiers (checked against
 # ResNet-18s of their own: {glue:text}`check_short`). What was measured:
-# {glue:text}`realism_verdict`; {glue:text}`diversity_verdict`. These are statements about the
-# simulated survey and the small model, not the paper's numbers.
+# {glue:text}`realism_verdict`; {glue:text}`diversity_verdict`. Dust lanes: {glue:text}`lanes_verdict`.
+# These are statements about the simulated survey and the small model, not the paper's numbers.
 
 # %%
 glue("quality_minutes", f"{(time.perf_counter() - began) / 60:.1f}", display=False)

@@ -108,3 +108,33 @@ def test_each_method_scores_the_test_galaxies_with_its_own_training_set():
                               method_training_sets(split, ["g"] * 5))
     assert seen == {"baseline": 210, "augmented": 215}
     assert (scores.score_augmented == 215).all() and scores.label.sum() == 30
+
+
+def test_the_oracle_takes_true_detgs_outside_the_training_and_test_sets():
+    from galaxysd.detg.experiment import oracle_positives
+
+    ids, known = _survey()
+    split = sample_experiment(ids, known, 10, 20, n_test_known=15, seed=0)
+    hidden = np.setdiff1d(ids, np.union1d(split.train_ids, split.test_ids))[:30]
+    in_test = split.test_ids[split.test_labels == 0][:3]     # true D-ETGs hiding among the test's others
+    truth = np.concatenate([known, hidden, in_test])
+    picked, why = oracle_positives(split, ids, 20, truth, seed=1)
+    assert len(picked) == 20 and why == ""
+    assert not np.isin(picked, split.test_ids).any() and not np.isin(picked, split.train_ids).any()
+    assert np.isin(picked, truth).all()
+    sets = method_training_sets(split, ["gen"] * 20, picked)
+    assert sets["oracle"][1].sum() == sets["augmented"][1].sum() == 30
+    assert "oracle" not in method_training_sets(split, ["gen"])
+
+
+def test_without_truth_the_oracle_takes_unused_known_detgs_or_says_why_not():
+    from galaxysd.detg.experiment import oracle_positives
+
+    ids, known = _survey()
+    every = sample_experiment(ids, known, 10, 20, seed=0)       # the test set takes every other known one
+    picked, why = oracle_positives(every, ids, 20, None, known)
+    assert len(picked) == 0 and "no known D-ETGs" in why
+    some = sample_experiment(ids, known, 10, 20, n_test_known=20, seed=0)
+    picked, why = oracle_positives(some, ids, 20, None, known)
+    assert len(picked) == 10 and why.startswith("only 10")
+    assert np.isin(picked, known).all() and not np.isin(picked, some.test_ids).any()

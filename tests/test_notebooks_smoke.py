@@ -101,3 +101,21 @@ def test_every_notebook_runs_on_smoke_and_builds_into_a_book(tmp_path, monkeypat
     assert "diffusers" in reproducing
     instructors = (project / "_build" / "html" / "book" / "instructors.html").read_text()
     assert "2026-12-01" in instructors and 'href="notebooks/02_finetune.html#ex-02-short-finetune"' in instructors
+    # Table 3 has the oracle row, trained on true D-ETGs of the training part only (no test galaxy)
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    table3 = pd.read_csv(tmp_path / "figures" / "table3_detg.csv")
+    assert "oracle" in set(table3["method"])
+    train = tmp_path / "runs" / "07_detg_experiment" / "train"
+    oracle_ids = json.loads((train / "stage.json").read_text())["params"]["oracle_ids"]
+    split = pd.read_csv(train / "split.csv")
+    assert oracle_ids and not np.isin(oracle_ids, split["objid"]).any()
+    from galaxysd import gz2
+
+    truth = gz2.truth_table(tmp_path / "runs")
+    assert truth.set_index("objid").loc[oracle_ids, "is_detg"].astype(str).str.lower().eq("true").all()
+    depths = pd.read_csv(tmp_path / "runs" / "07_detg_experiment" / "dustlane" / "depths.csv")
+    assert {"known D-ETG", "generated D-ETG", "clean early type"} <= set(depths["group"])

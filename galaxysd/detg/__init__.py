@@ -26,7 +26,7 @@ from galaxysd.detg.catalogue import build_catalogue, read_catalogue, write_catal
 from galaxysd.detg.control import ControlMatch, match_control
 from galaxysd.detg.distributions import CdfBand, cdf_band, side_values
 from galaxysd.detg.experiment import (ExperimentSplit, NoKnownDETGError, TooFewKnownDETGError, hidden_positives,
-                                      method_training_sets, score_test_set,
+                                      method_training_sets, oracle_positives, score_test_set,
                                       sample_experiment)
 from galaxysd.detg.inspectors import SimulatedInspector, simulated_inspection, simulated_panel
 from galaxysd.detg.scoring import (ScoringIncompleteError, collect_scores, open_scoring, score_survey,
@@ -39,7 +39,7 @@ from galaxysd.detg.verdicts import (VERDICT_COLUMNS, VERDICT_WORDS, VerdictError
 
 __all__ = ["build_catalogue", "read_catalogue", "write_catalogue", "ControlMatch", "match_control", "CdfBand",
            "cdf_band", "side_values", "ExperimentSplit", "NoKnownDETGError", "TooFewKnownDETGError",
-           "hidden_positives", "method_training_sets", "score_test_set", "sample_experiment",
+           "hidden_positives", "method_training_sets", "oracle_positives", "score_test_set", "sample_experiment",
            "SimulatedInspector", "simulated_inspection",
            "simulated_panel", "ScoringIncompleteError", "collect_scores", "open_scoring", "score_survey", "scoring_complete",
            "PAPER_CANDIDATES", "PAPER_KNOWN", "PAPER_NEW", "SearchResult", "run_search", "search_table", "InspectionSession",

@@ -162,20 +162,73 @@ def hidden_positives(split: ExperimentSplit, true_ids) -> dict:
                                       ("test", split.test_ids, split.test_labels))}
 
 
-def method_training_sets(split: ExperimentSplit, generated_ids=()) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def method_training_sets(split: ExperimentSplit, generated_ids=(), oracle_ids=None
+                         ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The training set of each method of Table 3: baseline and focal loss share the 1:``ratio`` set;
-    "augmented" adds the generated D-ETGs (ids of generated images, any hashable) as positives.
+    "augmented" adds the generated D-ETGs (ids of generated images, any hashable) as positives, and
+    "oracle" (when ``oracle_ids`` are given, :func:`oracle_positives`) adds real D-ETGs instead.
 
     Returns
     -------
     dict
-        ``{"baseline": (ids, labels), "focal": (ids, labels), "augmented": (ids, labels)}``; ids are
-        object arrays, so objIDs and generated-image ids can sit together.
+        ``{"baseline": (ids, labels), "focal": (ids, labels), "augmented": (ids, labels)}`` and
+        ``"oracle"`` if asked for; ids are object arrays, so objIDs and generated-image ids can sit together.
     """
     base = (split.train_ids.astype(object), split.train_labels.copy())
-    gen = np.asarray(list(generated_ids), dtype=object)
-    aug = (np.concatenate([base[0], gen]), np.concatenate([base[1], np.ones(len(gen), np.int64)]))
-    return {"baseline": base, "focal": (base[0].copy(), base[1].copy()), "augmented": aug}
+
+    def added(ids):
+        ids = np.asarray(list(ids), dtype=object)
+        return np.concatenate([base[0], ids]), np.concatenate([base[1], np.ones(len(ids), np.int64)])
+
+    sets = {"baseline": base, "focal": (base[0].copy(), base[1].copy()), "augmented": added(generated_ids)}
+    if oracle_ids is not None:
+        sets["oracle"] = added(oracle_ids)
+    return sets
+
+
+def oracle_positives(split: ExperimentSplit, image_ids, n: int, true_ids=None, known_ids=(),
+                     seed: int = 0) -> tuple[np.ndarray, str]:
+    """Real D-ETGs for the oracle row of Table 3: what a perfect generator could add.
+
+    The oracle trains the augmented method's classifier with ``n`` real D-ETGs in place of the ``n``
+    generated ones. They must not be test galaxies, nor already in the training set: on a simulated
+    survey they are true D-ETGs (known or not) outside both sets; on real data, known D-ETGs that
+    neither set uses (there are none when the test set takes every known D-ETG left out of training).
+
+    Parameters
+    ----------
+    split : ExperimentSplit
+    image_ids : array-like of int
+        objIDs of every galaxy with an image.
+    n : int
+        How many (the augmented method's ``n_augment``).
+    true_ids : array-like of int, optional
+        The true D-ETGs of a simulated survey; None on real data.
+    known_ids : array-like of int, optional
+        The known D-ETGs (used when there is no truth).
+    seed : int, optional
+        Seed of the draw when more are available than needed.
+
+    Returns
+    -------
+    (numpy.ndarray, str)
+        Up to ``n`` objIDs, sorted, and a reason when fewer than ``n`` (empty when all ``n`` were found).
+
+    Examples
+    --------
+    >>> ids, why = oracle_positives(split, survey.objid, 80, gz2.true_detg(run))  # doctest: +SKIP
+    """
+    source = "true D-ETGs of the simulated truth" if true_ids is not None else "known D-ETGs"
+    pool = np.asarray(true_ids if true_ids is not None else known_ids, dtype=np.int64)
+    used = np.union1d(split.train_ids, split.test_ids)
+    candidates = np.setdiff1d(np.intersect1d(pool, np.asarray(image_ids, dtype=np.int64)), used)
+    picked = np.sort(np.random.default_rng([seed, 23]).permutation(candidates)[:max(int(n), 0)])
+    if len(picked) == 0:
+        return picked, (f"no {source} with an image is left outside the training and test sets, so there is "
+                        f"no real D-ETG to stand in for the generated ones")
+    if len(picked) < n:
+        return picked, f"only {len(picked)} {source} with an image are left outside the training and test sets"
+    return picked, ""
 
 
 def score_test_set(split: ExperimentSplit, trainers, training_sets) -> pd.DataFrame:

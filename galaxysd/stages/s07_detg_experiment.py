@@ -37,6 +37,9 @@ from galaxysd.paths import portable_path, resolve_stored
 STAGE = "07_detg_experiment"
 #: The methods of Table 3: (name, loss, adds generated D-ETGs), as in Table 2.
 METHODS = (("baseline", "bce", False), ("focal", "focal", False), ("augmented", "bce", True))
+#: The oracle row beyond the paper: the augmented method's classifier with real D-ETGs in place of the
+#: generated ones (:func:`galaxysd.detg.oracle_positives`), what a perfect generator could give.
+ORACLE = ("oracle", "bce", False)
 #: Table 3 of the paper: method -> (purity, completeness, F1).
 PAPER_TABLE3 = {"baseline": (0.43, 0.43, 0.43), "focal": (0.48, 0.16, 0.24), "augmented": (0.74, 0.60, 0.66)}
 #: Labels of the two D-ETG prompts in the generation plan.
@@ -166,12 +169,14 @@ def validation_mask(labels: np.ndarray, fraction: float, seed: int) -> np.ndarra
     return mask
 
 
-def run_plan(seeds: Sequence[int]) -> pd.DataFrame:
-    """Every training run: method, loss, seed (``multiple`` is 1 for the augmented method, else 0)."""
+def run_plan(seeds: Sequence[int], oracle: bool = False) -> pd.DataFrame:
+    """Every training run: method, loss, seed (``multiple`` is 1 for the augmented method, else 0);
+    with ``oracle``, the :data:`ORACLE` runs too."""
     if not seeds:
         raise ParameterError("seeds: at least one training seed is needed")
+    methods = METHODS + ((ORACLE,) if oracle else ())
     return pd.DataFrame([{"run": f"{name}-seed{s}", "method": name, "loss": loss, "multiple": float(uses),
-                          "seed": int(s)} for s in seeds for name, loss, uses in METHODS])
+                          "seed": int(s)} for s in seeds for name, loss, uses in methods])
 
 
 def split_frame(split, val: np.ndarray) -> pd.DataFrame:
@@ -184,7 +189,7 @@ def split_frame(split, val: np.ndarray) -> pd.DataFrame:
 
 def train_methods(run_dir, survey: pd.DataFrame, split, val: np.ndarray, generated: pd.DataFrame | None,
                   n_augment: int, config, plan: pd.DataFrame, image_size: int, truth_ids=None,
-                  preload: bool = True, num_processes: int = 1, inputs=None):
+                  preload: bool = True, num_processes: int = 1, inputs=None, oracle_ids=None):
     """Every training run of Table 3, as the cached stage ``07_detg_experiment/train``.
 
     Parameters
@@ -208,6 +213,8 @@ def train_methods(run_dir, survey: pd.DataFrame, split, val: np.ndarray, generat
     inputs : sequence of path-like, optional
         Stage folders the runs read (default: this run folder's survey and generated D-ETGs); given
         when ``run_dir`` is another folder, e.g. an exercise's scratch folder.
+    oracle_ids : array-like of int, optional
+        Real D-ETGs the plan's oracle runs add as positives (:func:`galaxysd.detg.oracle_positives`).
 
     Returns
     -------
@@ -224,6 +231,11 @@ def train_methods(run_dir, survey: pd.DataFrame, split, val: np.ndarray, generat
               "image_size": image_size, "config": {k: v for k, v in vars(config).items() if k not in
                                                    ("output_dir", "progress", "num_threads", "num_workers",
                                                     "stop_after", "seed", "loss")}}
+    if (plan["method"] == ORACLE[0]).any():
+        if oracle_ids is None or not len(oracle_ids):
+            raise ParameterError("the run plan has oracle runs but no oracle_ids were given: pass "
+                                 "galaxysd.detg.oracle_positives(...) or run_plan(seeds, oracle=False)")
+        params["oracle_ids"] = [int(i) for i in oracle_ids]
     if inputs is None:
         inputs = [Path(run_dir) / STAGE / "survey"] + ([generated_stage(run_dir)] if generated is not None else [])
 
@@ -245,6 +257,9 @@ def train_methods(run_dir, survey: pd.DataFrame, split, val: np.ndarray, generat
                 if n_gen:
                     extra = gen.select_generated(generated, n_gen, "D-ETG")
                     train_set = concat(real, _datasets(list(extra["path"]), np.ones(n_gen), image_size, preload, cache))
+                if run.method == ORACLE[0]:  # real D-ETGs where the augmented runs put generated ones
+                    train_set = concat(real, _datasets(list(paths.loc[np.asarray(oracle_ids, np.int64)]),
+                                                       np.ones(len(oracle_ids)), image_size, preload, cache))
                 result = train_and_predict(train_set, val_set, test, replace(
                     config, output_dir=str(folder), loss=run.loss, seed=run.seed, progress=False), num_processes)
                 np.save(folder / "test_scores.npy", result["test_scores"])
@@ -255,7 +270,8 @@ def train_methods(run_dir, survey: pd.DataFrame, split, val: np.ndarray, generat
                     shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
             info = json.loads((folder / "result.json").read_text())
             scores[run.run] = np.load(folder / "test_scores.npy")
-            rows.append({**run._asdict(), **info, "n_generated": n_gen})
+            rows.append({**run._asdict(), **info, "n_generated": n_gen,
+                         "n_oracle": len(oracle_ids) if run.method == ORACLE[0] else 0})
         test_rows = frame[frame["part"] == "test"]
         truth = (np.isin(test_rows["objid"], np.asarray(truth_ids, np.int64)).astype(float) if truth_ids is not None
                  else np.full(len(test_rows), np.nan))
@@ -308,7 +324,7 @@ def table3_numbers(scores: pd.DataFrame) -> pd.DataFrame:
     from galaxysd.classify.metrics import SCORES
 
     frame = scores[["method", "against", "score", "value", "low", "high", "seed_std", "n_seeds"]].copy()
-    frame["paper"] = [PAPER_TABLE3[m][SCORES.index(s)] if a == "label" else np.nan
+    frame["paper"] = [PAPER_TABLE3.get(m, (np.nan,) * 3)[SCORES.index(s)] if a == "label" else np.nan
                       for m, s, a in zip(frame["method"], frame["score"], frame["against"])]
     return frame.reset_index(drop=True)
 
