@@ -4,7 +4,8 @@ In the manner of diffusers' training examples, one readable loop with each step 
 seeded permutation of the training set, shared out over processes), *augment* (random crop, rotation
 and flip, :func:`galaxysd.classify.data.augment`), *predict* (ResNet-18, :mod:`galaxysd.backbone`),
 *loss* (binary cross-entropy or focal), *step* (Adam), *validate* (loss and average precision on the
-validation set), *checkpoint* (every epoch; the best epoch's weights kept apart).
+validation set), *checkpoint* (every epoch; the best epoch's weights kept apart), *stop* (early, once
+validation has not improved for ``patience`` epochs).
 
 API
 ---
@@ -24,6 +25,17 @@ Determinism
 The weights start from ``torch.manual_seed(seed)``; epoch ``e``'s order comes from ``(seed, e)`` and
 batch ``b``'s augmentation on process ``r`` from ``(seed, e, r, b)``. A checkpoint therefore needs no
 random state: on a CPU, a run interrupted and resumed ends with the same weights as an uninterrupted one.
+
+Paired runs
+-----------
+Runs that differ only in their loss or in extra training images appended after the shared ones (a
+:func:`~galaxysd.classify.data.concat` of the real set and generated positives) are *paired*: with the
+same seed they start from the same weights, and they see the shared images in the same order. The
+order is per image, not per set: each image ``i`` draws a key from ``(seed, e)``'s stream at position
+``i`` and an epoch visits images by increasing key (:func:`epoch_order`). Appending images therefore
+leaves the keys, and so the relative order, of the shared images unchanged; the appended ones fall
+at random places among them (a permutation of the whole set would reshuffle everything as soon as its
+length changes). A difference between paired runs is then the method's, not the luck of a draw.
 """
 
 from __future__ import annotations
@@ -59,7 +71,10 @@ class TrainConfig:
     output_dir : str
         Folder for the checkpoint, the best weights and ``history.csv``.
     epochs : int
-        Passes over the training set; the best one on validation is kept.
+        Most passes over the training set; the best one on validation is kept.
+    patience : int
+        Stop once this many epochs in a row have not raised the validation average precision
+        (0: run every epoch).
     batch_size : int
         Images per step and process.
     learning_rate : float
@@ -94,6 +109,7 @@ class TrainConfig:
 
     output_dir: str = ""
     epochs: int = 10
+    patience: int = 0
     batch_size: int = 64
     learning_rate: float = 1e-4
     loss: str = "bce"
@@ -139,12 +155,15 @@ class TrainResult:
         Per epoch: ``train_loss``, ``val_loss``, ``val_ap``.
     interrupted : bool
         Whether the run stopped before its last epoch (``stop_after``).
+    stopped_early : bool
+        Whether validation stopped improving before the last epoch (``patience``).
     """
 
     model: torch.nn.Module
     best_epoch: int
     history: pd.DataFrame = field(repr=False)
     interrupted: bool = False
+    stopped_early: bool = False
 
 
 def _seed(*keys: int) -> int:
@@ -152,8 +171,20 @@ def _seed(*keys: int) -> int:
 
 
 def epoch_order(n: int, seed: int, epoch: int, world: int = 1, rank: int = 0) -> list[int]:
-    """This process's share of epoch ``epoch``'s random order of ``n`` items (equal shares)."""
-    order = np.random.default_rng([int(seed), int(epoch)]).permutation(n)
+    """This process's share of epoch ``epoch``'s random order of ``n`` items (equal shares).
+
+    Item ``i`` is visited by its key, the ``i``-th number of the ``(seed, epoch)`` stream, so the first
+    ``m`` items keep their relative order whatever ``n >= m`` is (see *Paired runs* above).
+
+    Examples
+    --------
+    >>> short, long = epoch_order(5, 0, 0), epoch_order(8, 0, 0)
+    >>> [i for i in long if i < 5] == short
+    True
+    """
+    # Generator.random draws the stream in sequence, so the first m keys do not depend on n.
+    keys = np.random.default_rng([int(seed), int(epoch)]).random(n)
+    order = np.argsort(keys, kind="stable")
     order = order[: len(order) - len(order) % world]
     return order[rank::world].tolist()
 
@@ -177,8 +208,39 @@ def predict(model: torch.nn.Module, dataset: Dataset, batch_size: int = 256, cro
     return torch.cat(out).numpy() if out else np.zeros(0, np.float32)
 
 
+def should_stop(val_ap: Sequence[float], patience: int) -> bool:
+    """Whether the last ``patience`` epochs all failed to beat the best validation AP before them.
+
+    Examples
+    --------
+    >>> should_stop([0.5, 0.7, 0.6, 0.65], 2), should_stop([0.5, 0.7, 0.6, 0.75], 2)
+    (True, False)
+    """
+    if patience <= 0 or len(val_ap) <= patience:
+        return False
+    return int(np.argmax(val_ap)) < len(val_ap) - patience  # argmax: the first best epoch
+
+
+def initial_model(config: TrainConfig) -> torch.nn.Module:
+    """The network a run starts from: ``config.weights`` (or random weights) seeded by ``config.seed``.
+
+    Runs with the same seed and weights start from the same parameters, whatever their loss or data.
+
+    Examples
+    --------
+    >>> a, b = initial_model(TrainConfig(seed=1)), initial_model(TrainConfig(seed=1, loss="focal"))
+    >>> all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    True
+    """
+    torch.manual_seed(config.seed)
+    return build_model(config.weights)
+
+
 def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dict) -> TrainResult:
     """Train a ResNet-18 binary classifier, keeping the epoch with the best validation average precision.
+
+    The run ends after ``config.epochs`` epochs, or earlier once ``config.patience`` epochs in a row
+    have not improved the validation average precision (:func:`should_stop`).
 
     Parameters
     ----------
@@ -213,8 +275,7 @@ def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dic
         atomic_write_text(out / "config.json", config.to_json())
     accelerator.wait_for_everyone()
 
-    torch.manual_seed(config.seed)
-    model = build_model(config.weights)
+    model = initial_model(config)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     loss_fn = loss_function(config.loss, config.focal_alpha, config.focal_gamma)
     history, best, start = [], {"epoch": 0, "val_ap": -1.0}, 0
@@ -224,10 +285,11 @@ def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dic
     model, optimizer = accelerator.prepare(model, optimizer)
     val_labels = dataset_labels(val_set)
 
+    stopped = should_stop([h["val_ap"] for h in history], config.patience)  # resumed after it had stopped
     interrupted = False
     bar = tqdm(range(start, config.epochs), initial=start, total=config.epochs, desc=f"train ({config.loss})",
                disable=not (config.progress and accelerator.is_main_process))
-    for epoch in bar:
+    for epoch in ([] if stopped else bar):
         train_loss = _train_epoch(model, optimizer, loss_fn, accelerator, train_set, config, epoch)
         net = accelerator.unwrap_model(model)
         val_loss, val_ap = _validate(net, val_set, val_labels, config, accelerator.device)
@@ -240,6 +302,9 @@ def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dic
                 save_weights(net, out / BEST_WEIGHTS)
             save_checkpoint(out, net, optimizer, {"epoch": epoch + 1, "history": history, "best": best})
         accelerator.wait_for_everyone()
+        if should_stop([h["val_ap"] for h in history], config.patience):
+            stopped = epoch + 1 < config.epochs
+            break
         if config.stop_after is not None and epoch + 1 >= config.stop_after and epoch + 1 < config.epochs:
             interrupted = True
             break
@@ -251,7 +316,7 @@ def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dic
     net = accelerator.unwrap_model(model)
     if best["epoch"] and (out / BEST_WEIGHTS).is_file():
         net.load_state_dict(load_file(str(out / BEST_WEIGHTS)))  # copied onto the device
-    return TrainResult(net.eval(), int(best["epoch"]), frame, interrupted)
+    return TrainResult(net.eval(), int(best["epoch"]), frame, interrupted, stopped)
 
 
 def _train_epoch(model, optimizer, loss_fn, accelerator, train_set: Dataset, config: TrainConfig,
@@ -325,7 +390,9 @@ def launch_training(train_set: Dataset, val_set: Dataset, config: TrainConfig,
     torchrun("galaxysd.classify.train", worker.to_json(), out, num_processes, "classifier training")
     history = pd.read_csv(out / "history.csv")
     best = int(history.loc[history["val_ap"].idxmax(), "epoch"]) if len(history) else 0
-    return TrainResult(load_classifier(out / BEST_WEIGHTS), best, history, len(history) < config.epochs)
+    stopped = should_stop(history["val_ap"].tolist(), config.patience)
+    return TrainResult(load_classifier(out / BEST_WEIGHTS), best, history,
+                       len(history) < config.epochs and not stopped, stopped and len(history) < config.epochs)
 
 
 def train_and_predict(train_set: Dataset, val_set: Dataset, test_set: Dataset, config: TrainConfig,
@@ -336,7 +403,7 @@ def train_and_predict(train_set: Dataset, val_set: Dataset, test_set: Dataset, c
     Returns
     -------
     dict
-        ``threshold``, ``best_epoch``, ``history`` (DataFrame), ``val_scores`` and ``test_scores``
+        ``threshold``, ``best_epoch``, ``history`` (DataFrame), ``epochs_run``, ``val_scores`` and ``test_scores``
         (probabilities), ``test_pred`` (0/1 at the threshold), ``model`` (the best epoch's).
 
     Examples
@@ -352,6 +419,7 @@ def train_and_predict(train_set: Dataset, val_set: Dataset, test_set: Dataset, c
     threshold = choose_threshold(dataset_labels(val_set), val_scores)
     test_scores = predict(model, test_set, **kwargs)
     return {"threshold": threshold, "best_epoch": result.best_epoch, "history": result.history,
+            "epochs_run": len(result.history),
             "val_scores": val_scores, "test_scores": test_scores,
             "test_pred": (test_scores >= threshold).astype(np.int8), "model": model}
 
