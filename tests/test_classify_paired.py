@@ -94,3 +94,62 @@ def test_training_stops_when_validation_stops_improving_and_keeps_the_best_epoch
     curve = iter([0.4, 0.8, 0.6, 0.7])
     full = train.train_binary(*sets, _config(tmp_path / "b", epochs=4, learning_rate=1e-3))
     assert len(full.history) == 4 and not full.stopped_early
+
+
+def _stage(folder, y, base, ours, seeds=(0, 1, 2)):
+    """A training stage's two files: baseline and augmented runs, one score column each per seed."""
+    folder.mkdir(parents=True)
+    runs, columns = [], {}
+    for method, multiple, preds in (("baseline", 0.0, base), ("augmented", 1.0, ours)):
+        for s, p in zip(seeds, preds):
+            name = f"{method}-x{multiple:g}-seed{s}"
+            columns[name] = np.asarray(p, float)
+            runs.append({"run": name, "method": method, "multiple": multiple, "seed": s, "threshold": 0.5})
+    import pandas as pd
+
+    pd.DataFrame({"objid": np.arange(len(y)), "label": y, "truth": np.nan, **columns}).to_csv(
+        folder / "predictions.csv", index=False)
+    pd.DataFrame(runs).to_csv(folder / "runs.csv", index=False)
+    return folder
+
+
+def _noisy(y, right, rng):
+    return np.where(rng.random(len(y)) < right, y, 1 - y)
+
+
+def test_paired_verdicts_tell_a_clear_gain_a_loss_and_identical_predictions(tmp_path):
+    from galaxysd.classify import compare
+    from galaxysd.classify.metrics import paired_difference
+    from galaxysd.stages import s06_classification as s06
+    from galaxysd.stages import s07_detg_experiment as s07
+
+    rng = np.random.default_rng(0)
+    y = (rng.random(300) < 0.3).astype(float)
+    weak = [_noisy(y, 0.75, rng) for _ in range(3)]
+    strong = [_noisy(y, 0.95, rng) for _ in range(3)]
+    assert paired_difference(y, weak, strong)["verdict"] == "better"
+    assert paired_difference(y, strong, weak)["verdict"] == "worse"
+    same = paired_difference(y, weak, weak)
+    assert same["verdict"] == "too small to tell" and same["low"] == same["high"] == 0
+    # the same from a training stage's files, for chapter 06 and chapter 07
+    stage = _stage(tmp_path / "task", y, weak, strong)
+    predictions, runs = s06.read_task(stage)
+    diffs = compare.differences(predictions, runs).assign(task="spiral")
+    assert diffs.set_index("score").loc["f1", "verdict"] == "better"
+    assert "raise F1" in s06.verdicts(diffs, 1.0)["verdict_spiral"]
+    assert "lower it" in s07.verdict(_stage(tmp_path / "detg", y, strong, weak), "f1")
+    assert "too small" in s07.verdict(_stage(tmp_path / "none", y, weak, weak), "f1")
+
+
+def test_a_gain_within_the_seed_to_seed_spread_is_too_small_to_tell():
+    from galaxysd.classify.metrics import paired_difference
+
+    rng = np.random.default_rng(1)
+    y = (rng.random(2000) < 0.3).astype(float)
+    # per seed: one method far better, then far worse; the mean gain is small beside the spread
+    base = [_noisy(y, 0.7, rng), _noisy(y, 0.95, rng), _noisy(y, 0.8, rng)]
+    ours = [_noisy(y, 0.95, rng), _noisy(y, 0.7, rng), _noisy(y, 0.82, rng)]
+    result = paired_difference(y, base, ours)
+    assert result["seed_std"] > 0.1 and result["verdict"] == "too small to tell"
+    # the same predictions as one seed each: only the test galaxies' luck counts, so it can tell
+    assert paired_difference(y, base[:1], ours[:1])["verdict"] == "better"

@@ -13,7 +13,9 @@ Cached stages of the run folder:
 ``06_classification/scores``
     ``scores.csv``: purity, completeness and F1 per task, method and number of generated positives,
     against the volunteers' labels and (simulated surveys) against the truth, with bootstrap
-    intervals and the spread over seeds.
+    intervals and the spread over seeds; ``differences.csv``: every method against the baseline,
+    paired by seed, with an interval over seeds and test galaxies and its verdict
+    (:func:`galaxysd.classify.compare.differences`).
 """
 
 from __future__ import annotations
@@ -31,14 +33,14 @@ import pandas as pd
 from galaxysd.cache import atomic_write_text, run_stage
 from galaxysd.classify import generated as gen
 from galaxysd.classify import splits
-from galaxysd.classify.compare import score_task, verdicts  # noqa: F401  (the chapter calls s06.verdicts)
+from galaxysd.classify.compare import differences, score_task, verdicts  # noqa: F401  (the chapter calls s06.verdicts)
 from galaxysd.errors import DataError, ParameterError
 
 STAGE = "06_classification"
 #: The methods of Table 2: (name, loss, uses generated positives).
 METHODS = (("baseline", "bce", False), ("focal", "focal", False), ("augmented", "bce", True))
 #: Bump when the training recipe changes, so cached runs made the old way are not reused.
-RECIPE = 2
+RECIPE = 3
 
 
 @dataclass
@@ -281,7 +283,8 @@ def _train_run(folder: Path, run, n_gen: int, data: _TaskData, generated: pd.Dat
         atomic_write_text(folder / "generated.json", json.dumps({"accepted": accepted}))
     result["history"].assign(run=run.run).to_csv(folder / "history.csv", index=False)
     atomic_write_text(folder / "result.json", json.dumps(
-        {"threshold": result["threshold"], "best_epoch": result["best_epoch"]}))
+        {"threshold": result["threshold"], "best_epoch": result["best_epoch"],
+                 "epochs_run": result["epochs_run"]}))
     for heavy in ("checkpoint", "best.safetensors"):  # 45 MB a run: predictions are what is kept
         target = folder / heavy
         shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
@@ -295,20 +298,32 @@ def read_task(stage_dir) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def score_stage(run_dir, task_stages: dict, confidence: float = 0.68, n_resamples: int = 1000,
                 seed: int = 0):
-    """Scores of every task against the labels and (simulated surveys) the truth, as a cached stage."""
+    """Scores of every task against the labels and (simulated surveys) the truth, as a cached stage;
+    beside them the paired differences of every method from the baseline (:func:`read_differences`)."""
     def compute(out: Path) -> None:
-        frames = []
+        frames, diffs = [], []
         for task, stage in task_stages.items():
             predictions, runs = read_task(stage.path)
             for against in ("label", "truth"):
                 if predictions[against].notna().all():
                     frames.append(score_task(predictions, runs, against, confidence, n_resamples, seed)
                                   .assign(task=task, against=against))
+                    if (runs["method"] != "baseline").any():
+                        diffs.append(differences(predictions, runs, against, n_resamples=2 * n_resamples,
+                                                 seed=seed).assign(task=task))
         atomic_write_text(out / "scores.csv", pd.concat(frames, ignore_index=True).to_csv(index=False))
+        atomic_write_text(out / "differences.csv",
+                          (pd.concat(diffs, ignore_index=True) if diffs else pd.DataFrame()).to_csv(index=False))
 
-    params = {"confidence": confidence, "n_resamples": n_resamples, "seed": seed, "tasks": list(task_stages)}
+    params = {"confidence": confidence, "n_resamples": n_resamples, "seed": seed, "tasks": list(task_stages),
+              "paired": 1}
     stage = run_stage(run_dir, f"{STAGE}/scores", params, compute, inputs=[s.path for s in task_stages.values()])
     return pd.read_csv(stage.path / "scores.csv")
+
+
+def read_differences(run_dir) -> pd.DataFrame:
+    """The paired differences written by :func:`score_stage` (``differences.csv``)."""
+    return pd.read_csv(Path(run_dir) / STAGE / "scores" / "differences.csv")
 
 
 def stage_seconds(run_dir) -> dict:
