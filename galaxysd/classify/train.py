@@ -236,7 +236,7 @@ def initial_model(config: TrainConfig) -> torch.nn.Module:
     return build_model(config.weights)
 
 
-def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dict) -> TrainResult:
+def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dict, on_epoch=None) -> TrainResult:
     """Train a ResNet-18 binary classifier, keeping the epoch with the best validation average precision.
 
     The run ends after ``config.epochs`` epochs, or earlier once ``config.patience`` epochs in a row
@@ -247,6 +247,9 @@ def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dic
     train_set, val_set : torch.utils.data.Dataset
         ``(uint8 image (3, S, S), label)`` pairs (:mod:`galaxysd.classify.data`).
     config : TrainConfig or dict
+    on_epoch : callable, optional
+        Called after every epoch as ``on_epoch(row, net)``: the epoch's history row and the network
+        with that epoch's weights (for learning curves, :file:`benchmarks/learning_curves.py`).
 
     Returns
     -------
@@ -295,6 +298,8 @@ def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dic
         val_loss, val_ap = _validate(net, val_set, val_labels, config, accelerator.device)
         history.append({"epoch": epoch + 1, "train_loss": train_loss, "val_loss": val_loss, "val_ap": val_ap})
         bar.set_postfix(loss=f"{train_loss:.3f}", val_ap=f"{val_ap:.3f}")
+        if on_epoch is not None:
+            on_epoch(history[-1], net)
         # checkpoint: the best epoch's weights, then the state to resume from
         if accelerator.is_main_process:
             if val_ap > best["val_ap"]:
