@@ -55,15 +55,40 @@ class Sample:
         The simulated survey's truth, aligned with ``catalog`` (``None`` on real data).
     labels_stage : pathlib.Path
         The ``01_data/labels`` stage folder (an input of every stage here).
+    test_stage : pathlib.Path or None
+        The extra test survey's stage (:func:`test_survey_stage`), if its galaxies are test galaxies.
     """
 
     catalog: pd.DataFrame
     truth: pd.DataFrame | None
     labels_stage: Path
+    test_stage: Path | None = None
+
+    @property
+    def inputs(self) -> list[Path]:
+        return [self.labels_stage] + ([self.test_stage] if self.test_stage is not None else [])
 
 
-def load_sample(run_dir, seed: int = 0, test_fraction: float = 0.1, val_fraction: float = 0.1) -> Sample:
+def test_survey_stage(run_dir, n_galaxies: int, progress: bool = True) -> Path | None:
+    """An extra simulated test survey of ``n_galaxies`` (:mod:`galaxysd.gz2.testsurvey`), as the cached
+    stage ``06_classification/test_survey``; ``None`` when ``n_galaxies`` is 0 or the run reads real data."""
+    from galaxysd import gz2
+    from galaxysd.gz2.testsurvey import SEED_OFFSET, simulate_test_survey
+
+    if n_galaxies <= 0 or gz2.reads_real_data(run_dir):
+        return None
+    labels = Path(run_dir) / gz2.LABELS_STAGE
+    params = {"n_galaxies": n_galaxies, "seed_offset": SEED_OFFSET, "simulator": gz2.SIMULATOR_VERSION}
+    return run_stage(run_dir, f"{STAGE}/test_survey", params,
+                     lambda out: simulate_test_survey(out, labels, n_galaxies, progress), inputs=[labels]).path
+
+
+def load_sample(run_dir, seed: int = 0, test_fraction: float = 0.1, val_fraction: float = 0.1,
+                test_survey: Path | None = None) -> Sample:
     """The labelled galaxies with images of a run, split 90/10 into training and test, 10 % of training held out.
+
+    With ``test_survey`` (:func:`test_survey_stage`), that survey's labelled galaxies are test
+    galaxies too, after the run's own (column ``source``: ``"survey"`` or ``"test survey"``).
 
     Examples
     --------
@@ -78,7 +103,14 @@ def load_sample(run_dir, seed: int = 0, test_fraction: float = 0.1, val_fraction
         truth = gz2.truth_table(run_dir).set_index("objid").loc[catalog["objid"]].reset_index()
     except DataError:
         truth = None
-    return Sample(catalog, truth, Path(run_dir) / gz2.LABELS_STAGE)
+    catalog["source"] = "survey"
+    if test_survey is not None:
+        from galaxysd.gz2.testsurvey import read_test_survey
+
+        extra, extra_truth = read_test_survey(test_survey, exclude=catalog["objid"])
+        catalog = pd.concat([catalog, extra.assign(part="test", source="test survey")], ignore_index=True)
+        truth = pd.concat([truth, extra_truth], ignore_index=True) if truth is not None else None
+    return Sample(catalog, truth, Path(run_dir) / gz2.LABELS_STAGE, test_survey)
 
 
 def fractions_table(sample: Sample, tasks: Sequence[str], negatives: str = "not_positive") -> pd.DataFrame:
@@ -194,7 +226,7 @@ def train_task(run_dir, sample: Sample, task: str, generated: pd.DataFrame | Non
                                                                       "num_workers", "stop_after", "seed", "loss")},
               "plan": plan.to_dict("list"), "negatives": negatives, "n_negatives": n_negatives,
               "split_seed": split_seed, "split": sample.catalog["part"].tolist(), "image_size": image_size}
-    inputs = [sample.labels_stage] + ([generated_stage] if generated_stage is not None else [])
+    inputs = sample.inputs + ([generated_stage] if generated_stage is not None else [])
 
     def compute(out: Path) -> None:
         from tqdm.auto import tqdm
