@@ -413,9 +413,12 @@ def acceptance(task_stages: dict, scores: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("task") if rows else pd.DataFrame()
 
 
-def scaled_down(n_negatives: int, image_size: int, epochs: int, n_seeds: int, steps: int, n_sample: int) -> str:
+def scaled_down(n_negatives: int, image_size: int, epochs: int, n_seeds: int, steps: int, n_sample: int,
+                patience: int = 0) -> str:
     """The sentence saying how this run differs in scale from the paper's."""
+    training = (f"at most {epochs} epochs, stopping once validation has not improved for {patience}" if patience
+                else f"{epochs} epochs")
     return (f"{n_negatives:,} negatives per training set (the paper: 10,000), {n_sample:,} labelled galaxies "
             f"with images (the paper: about 71,000), {image_size}-pixel images (the paper: 424-pixel GZ2 "
-            f"images), {epochs} epochs, {n_seeds} training seeds per method, generated images made in "
+            f"images), {training}, {n_seeds} training seeds per method, generated images made in "
             f"{steps} denoising steps (the paper: 40)")
