@@ -42,6 +42,17 @@ def paired_predictions(predictions: pd.DataFrame, runs: pd.DataFrame, method: st
                        against: str = "label", baseline: str = "baseline"):
     """The test labels and the 0/1 predictions of the baseline and of one method, paired by seed.
 
+    Parameters
+    ----------
+    predictions, runs : pandas.DataFrame
+        A training stage's ``predictions.csv`` (one score column per run) and ``runs.csv`` (``run``,
+        ``method``, ``multiple``, ``seed``, ``threshold``).
+    method : str
+    multiple : float
+        Its number of generated positives (units of the real positives).
+    against : {"label", "truth"}, optional
+    baseline : str, optional
+
     Returns
     -------
     tuple
@@ -71,6 +82,15 @@ def differences(predictions: pd.DataFrame, runs: pd.DataFrame, against: str = "l
                 seed: int = 0) -> pd.DataFrame:
     """Every method against the baseline, paired by seed (:func:`galaxysd.classify.metrics.paired_difference`).
 
+    Parameters
+    ----------
+    predictions, runs : pandas.DataFrame
+        As for :func:`paired_predictions`.
+    against : {"label", "truth"}, optional
+    scores : sequence of str, optional
+    level, n_resamples, seed
+        Of the bootstrap.
+
     Returns
     -------
     pandas.DataFrame
@@ -98,6 +118,18 @@ WORDS = {BETTER: "generated positives raise {score}", WORSE: "generated positive
 
 def sentence(row, words: dict = WORDS, score: str = "F1") -> str:
     """One verdict in words with its numbers, from a row of :func:`differences`.
+
+    Parameters
+    ----------
+    row : mapping
+        ``a``, ``b``, ``difference``, ``low``, ``high``, ``level``, ``n_seeds``, ``n_galaxies``, ``verdict``.
+    words : dict, optional
+        Verdict -> phrase (``{score}`` is replaced by ``score``).
+    score : str, optional
+
+    Returns
+    -------
+    str
 
     Examples
     --------

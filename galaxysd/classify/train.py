@@ -25,17 +25,9 @@ Determinism
 The weights start from ``torch.manual_seed(seed)``; epoch ``e``'s order comes from ``(seed, e)`` and
 batch ``b``'s augmentation on process ``r`` from ``(seed, e, r, b)``. A checkpoint therefore needs no
 random state: on a CPU, a run interrupted and resumed ends with the same weights as an uninterrupted one.
+Runs that differ only in their loss or in images appended to the training set are paired (the same
+start, the same order of the shared images): :mod:`galaxysd.classify.schedule`.
 
-Paired runs
------------
-Runs that differ only in their loss or in extra training images appended after the shared ones (a
-:func:`~galaxysd.classify.data.concat` of the real set and generated positives) are *paired*: with the
-same seed they start from the same weights, and they see the shared images in the same order. The
-order is per image, not per set: each image ``i`` draws a key from ``(seed, e)``'s stream at position
-``i`` and an epoch visits images by increasing key (:func:`epoch_order`). Appending images therefore
-leaves the keys, and so the relative order, of the shared images unchanged; the appended ones fall
-at random places among them (a permutation of the whole set would reshuffle everything as soon as its
-length changes). A difference between paired runs is then the method's, not the luck of a draw.
 """
 
 from __future__ import annotations
@@ -57,6 +49,7 @@ from galaxysd.classify.losses import FOCAL_ALPHA, FOCAL_GAMMA, loss_function
 from galaxysd.errors import DataError, ParameterError
 from galaxysd.classify.weights import (  # noqa: F401  (build_model, load_classifier: re-exported)
     BEST_WEIGHTS, build_model, load_checkpoint, load_classifier, save_checkpoint, save_weights)
+from galaxysd.classify.schedule import epoch_order, initial_model, should_stop  # noqa: F401  (re-exported)
 from galaxysd.launch import cpu_or_gpu_accelerator, torchrun
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "val_loss", "val_ap")
@@ -170,25 +163,6 @@ def _seed(*keys: int) -> int:
     return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(1)[0]) & 0x7FFFFFFF
 
 
-def epoch_order(n: int, seed: int, epoch: int, world: int = 1, rank: int = 0) -> list[int]:
-    """This process's share of epoch ``epoch``'s random order of ``n`` items (equal shares).
-
-    Item ``i`` is visited by its key, the ``i``-th number of the ``(seed, epoch)`` stream, so the first
-    ``m`` items keep their relative order whatever ``n >= m`` is (see *Paired runs* above).
-
-    Examples
-    --------
-    >>> short, long = epoch_order(5, 0, 0), epoch_order(8, 0, 0)
-    >>> [i for i in long if i < 5] == short
-    True
-    """
-    # Generator.random draws the stream in sequence, so the first m keys do not depend on n.
-    keys = np.random.default_rng([int(seed), int(epoch)]).random(n)
-    order = np.argsort(keys, kind="stable")
-    order = order[: len(order) - len(order) % world]
-    return order[rank::world].tolist()
-
-
 @torch.no_grad()
 def predict(model: torch.nn.Module, dataset: Dataset, batch_size: int = 256, crop: float = 0.875,
             num_workers: int = 0, device: torch.device | str | None = None) -> np.ndarray:
@@ -206,34 +180,6 @@ def predict(model: torch.nn.Module, dataset: Dataset, batch_size: int = 256, cro
         out.append(torch.sigmoid(model(augment(images.to(device), None, crop)).squeeze(1).float()).cpu())
     model.train(was_training)
     return torch.cat(out).numpy() if out else np.zeros(0, np.float32)
-
-
-def should_stop(val_ap: Sequence[float], patience: int) -> bool:
-    """Whether the last ``patience`` epochs all failed to beat the best validation AP before them.
-
-    Examples
-    --------
-    >>> should_stop([0.5, 0.7, 0.6, 0.65], 2), should_stop([0.5, 0.7, 0.6, 0.75], 2)
-    (True, False)
-    """
-    if patience <= 0 or len(val_ap) <= patience:
-        return False
-    return int(np.argmax(val_ap)) < len(val_ap) - patience  # argmax: the first best epoch
-
-
-def initial_model(config: TrainConfig) -> torch.nn.Module:
-    """The network a run starts from: ``config.weights`` (or random weights) seeded by ``config.seed``.
-
-    Runs with the same seed and weights start from the same parameters, whatever their loss or data.
-
-    Examples
-    --------
-    >>> a, b = initial_model(TrainConfig(seed=1)), initial_model(TrainConfig(seed=1, loss="focal"))
-    >>> all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
-    True
-    """
-    torch.manual_seed(config.seed)
-    return build_model(config.weights)
 
 
 def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dict, on_epoch=None) -> TrainResult:
@@ -278,7 +224,7 @@ def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dic
         atomic_write_text(out / "config.json", config.to_json())
     accelerator.wait_for_everyone()
 
-    model = initial_model(config)
+    model = initial_model(config.seed, config.weights)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     loss_fn = loss_function(config.loss, config.focal_alpha, config.focal_gamma)
     history, best, start = [], {"epoch": 0, "val_ap": -1.0}, 0
