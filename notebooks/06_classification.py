@@ -146,7 +146,7 @@ s06.prompts_table({task: task_prompts[task] for task in tasks})
 # dusty early types stay out of the pool as they stay out of the model's training set. The diffusion
 # model itself was fine-tuned on `01_data`'s training set, drawn from the whole labelled sample, so it
 # has seen some of this chapter's test galaxies (the paper does not say how its split related to the
-# fine-tuning set). How many generated positives are added is swept: {glue:text}`multiples` times the
+# fine-tuning set). How many generated positives are added: {glue:text}`multiples` times the
 # real positives of the training set.
 
 # %%

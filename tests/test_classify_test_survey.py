@@ -34,5 +34,7 @@ def test_the_test_survey_is_labelled_by_the_same_code_and_settings_and_joins_the
     assert not set(extra["objid"]) & set(own.catalog["objid"])
     pd.testing.assert_frame_equal(both.catalog.iloc[:len(own.catalog)][own.catalog.columns], own.catalog)
     assert np.array_equal(both.truth["objid"], both.catalog["objid"]) and both.test_stage == folder
+    # the training set's positive fraction is the run's own sample's, whatever the test survey holds
+    pd.testing.assert_frame_equal(s06.fractions_table(both, ["spiral", "disk"]), s06.fractions_table(own, ["spiral", "disk"]))
     assert s06.test_survey_stage(paths.run, 0) is None
     assert s06.test_survey_stage(paths.run, 300, progress=False) == folder  # cached

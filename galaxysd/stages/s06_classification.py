@@ -68,6 +68,11 @@ class Sample:
     def inputs(self) -> list[Path]:
         return [self.labels_stage] + ([self.test_stage] if self.test_stage is not None else [])
 
+    def fraction(self, labels) -> float:
+        """A task's positive fraction in the run's own survey (the test survey left out)."""
+        own = (self.catalog["source"] == "survey").to_numpy() if "source" in self.catalog else slice(None)
+        return splits.positive_fraction(np.asarray(labels, float)[own])
+
 
 def test_survey_stage(run_dir, n_galaxies: int, progress: bool = True) -> Path | None:
     """An extra simulated test survey of ``n_galaxies`` (:mod:`galaxysd.gz2.testsurvey`), as the cached
@@ -114,10 +119,11 @@ def load_sample(run_dir, seed: int = 0, test_fraction: float = 0.1, val_fraction
 
 
 def fractions_table(sample: Sample, tasks: Sequence[str], negatives: str = "not_positive") -> pd.DataFrame:
-    """Per task: positives, negatives and the positive fraction of the sample, beside the paper's."""
+    """Per task: positives, negatives and the positive fraction of the run's own sample, beside the paper's."""
     rows = []
+    own = sample.catalog[sample.catalog["source"] == "survey"] if "source" in sample.catalog else sample.catalog
     for task in tasks:
-        y = splits.task_labels(sample.catalog, task, negatives)
+        y = splits.task_labels(own, task, negatives)
         rows.append({"task": task, "positives": int((y == 1).sum()), "negatives": int((y == 0).sum()),
                      "fraction": round(splits.positive_fraction(y), 3),
                      "paper fraction": splits.PAPER_FRACTIONS.get(task)})
@@ -155,7 +161,7 @@ def generated_count(sample: Sample, task: str, negatives: str, n_negatives: int,
                     multiples: Sequence[float]) -> tuple[splits.TrainingSet, int]:
     """The task's training set and how many generated positives the largest multiple needs."""
     y = splits.task_labels(sample.catalog, task, negatives)
-    chosen = splits.training_set(y, sample.catalog["part"].to_numpy(), n_negatives, splits.positive_fraction(y),
+    chosen = splits.training_set(y, sample.catalog["part"].to_numpy(), n_negatives, sample.fraction(y),
                                  seed, task)
     return chosen, int(round(max(multiples) * chosen.n_positive))
 
@@ -279,7 +285,7 @@ def _task_data(sample: Sample, task: str, negatives: str, n_negatives: int, spli
     cat = sample.catalog
     y = splits.task_labels(cat, task, negatives).to_numpy()
     parts = cat["part"].to_numpy()
-    chosen = splits.training_set(y, parts, n_negatives, splits.positive_fraction(y), split_seed, task)
+    chosen = splits.training_set(y, parts, n_negatives, sample.fraction(y), split_seed, task)
     val_rows, test_rows = splits.evaluation_rows(y, parts, "val"), splits.evaluation_rows(y, parts, "test")
     if not (y[val_rows] == 1).any():
         raise DataError(f"task {task!r}: the validation part has no positives, so no threshold can be "
