@@ -123,7 +123,7 @@ truth.round(3)
 
 # %%
 glue("check_min_held_out", check_min_held_out, display=False)
-epochs_text = f"{check_epochs} epoch{'s' if check_epochs != 1 else ''}"
+epochs_text = f"{'at most ' if check_patience else ''}{check_epochs} epoch{'s' if check_epochs != 1 else ''}"
 glue("check_scale", f"{f'at most {check_max_train:,}' if check_max_train else 'all'} of them, "
                     f"{check_image_size}-pixel images, {epochs_text}", display=False)
 check = None
