@@ -76,16 +76,19 @@ class Sample:
 
 def test_survey_stage(run_dir, n_galaxies: int, progress: bool = True) -> Path | None:
     """An extra simulated test survey of ``n_galaxies`` (:mod:`galaxysd.gz2.testsurvey`), as the cached
-    stage ``06_classification/test_survey``; ``None`` when ``n_galaxies`` is 0 or the run reads real data."""
+    stages ``06_classification/test_survey`` (its files) and ``06_classification/test_labels`` (its
+    labelled catalogue, the folder returned); ``None`` when ``n_galaxies`` is 0 or the run reads real data."""
     from galaxysd import gz2
-    from galaxysd.gz2.testsurvey import SEED_OFFSET, simulate_test_survey
+    from galaxysd.gz2 import testsurvey
 
     if n_galaxies <= 0 or gz2.reads_real_data(run_dir):
         return None
     labels = Path(run_dir) / gz2.LABELS_STAGE
-    params = {"n_galaxies": n_galaxies, "seed_offset": SEED_OFFSET, "simulator": gz2.SIMULATOR_VERSION}
-    return run_stage(run_dir, f"{STAGE}/test_survey", params,
-                     lambda out: simulate_test_survey(out, labels, n_galaxies, progress), inputs=[labels]).path
+    params = {"n_galaxies": n_galaxies, "seed_offset": testsurvey.SEED_OFFSET, "simulator": gz2.SIMULATOR_VERSION}
+    survey = run_stage(run_dir, f"{STAGE}/test_survey", params, inputs=[labels], compute=lambda out: (
+        testsurvey.simulate_test_survey(out, labels, n_galaxies, progress)))
+    return run_stage(run_dir, f"{STAGE}/test_labels", {}, inputs=[labels, survey.path], compute=lambda out: (
+        testsurvey.label_test_survey(survey.path, out, labels))).path
 
 
 def load_sample(run_dir, seed: int = 0, test_fraction: float = 0.1, val_fraction: float = 0.1,
