@@ -2,6 +2,9 @@
 
 Cached stages of the run folder:
 
+``06_classification/test_survey``, ``06_classification/test_labels``
+    On a simulated survey, an extra survey to test on and its labelled catalogue
+    (:mod:`galaxysd.gz2.testsurvey`): its labelled galaxies with images join the test part.
 ``06_classification/generated/<task>``
     The task's generated positives (:func:`galaxysd.classify.generated.generate_positives`): the
     largest number any run asks for, image to image from real references of the training part.
