@@ -62,7 +62,8 @@ test_fraction = 0.3  # share of real galaxies held out to score the judges
 min_positive = 10  # fewest galaxies with (and without) a feature in each part to train its judge
 check_features = ["spiral galaxy", "edge-on galaxy", "in-between round galaxy"]  # judged features checked against a ResNet-18 of their own (["all"]: all 11; []: no check); here the three Table 1 names most
 check_image_size = 32  # side in pixels of the checking networks' images (the paper: 424-pixel GZ2 images)
-check_epochs = 2  # passes of each checking network over its galaxies; the best on validation is kept
+check_epochs = 6  # most passes of each checking network over its galaxies; the best on validation is kept
+check_patience = 2  # stop once validation has not improved for this many epochs (0: run every epoch)
 check_max_train = 400  # galaxies each checking network learns from, drawn from the judges' training part (0: all)
 check_val_fraction = 0.1  # share of the judges' training part that chooses each network's epoch and threshold
 check_batch_size = 16  # images per training step of a checking network (small: more steps in a short run)
@@ -159,12 +160,12 @@ judges.report.sort_values("balanced_accuracy").round(3)
 
 # %%
 glue("check_min_held_out", check_min_held_out, display=False)
-epochs_text = f"{check_epochs} epoch{'s' if check_epochs != 1 else ''}"
+epochs_text = f"{'at most ' if check_patience else ''}{check_epochs} epoch{'s' if check_epochs != 1 else ''}"
 glue("check_scale", f"{f'at most {check_max_train:,}' if check_max_train else 'all'} of them, "
                     f"{check_image_size}-pixel images, {epochs_text}", display=False)
 check = None
 if check_features:
-    check_config = TrainConfig(epochs=check_epochs, batch_size=check_batch_size,
+    check_config = TrainConfig(epochs=check_epochs, patience=check_patience, batch_size=check_batch_size,
                                weights=resolve_weights(check_weights, paths.data), num_workers=check_num_workers,
                                num_threads=num_threads)
     check = s05.judge_check_stage(paths, judges, check_features, check_config, check_image_size, test_fraction,

@@ -59,6 +59,11 @@ def test_training_stage_reads_image_files_and_scores_every_run(tmp_path):
     assert not list((stage.path / "runs").rglob("*.safetensors"))  # weights are not kept
     scores = s06.score_stage(tmp_path / "run", {"spiral": stage}, n_resamples=50)
     assert set(scores["against"]) == {"label"} and len(scores) == 3 * 3
+    diffs = s06.read_differences(tmp_path / "run")
+    assert set(diffs["method"]) == {"focal", "augmented"} and len(diffs) == 2 * 3
+    assert set(diffs["verdict"]) <= {"better", "worse", "too small to tell"}
+    assert list(s06.verdicts(diffs, 1.0)) == ["verdict_spiral"]
+    assert (runs["epochs_run"] == 1).all()
     again = s06.train_task(tmp_path / "run", sample, "spiral", generated, gen_folder, config, plan, "not_positive",
                            n_negatives=10, split_seed=0, image_size=SIZE, preload=False)
     assert again.hit

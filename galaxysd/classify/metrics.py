@@ -5,6 +5,8 @@
 - :func:`binary_scores`: purity (precision), completeness (recall) and F1 (scikit-learn).
 - :func:`bootstrap_scores`: the same scores averaged over several training seeds, each with a
   bootstrap interval over test galaxies (:func:`scipy.stats.bootstrap`, paired resampling).
+- :func:`paired_difference`: the difference between two methods trained in pairs, with an interval
+  over seeds and test galaxies, and the verdict it allows (better, worse, too small to tell).
 """
 
 from __future__ import annotations
@@ -146,3 +148,81 @@ def bootstrap_scores(y_true: Sequence[float], predictions: Sequence[Sequence[flo
                       "seed_std": float(per_seed.std(ddof=1)) if len(per_seed) > 1 else 0.0,
                       "n_seeds": len(per_seed)}
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+#: Confidence level of the interval a verdict between two methods is read from.
+VERDICT_LEVEL = 0.95
+#: The verdict words: the interval of the difference (b minus a) above zero, below zero, or across it.
+BETTER, WORSE, TOO_SMALL = "better", "worse", "too small to tell"
+
+
+def paired_difference(y_true: Sequence[float], predictions_a, predictions_b, name: str = "f1",
+                      level: float = VERDICT_LEVEL, n_resamples: int = 2000, seed: int = 0) -> dict:
+    """The difference of a score between two methods trained in pairs, with a hierarchical bootstrap interval.
+
+    Method b's score minus method a's, averaged over training seeds, where seed ``s`` of a and seed
+    ``s`` of b are a pair (the same start weights and order, :mod:`galaxysd.classify.train`) scored on
+    the same test galaxies. Each bootstrap resample draws the seed pairs with replacement and, once,
+    the test galaxies with replacement, and scores both methods of every drawn pair on those galaxies:
+    the interval holds both the luck of the training run and that of the test set, while what the
+    two methods share (the test galaxies, the seed's start) cancels in the difference. Written by hand
+    because :func:`scipy.stats.bootstrap` resamples one level only.
+
+    Parameters
+    ----------
+    y_true : sequence of float
+        0 / 1 labels of the test galaxies.
+    predictions_a, predictions_b : array-like, shape (n_seeds, n_galaxies)
+        0 / 1 predictions per seed, the rows of a and b paired.
+    name : {"purity", "completeness", "f1"}, optional
+    level : float, optional
+        Confidence level of the percentile interval.
+    n_resamples : int, optional
+    seed : int, optional
+        Seed of the resampling.
+
+    Returns
+    -------
+    dict
+        ``a``, ``b`` (seed-averaged scores), ``difference`` (b - a), ``low``, ``high``, ``seed_std``
+        (standard deviation of the per-seed differences), ``n_seeds``, ``n_galaxies``, ``level`` and
+        ``verdict``: :data:`BETTER` if the interval lies above zero, :data:`WORSE` below, else
+        :data:`TOO_SMALL`.
+
+    Raises
+    ------
+    DataError
+        If the two methods have different numbers of seeds or predictions of the wrong length.
+
+    Examples
+    --------
+    >>> y = np.tile([1, 1, 0, 0], 25)
+    >>> paired_difference(y, [y * 0 + 1], [y])["verdict"]
+    'better'
+    """
+    y = np.asarray(y_true, dtype=float)
+    a = np.atleast_2d(np.asarray(predictions_a, dtype=float))
+    b = np.atleast_2d(np.asarray(predictions_b, dtype=float))
+    if a.shape != b.shape or a.shape[1] != len(y):
+        raise DataError(f"paired predictions must have the same shape (seeds, {len(y)} test galaxies); "
+                        f"got {a.shape} and {b.shape}")
+    n_seeds, n = a.shape
+    y_seeds = np.broadcast_to(y, a.shape)
+    score_a, score_b = _counts_score(name, y_seeds, a, 1), _counts_score(name, y_seeds, b, 1)
+    per_seed = score_b - score_a
+    rng = np.random.default_rng(seed)
+    boot = []
+    for start in range(0, n_resamples, 250):  # chunks bound the memory: (chunk, n) per seed
+        size = min(250, n_resamples - start)
+        rows = rng.integers(0, n, (size, n))
+        seeds = rng.integers(0, n_seeds, (size, n_seeds))
+        ys = y[rows]
+        diff = np.stack([_counts_score(name, ys, b[s][rows], 1) - _counts_score(name, ys, a[s][rows], 1)
+                         for s in range(n_seeds)])  # (seed, resample)
+        boot.append(np.take_along_axis(diff.T, seeds, axis=1).mean(axis=1))
+    low, high = np.quantile(np.concatenate(boot), [(1 - level) / 2, (1 + level) / 2])
+    verdict = BETTER if low > 0 else WORSE if high < 0 else TOO_SMALL
+    return {"a": float(score_a.mean()), "b": float(score_b.mean()),
+            "difference": float(per_seed.mean()), "low": float(low), "high": float(high),
+            "seed_std": float(per_seed.std(ddof=1)) if n_seeds > 1 else 0.0, "n_seeds": int(n_seeds),
+            "n_galaxies": int(n), "level": float(level), "verdict": verdict}

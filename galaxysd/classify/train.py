@@ -4,7 +4,8 @@ In the manner of diffusers' training examples, one readable loop with each step 
 seeded permutation of the training set, shared out over processes), *augment* (random crop, rotation
 and flip, :func:`galaxysd.classify.data.augment`), *predict* (ResNet-18, :mod:`galaxysd.backbone`),
 *loss* (binary cross-entropy or focal), *step* (Adam), *validate* (loss and average precision on the
-validation set), *checkpoint* (every epoch; the best epoch's weights kept apart).
+validation set), *checkpoint* (every epoch; the best epoch's weights kept apart), *stop* (early, once
+validation has not improved for ``patience`` epochs).
 
 API
 ---
@@ -24,6 +25,9 @@ Determinism
 The weights start from ``torch.manual_seed(seed)``; epoch ``e``'s order comes from ``(seed, e)`` and
 batch ``b``'s augmentation on process ``r`` from ``(seed, e, r, b)``. A checkpoint therefore needs no
 random state: on a CPU, a run interrupted and resumed ends with the same weights as an uninterrupted one.
+Runs that differ only in their loss or in images appended to the training set are paired (the same
+start, the same order of the shared images): :mod:`galaxysd.classify.schedule`.
+
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from galaxysd.classify.losses import FOCAL_ALPHA, FOCAL_GAMMA, loss_function
 from galaxysd.errors import DataError, ParameterError
 from galaxysd.classify.weights import (  # noqa: F401  (build_model, load_classifier: re-exported)
     BEST_WEIGHTS, build_model, load_checkpoint, load_classifier, save_checkpoint, save_weights)
+from galaxysd.classify.schedule import epoch_order, initial_model, should_stop  # noqa: F401  (re-exported)
 from galaxysd.launch import cpu_or_gpu_accelerator, torchrun
 from galaxysd.paths import portable_path, resolve_stored
 
@@ -62,7 +67,10 @@ class TrainConfig:
     output_dir : str
         Folder for the checkpoint, the best weights and ``history.csv``.
     epochs : int
-        Passes over the training set; the best one on validation is kept.
+        Most passes over the training set; the best one on validation is kept.
+    patience : int
+        Stop once this many epochs in a row have not raised the validation average precision
+        (0: run every epoch).
     batch_size : int
         Images per step and process.
     learning_rate : float
@@ -97,6 +105,7 @@ class TrainConfig:
 
     output_dir: str = ""
     epochs: int = 10
+    patience: int = 0
     batch_size: int = 64
     learning_rate: float = 1e-4
     loss: str = "bce"
@@ -149,23 +158,19 @@ class TrainResult:
         Per epoch: ``train_loss``, ``val_loss``, ``val_ap``.
     interrupted : bool
         Whether the run stopped before its last epoch (``stop_after``).
+    stopped_early : bool
+        Whether validation stopped improving before the last epoch (``patience``).
     """
 
     model: torch.nn.Module
     best_epoch: int
     history: pd.DataFrame = field(repr=False)
     interrupted: bool = False
+    stopped_early: bool = False
 
 
 def _seed(*keys: int) -> int:
     return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(1)[0]) & 0x7FFFFFFF
-
-
-def epoch_order(n: int, seed: int, epoch: int, world: int = 1, rank: int = 0) -> list[int]:
-    """This process's share of epoch ``epoch``'s random order of ``n`` items (equal shares)."""
-    order = np.random.default_rng([int(seed), int(epoch)]).permutation(n)
-    order = order[: len(order) - len(order) % world]
-    return order[rank::world].tolist()
 
 
 @torch.no_grad()
@@ -187,14 +192,20 @@ def predict(model: torch.nn.Module, dataset: Dataset, batch_size: int = 256, cro
     return torch.cat(out).numpy() if out else np.zeros(0, np.float32)
 
 
-def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dict) -> TrainResult:
+def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dict, on_epoch=None) -> TrainResult:
     """Train a ResNet-18 binary classifier, keeping the epoch with the best validation average precision.
+
+    The run ends after ``config.epochs`` epochs, or earlier once ``config.patience`` epochs in a row
+    have not improved the validation average precision (:func:`should_stop`).
 
     Parameters
     ----------
     train_set, val_set : torch.utils.data.Dataset
         ``(uint8 image (3, S, S), label)`` pairs (:mod:`galaxysd.classify.data`).
     config : TrainConfig or dict
+    on_epoch : callable, optional
+        Called after every epoch as ``on_epoch(row, net)``: the epoch's history row and the network
+        with that epoch's weights (for learning curves, :file:`benchmarks/learning_curves.py`).
 
     Returns
     -------
@@ -223,8 +234,7 @@ def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dic
         atomic_write_text(out / "config.json", config.record_json(out))  # no machine's paths: the run can move
     accelerator.wait_for_everyone()
 
-    torch.manual_seed(config.seed)
-    model = build_model(config.weights)
+    model = initial_model(config.seed, config.weights)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     loss_fn = loss_function(config.loss, config.focal_alpha, config.focal_gamma)
     history, best, start = [], {"epoch": 0, "val_ap": -1.0}, 0
@@ -234,15 +244,18 @@ def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dic
     model, optimizer = accelerator.prepare(model, optimizer)
     val_labels = dataset_labels(val_set)
 
+    stopped = should_stop([h["val_ap"] for h in history], config.patience)  # resumed after it had stopped
     interrupted = False
     bar = tqdm(range(start, config.epochs), initial=start, total=config.epochs, desc=f"train ({config.loss})",
                disable=not (config.progress and accelerator.is_main_process))
-    for epoch in bar:
+    for epoch in ([] if stopped else bar):
         train_loss = _train_epoch(model, optimizer, loss_fn, accelerator, train_set, config, epoch)
         net = accelerator.unwrap_model(model)
         val_loss, val_ap = _validate(net, val_set, val_labels, config, accelerator.device)
         history.append({"epoch": epoch + 1, "train_loss": train_loss, "val_loss": val_loss, "val_ap": val_ap})
         bar.set_postfix(loss=f"{train_loss:.3f}", val_ap=f"{val_ap:.3f}")
+        if on_epoch is not None:
+            on_epoch(history[-1], net)
         # checkpoint: the best epoch's weights, then the state to resume from
         if accelerator.is_main_process:
             if val_ap > best["val_ap"]:
@@ -250,6 +263,9 @@ def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dic
                 save_weights(net, out / BEST_WEIGHTS)
             save_checkpoint(out, net, optimizer, {"epoch": epoch + 1, "history": history, "best": best})
         accelerator.wait_for_everyone()
+        if should_stop([h["val_ap"] for h in history], config.patience):
+            stopped = epoch + 1 < config.epochs
+            break
         if config.stop_after is not None and epoch + 1 >= config.stop_after and epoch + 1 < config.epochs:
             interrupted = True
             break
@@ -261,7 +277,7 @@ def train_binary(train_set: Dataset, val_set: Dataset, config: TrainConfig | dic
     net = accelerator.unwrap_model(model)
     if best["epoch"] and (out / BEST_WEIGHTS).is_file():
         net.load_state_dict(load_file(str(out / BEST_WEIGHTS)))  # copied onto the device
-    return TrainResult(net.eval(), int(best["epoch"]), frame, interrupted)
+    return TrainResult(net.eval(), int(best["epoch"]), frame, interrupted, stopped)
 
 
 def _train_epoch(model, optimizer, loss_fn, accelerator, train_set: Dataset, config: TrainConfig,
@@ -336,7 +352,9 @@ def launch_training(train_set: Dataset, val_set: Dataset, config: TrainConfig,
     torchrun("galaxysd.classify.train", worker.to_json(), out, num_processes, "classifier training")
     history = pd.read_csv(out / "history.csv")
     best = int(history.loc[history["val_ap"].idxmax(), "epoch"]) if len(history) else 0
-    return TrainResult(load_classifier(out / BEST_WEIGHTS), best, history, len(history) < config.epochs)
+    stopped = should_stop(history["val_ap"].tolist(), config.patience)
+    return TrainResult(load_classifier(out / BEST_WEIGHTS), best, history,
+                       len(history) < config.epochs and not stopped, stopped and len(history) < config.epochs)
 
 
 def train_and_predict(train_set: Dataset, val_set: Dataset, test_set: Dataset, config: TrainConfig,
@@ -347,7 +365,7 @@ def train_and_predict(train_set: Dataset, val_set: Dataset, test_set: Dataset, c
     Returns
     -------
     dict
-        ``threshold``, ``best_epoch``, ``history`` (DataFrame), ``val_scores`` and ``test_scores``
+        ``threshold``, ``best_epoch``, ``history`` (DataFrame), ``epochs_run``, ``val_scores`` and ``test_scores``
         (probabilities), ``test_pred`` (0/1 at the threshold), ``model`` (the best epoch's).
 
     Examples
@@ -363,6 +381,7 @@ def train_and_predict(train_set: Dataset, val_set: Dataset, test_set: Dataset, c
     threshold = choose_threshold(dataset_labels(val_set), val_scores)
     test_scores = predict(model, test_set, **kwargs)
     return {"threshold": threshold, "best_epoch": result.best_epoch, "history": result.history,
+            "epochs_run": len(result.history),
             "val_scores": val_scores, "test_scores": test_scores,
             "test_pred": (test_scores >= threshold).astype(np.int8), "model": model}
 

@@ -2,6 +2,9 @@
 
 Cached stages of the run folder:
 
+``06_classification/test_survey``, ``06_classification/test_labels``
+    On a simulated survey, an extra survey to test on and its labelled catalogue
+    (:mod:`galaxysd.gz2.testsurvey`): its labelled galaxies with images join the test part.
 ``06_classification/generated/<task>``
     The task's generated positives (:func:`galaxysd.classify.generated.generate_positives`): the
     largest number any run asks for, image to image from real references of the training part.
@@ -13,7 +16,9 @@ Cached stages of the run folder:
 ``06_classification/scores``
     ``scores.csv``: purity, completeness and F1 per task, method and number of generated positives,
     against the volunteers' labels and (simulated surveys) against the truth, with bootstrap
-    intervals and the spread over seeds.
+    intervals and the spread over seeds; ``differences.csv``: every method against the baseline,
+    paired by seed, with an interval over seeds and test galaxies and its verdict
+    (:func:`galaxysd.classify.compare.differences`).
 """
 
 from __future__ import annotations
@@ -31,14 +36,14 @@ import pandas as pd
 from galaxysd.cache import atomic_write_text, run_stage
 from galaxysd.classify import generated as gen
 from galaxysd.classify import splits
-from galaxysd.classify.compare import score_task, verdicts  # noqa: F401  (the chapter calls s06.verdicts)
+from galaxysd.classify.compare import differences, score_task, verdicts  # noqa: F401  (the chapter calls s06.verdicts)
 from galaxysd.errors import DataError, ParameterError
 
 STAGE = "06_classification"
 #: The methods of Table 2: (name, loss, uses generated positives).
 METHODS = (("baseline", "bce", False), ("focal", "focal", False), ("augmented", "bce", True))
 #: Bump when the training recipe changes, so cached runs made the old way are not reused.
-RECIPE = 2
+RECIPE = 3
 
 
 @dataclass
@@ -53,15 +58,48 @@ class Sample:
         The simulated survey's truth, aligned with ``catalog`` (``None`` on real data).
     labels_stage : pathlib.Path
         The ``01_data/labels`` stage folder (an input of every stage here).
+    test_stage : pathlib.Path or None
+        The extra test survey's stage (:func:`test_survey_stage`), if its galaxies are test galaxies.
     """
 
     catalog: pd.DataFrame
     truth: pd.DataFrame | None
     labels_stage: Path
+    test_stage: Path | None = None
+
+    @property
+    def inputs(self) -> list[Path]:
+        return [self.labels_stage] + ([self.test_stage] if self.test_stage is not None else [])
+
+    def fraction(self, labels) -> float:
+        """A task's positive fraction in the run's own survey (the test survey left out)."""
+        own = (self.catalog["source"] == "survey").to_numpy() if "source" in self.catalog else slice(None)
+        return splits.positive_fraction(np.asarray(labels, float)[own])
 
 
-def load_sample(run_dir, seed: int = 0, test_fraction: float = 0.1, val_fraction: float = 0.1) -> Sample:
+def test_survey_stage(run_dir, n_galaxies: int, progress: bool = True) -> Path | None:
+    """An extra simulated test survey of ``n_galaxies`` (:mod:`galaxysd.gz2.testsurvey`), as the cached
+    stages ``06_classification/test_survey`` (its files) and ``06_classification/test_labels`` (its
+    labelled catalogue, the folder returned); ``None`` when ``n_galaxies`` is 0 or the run reads real data."""
+    from galaxysd import gz2
+    from galaxysd.gz2 import testsurvey
+
+    if n_galaxies <= 0 or gz2.reads_real_data(run_dir):
+        return None
+    labels = Path(run_dir) / gz2.LABELS_STAGE
+    params = {"n_galaxies": n_galaxies, "seed_offset": testsurvey.SEED_OFFSET, "simulator": gz2.SIMULATOR_VERSION}
+    survey = run_stage(run_dir, f"{STAGE}/test_survey", params, inputs=[labels], compute=lambda out: (
+        testsurvey.simulate_test_survey(out, labels, n_galaxies, progress)))
+    return run_stage(run_dir, f"{STAGE}/test_labels", {}, inputs=[labels, survey.path], compute=lambda out: (
+        testsurvey.label_test_survey(survey.path, out, labels))).path
+
+
+def load_sample(run_dir, seed: int = 0, test_fraction: float = 0.1, val_fraction: float = 0.1,
+                test_survey: Path | None = None) -> Sample:
     """The labelled galaxies with images of a run, split 90/10 into training and test, 10 % of training held out.
+
+    With ``test_survey`` (:func:`test_survey_stage`), that survey's labelled galaxies are test
+    galaxies too, after the run's own (column ``source``: ``"survey"`` or ``"test survey"``).
 
     Examples
     --------
@@ -76,14 +114,22 @@ def load_sample(run_dir, seed: int = 0, test_fraction: float = 0.1, val_fraction
         truth = gz2.truth_table(run_dir).set_index("objid").loc[catalog["objid"]].reset_index()
     except DataError:
         truth = None
-    return Sample(catalog, truth, Path(run_dir) / gz2.LABELS_STAGE)
+    catalog["source"] = "survey"
+    if test_survey is not None:
+        from galaxysd.gz2.testsurvey import read_test_survey
+
+        extra, extra_truth = read_test_survey(test_survey, exclude=catalog["objid"])
+        catalog = pd.concat([catalog, extra.assign(part="test", source="test survey")], ignore_index=True)
+        truth = pd.concat([truth, extra_truth], ignore_index=True) if truth is not None else None
+    return Sample(catalog, truth, Path(run_dir) / gz2.LABELS_STAGE, test_survey)
 
 
 def fractions_table(sample: Sample, tasks: Sequence[str], negatives: str = "not_positive") -> pd.DataFrame:
-    """Per task: positives, negatives and the positive fraction of the sample, beside the paper's."""
+    """Per task: positives, negatives and the positive fraction of the run's own sample, beside the paper's."""
     rows = []
+    own = sample.catalog[sample.catalog["source"] == "survey"] if "source" in sample.catalog else sample.catalog
     for task in tasks:
-        y = splits.task_labels(sample.catalog, task, negatives)
+        y = splits.task_labels(own, task, negatives)
         rows.append({"task": task, "positives": int((y == 1).sum()), "negatives": int((y == 0).sum()),
                      "fraction": round(splits.positive_fraction(y), 3),
                      "paper fraction": splits.PAPER_FRACTIONS.get(task)})
@@ -121,7 +167,7 @@ def generated_count(sample: Sample, task: str, negatives: str, n_negatives: int,
                     multiples: Sequence[float]) -> tuple[splits.TrainingSet, int]:
     """The task's training set and how many generated positives the largest multiple needs."""
     y = splits.task_labels(sample.catalog, task, negatives)
-    chosen = splits.training_set(y, sample.catalog["part"].to_numpy(), n_negatives, splits.positive_fraction(y),
+    chosen = splits.training_set(y, sample.catalog["part"].to_numpy(), n_negatives, sample.fraction(y),
                                  seed, task)
     return chosen, int(round(max(multiples) * chosen.n_positive))
 
@@ -192,7 +238,7 @@ def train_task(run_dir, sample: Sample, task: str, generated: pd.DataFrame | Non
                                                                       "num_workers", "stop_after", "seed", "loss")},
               "plan": plan.to_dict("list"), "negatives": negatives, "n_negatives": n_negatives,
               "split_seed": split_seed, "split": sample.catalog["part"].tolist(), "image_size": image_size}
-    inputs = [sample.labels_stage] + ([generated_stage] if generated_stage is not None else [])
+    inputs = sample.inputs + ([generated_stage] if generated_stage is not None else [])
 
     def compute(out: Path) -> None:
         from tqdm.auto import tqdm
@@ -245,7 +291,7 @@ def _task_data(sample: Sample, task: str, negatives: str, n_negatives: int, spli
     cat = sample.catalog
     y = splits.task_labels(cat, task, negatives).to_numpy()
     parts = cat["part"].to_numpy()
-    chosen = splits.training_set(y, parts, n_negatives, splits.positive_fraction(y), split_seed, task)
+    chosen = splits.training_set(y, parts, n_negatives, sample.fraction(y), split_seed, task)
     val_rows, test_rows = splits.evaluation_rows(y, parts, "val"), splits.evaluation_rows(y, parts, "test")
     if not (y[val_rows] == 1).any():
         raise DataError(f"task {task!r}: the validation part has no positives, so no threshold can be "
@@ -281,7 +327,8 @@ def _train_run(folder: Path, run, n_gen: int, data: _TaskData, generated: pd.Dat
         atomic_write_text(folder / "generated.json", json.dumps({"accepted": accepted}))
     result["history"].assign(run=run.run).to_csv(folder / "history.csv", index=False)
     atomic_write_text(folder / "result.json", json.dumps(
-        {"threshold": result["threshold"], "best_epoch": result["best_epoch"]}))
+        {"threshold": result["threshold"], "best_epoch": result["best_epoch"],
+                 "epochs_run": result["epochs_run"]}))
     for heavy in ("checkpoint", "best.safetensors"):  # 45 MB a run: predictions are what is kept
         target = folder / heavy
         shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
@@ -295,20 +342,32 @@ def read_task(stage_dir) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def score_stage(run_dir, task_stages: dict, confidence: float = 0.68, n_resamples: int = 1000,
                 seed: int = 0):
-    """Scores of every task against the labels and (simulated surveys) the truth, as a cached stage."""
+    """Scores of every task against the labels and (simulated surveys) the truth, as a cached stage;
+    beside them the paired differences of every method from the baseline (:func:`read_differences`)."""
     def compute(out: Path) -> None:
-        frames = []
+        frames, diffs = [], []
         for task, stage in task_stages.items():
             predictions, runs = read_task(stage.path)
             for against in ("label", "truth"):
                 if predictions[against].notna().all():
                     frames.append(score_task(predictions, runs, against, confidence, n_resamples, seed)
                                   .assign(task=task, against=against))
+                    if (runs["method"] != "baseline").any():
+                        diffs.append(differences(predictions, runs, against, n_resamples=2 * n_resamples,
+                                                 seed=seed).assign(task=task))
         atomic_write_text(out / "scores.csv", pd.concat(frames, ignore_index=True).to_csv(index=False))
+        atomic_write_text(out / "differences.csv",
+                          (pd.concat(diffs, ignore_index=True) if diffs else pd.DataFrame()).to_csv(index=False))
 
-    params = {"confidence": confidence, "n_resamples": n_resamples, "seed": seed, "tasks": list(task_stages)}
+    params = {"confidence": confidence, "n_resamples": n_resamples, "seed": seed, "tasks": list(task_stages),
+              "paired": 1}
     stage = run_stage(run_dir, f"{STAGE}/scores", params, compute, inputs=[s.path for s in task_stages.values()])
     return pd.read_csv(stage.path / "scores.csv")
+
+
+def read_differences(run_dir) -> pd.DataFrame:
+    """The paired differences written by :func:`score_stage` (``differences.csv``)."""
+    return pd.read_csv(Path(run_dir) / STAGE / "scores" / "differences.csv")
 
 
 def stage_seconds(run_dir) -> dict:
@@ -366,9 +425,12 @@ def acceptance(task_stages: dict, scores: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("task") if rows else pd.DataFrame()
 
 
-def scaled_down(n_negatives: int, image_size: int, epochs: int, n_seeds: int, steps: int, n_sample: int) -> str:
+def scaled_down(n_negatives: int, image_size: int, epochs: int, n_seeds: int, steps: int, n_sample: int,
+                patience: int = 0) -> str:
     """The sentence saying how this run differs in scale from the paper's."""
+    training = (f"at most {epochs} epochs, stopping once validation has not improved for {patience}" if patience
+                else f"{epochs} epochs")
     return (f"{n_negatives:,} negatives per training set (the paper: 10,000), {n_sample:,} labelled galaxies "
             f"with images (the paper: about 71,000), {image_size}-pixel images (the paper: 424-pixel GZ2 "
-            f"images), {epochs} epochs, {n_seeds} training seeds per method, generated images made in "
+            f"images), {training}, {n_seeds} training seeds per method, generated images made in "
             f"{steps} denoising steps (the paper: 40)")

@@ -264,7 +264,8 @@ def train_methods(run_dir, survey: pd.DataFrame, split, val: np.ndarray, generat
                     config, output_dir=str(folder), loss=run.loss, seed=run.seed, progress=False), num_processes)
                 np.save(folder / "test_scores.npy", result["test_scores"])
                 atomic_write_text(folder / "result.json", json.dumps(
-                    {"threshold": result["threshold"], "best_epoch": result["best_epoch"]}))
+                    {"threshold": result["threshold"], "best_epoch": result["best_epoch"],
+                 "epochs_run": result["epochs_run"]}))
                 for heavy in ("checkpoint", "best.safetensors"):  # predictions are what is kept
                     target = folder / heavy
                     shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
@@ -329,22 +330,35 @@ def table3_numbers(scores: pd.DataFrame) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def verdict(scores: pd.DataFrame, name: str = "f1", against: str = "label") -> str:
-    """Does adding generated D-ETGs change F1 against the baseline, given the intervals?
+def verdict(stage_dir, name: str = "f1", against: str = "label", n_resamples: int = 2000, seed: int = 0) -> str:
+    """Does adding generated D-ETGs change a score against the baseline?
 
-    The difference of the seed-averaged scores against its uncertainty (the two 68 % bootstrap
-    half-widths in quadrature, as chapter 06 does): beyond two uncertainties it is a gain or a loss,
-    otherwise too small to tell on this test set.
+    The paired difference over training seeds and test galaxies
+    (:func:`galaxysd.classify.metrics.paired_difference`, as chapter 06 does): a gain when its 95 %
+    interval lies above zero, a loss when below, otherwise too small to tell on this test set.
+
+    Parameters
+    ----------
+    stage_dir : path-like
+        The training stage (:func:`train_methods`).
+    name : {"f1", "completeness", "purity"}, optional
+    against : {"label", "truth"}, optional
+    n_resamples, seed : int, optional
+        Of the bootstrap.
+
+    Examples
+    --------
+    >>> verdict(train_stage.path, "f1")  # doctest: +SKIP
     """
-    from galaxysd.classify.compare import method_difference
+    from galaxysd.classify.compare import WORDS, paired_predictions, sentence
+    from galaxysd.classify.metrics import paired_difference
+    from galaxysd.stages.s06_classification import read_task
 
-    base, aug, sigma = method_difference(scores, "D-ETG", against, 1.0, name)
-    diff = aug.value - base.value
-    if abs(diff) > 2 * sigma:
-        word = "generated D-ETGs raise it" if diff > 0 else "generated D-ETGs lower it"
-    else:
-        word = "too small a difference to tell on this test set"
-    return f"{base.value:.2f} -> {aug.value:.2f} (difference {diff:+.2f} ± {sigma:.2f}): {word}"
+    predictions, runs = read_task(stage_dir)
+    y, base, aug, _ = paired_predictions(predictions, runs, "augmented", 1.0, against)
+    words = {k: v.replace("generated positives", "generated D-ETGs").replace("{score}", "it")
+             for k, v in WORDS.items()}
+    return sentence(paired_difference(y, base, aug, name, n_resamples=n_resamples, seed=seed), words)
 
 
 def mistakes(predictions: pd.DataFrame, runs: pd.DataFrame, seed: int) -> dict[str, pd.DataFrame]:
