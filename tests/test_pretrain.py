@@ -156,7 +156,7 @@ def test_figure_e5_shows_real_base_and_fine_tuned_galaxies_per_prompt(tmp_path):
     assert len(images["base"]["K"]) == len(images["tuned"]["K"]) == 2
     assert not np.array_equal(images["base"]["B"], images["tuned"]["B"])
     fig = figure_e5(images, prompts, TABLE1_WEB_PROMPTS, "smoke")
-    assert len(fig.axes) == 2 * 6
+    assert len(fig.axes) == 2 * (6 + 1)  # three blocks of two images and the prompts
     with pytest.raises(ParameterError, match="no base-model wording"):
         pre.figure_e5_images(tmp_path / "run", pd.read_csv(manifest_path), out["base_model"], str(out["model"]),
                              {"Z": "sdss, galaxy"}, TABLE1_WEB_PROMPTS, 1, settings, seed=0)

@@ -46,12 +46,15 @@ def figure_e5(images: Mapping[str, Mapping[str, np.ndarray]], prompts: Mapping[s
     --------
     >>> fig = figure_e5(images, {"K": TABLE1_PROMPTS["K"]}, {"K": TABLE1_WEB_PROMPTS["K"]}, "demo")  # doctest: +SKIP
     """
+    import textwrap
+
     import matplotlib.pyplot as plt
 
     letters = list(prompts)
     cols = 3 * per_block
-    height = 1.25 * len(letters) + 0.9
-    fig, axes = plt.subplots(len(letters), cols, figsize=(1.1 * cols + 0.3, height), squeeze=False)
+    height = 1.0 * len(letters) + 0.8
+    fig, axes = plt.subplots(len(letters), cols + 1, figsize=(0.95 * cols + 3.6, height), squeeze=False,
+                             gridspec_kw={"width_ratios": [1] * cols + [3.4]})
     for r, letter in enumerate(letters):
         for b, column in enumerate(COLUMNS):
             shown = images[column].get(letter, np.zeros((0, 1, 1, 3), np.uint8))
@@ -64,13 +67,53 @@ def figure_e5(images: Mapping[str, Mapping[str, np.ndarray]], prompts: Mapping[s
                 if j < len(shown):
                     ax.imshow(shown[j])
                 if r == 0 and j == 0:
-                    ax.set_title(COLUMNS[column], loc="left", fontsize="small", pad=4)
+                    ax.set_title("\n".join(textwrap.wrap(COLUMNS[column], 14 * per_block)), loc="left",
+                                 fontsize="x-small", pad=4)
         axes[r, 0].set_ylabel(letter, rotation=0, labelpad=8, va="center")
-        axes[r, per_block].set_xlabel(f"\u201c{base_prompts[letter]}\u201d", fontsize="xx-small", loc="left",
-                                      labelpad=1)
-        axes[r, 2 * per_block].set_xlabel(f"\u201c{prompts[letter].removeprefix('sdss, ')}\u201d",
-                                          fontsize="xx-small", loc="left", labelpad=1)
-    fig.suptitle(f"Real galaxies, the base model and the fine-tuned model ({label})", y=1 - 0.1 / height)
-    fig.subplots_adjust(wspace=0.05, hspace=0.42, top=1 - 0.55 / height, bottom=0.3 / height, left=0.04,
+        text = axes[r, cols]
+        text.axis("off")
+        wording = (f"fine-tuned: {prompts[letter].removeprefix('sdss, ')}\n"
+                   f"base: {chr(10).join(textwrap.wrap(base_prompts[letter], 48))}")
+        text.text(0.02, 0.5, wording, fontsize="xx-small", va="center", ha="left", transform=text.transAxes)
+    fig.suptitle(f"Real galaxies, the base model and the fine-tuned model ({label})", y=1 - 0.08 / height)
+    fig.subplots_adjust(wspace=0.05, hspace=0.12, top=1 - 0.6 / height, bottom=0.1 / height, left=0.04,
                         right=0.99)
+    return fig
+
+
+def web_collection_figure(images: np.ndarray, captions, label: str = "", per_row: int = 4):
+    """Pictures of the simulated web collection with one of their captions each.
+
+    Parameters
+    ----------
+    images : numpy.ndarray
+        uint8 pictures (n, H, W, 3).
+    captions : sequence of str
+        One caption a picture.
+    label : str, optional
+        Profile label, for the title.
+    per_row : int, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = web_collection_figure(images, manifest["caption"].str.split("|").str[0], "demo")  # doctest: +SKIP
+    """
+    import textwrap
+
+    import matplotlib.pyplot as plt
+
+    rows = int(np.ceil(len(images) / per_row))
+    height = 2.1 * rows + 0.4
+    fig, axes = plt.subplots(rows, per_row, figsize=(2.0 * per_row, height), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image, caption in zip(axes.flat, images, captions):
+        ax.imshow(image)
+        ax.set_title("\n".join(textwrap.wrap(caption, 30)), fontsize="xx-small", pad=2)
+    fig.suptitle(f"The simulated web collection the base model is pre-trained on ({label})", y=1 - 0.08 / height)
+    fig.subplots_adjust(wspace=0.08, hspace=0.5, top=1 - 0.5 / height, bottom=0.02, left=0.01, right=0.99)
     return fig

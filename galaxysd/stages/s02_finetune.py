@@ -35,6 +35,7 @@ from galaxysd.diffusion.finetune_config import FinetuneConfig
 from galaxysd.diffusion.train import launch_finetune
 from galaxysd.errors import DataError, ParameterError
 from galaxysd.stages import s02_pretrain as pre
+from galaxysd.stages.s02_pretrain import figure_e5_images, web_collection, web_examples  # noqa: F401 (the chapter's)
 
 
 #: Version of the tiny autoencoder's training recipe, part of the base stage's cache key: bump it when
@@ -238,7 +239,8 @@ def run_finetune_stages(run_dir: str | os.PathLike, manifest_path: str | os.Path
     res = _train_stage(run_dir, manifest_path, p, start, start_inputs, latents_file, device, num_processes)
     hits["train"] = res.hit
     return {"base": base, "base_dir": Path(base).parent if p.get("base_model", "tiny") == "tiny" else None,
-            "web": web_dir, "pretrained": pretrained, "base_model": start if pretrained is not None else base,
+            "web": web_dir, "pretrained": pretrained, "pretrain_dir": pretrained.parent.parent if pretrained else None,
+            "base_model": start,
             "latents": latents_file, "latents_dir": latents_file.parent, "train": res.path, "model": res.path / "model",
             "hits": hits, "broken_images": broken, "manifest": manifest_path}
 

@@ -298,6 +298,66 @@ def figure_e5_images(run_dir: str | Path, manifest: pd.DataFrame, base: str, tun
         return {col: {k: data[f"{col}_{k}"] for k in letters} for col in ("real", "base", "tuned")}
 
 
+def web_collection(outputs: Mapping[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The web collection of a chapter 02 run: its manifest and its truth table.
+
+    Parameters
+    ----------
+    outputs : mapping
+        :func:`galaxysd.stages.s02_finetune.run_finetune_stages`'s result (``web``: the stage folder).
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        The manifest (absolute image paths) and the population, row for row.
+
+    Raises
+    ------
+    ParameterError
+        If the run did not pre-train (``pretrain_steps = 0``).
+
+    Examples
+    --------
+    >>> web, truth = web_collection(outputs)  # doctest: +SKIP
+    """
+    from galaxysd.gz2.simulate.web import read_web_manifest
+
+    if not outputs.get("web"):
+        raise ParameterError("web_collection: this run has no web collection; set pretrain_steps > 0")
+    folder = Path(outputs["web"])
+    return read_web_manifest(folder), pd.read_csv(folder / "truth.csv")
+
+
+def web_examples(manifest: pd.DataFrame, truth: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """``n`` pictures of the web collection to show: half with a dust lane (early types first), half without.
+
+    Parameters
+    ----------
+    manifest, truth : pandas.DataFrame
+        From :func:`web_collection`.
+    n : int
+    seed : int
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows of ``manifest``.
+
+    Examples
+    --------
+    >>> shown = web_examples(web, truth, 8, seed=0)  # doctest: +SKIP
+    """
+    rng = np.random.default_rng([seed, 47])
+    dusty_early = np.flatnonzero(truth["is_detg"].to_numpy())
+    dusty_other = np.flatnonzero(truth["dust_lane"].to_numpy() & ~truth["is_detg"].to_numpy())
+    clean = np.flatnonzero(~truth["dust_lane"].to_numpy())
+    half = n // 2
+    take = list(rng.permutation(dusty_early)[:(half + 1) // 2])
+    take += list(rng.permutation(dusty_other)[:half - len(take)])
+    take += list(rng.permutation(clean)[:n - len(take)])
+    return manifest.iloc[take].reset_index(drop=True)
+
+
 def _write_timing(folder: Path, seconds: float, **extra: Any) -> None:
     atomic_write_text(folder / TIMING_FILE, json.dumps({"seconds": round(seconds, 2), **extra}, indent=2))
 
@@ -310,5 +370,5 @@ def pretrain_params(values: Mapping[str, Any]) -> dict:
 
 
 __all__: Sequence[str] = ("AUTOENCODER_IMAGES", "PRETRAIN_KEYS", "autoencoder_image_paths", "check_exclusion",
-                          "figure_e5_images",
+                          "figure_e5_images", "web_collection", "web_examples",
                           "pretrain_params", "pretrain_stage", "pretraining", "web_stage")
