@@ -160,3 +160,16 @@ def test_figure_e5_shows_real_base_and_fine_tuned_galaxies_per_prompt(tmp_path):
     with pytest.raises(ParameterError, match="no base-model wording"):
         pre.figure_e5_images(tmp_path / "run", pd.read_csv(manifest_path), out["base_model"], str(out["model"]),
                              {"Z": "sdss, galaxy"}, TABLE1_WEB_PROMPTS, 1, settings, seed=0)
+
+
+def test_the_web_stage_switch_removes_dusty_early_types_and_keys_the_cache(tmp_path):
+    p = dict(pretrain_collection_size=300, resolution=16, seed=0)
+    with_prior = pre.web_stage(tmp_path / "run", {**p, "pretrain_dusty_early_types": True}, progress=False)
+    assert pd.read_csv(with_prior.path / "truth.csv")["is_detg"].sum() > 5
+    without = pre.web_stage(tmp_path / "run", {**p, "pretrain_dusty_early_types": False}, progress=False)
+    assert not without.hit
+    truth = pd.read_csv(without.path / "truth.csv")
+    assert not truth["is_detg"].any() and truth["dust_lane"].sum() > 5
+    captions = pd.read_csv(without.path / "manifest.csv")["caption"]
+    early = truth["kind"] == "elliptical"
+    assert not captions[early].str.contains("dust").any() and captions[~early].str.contains("dust").any()
