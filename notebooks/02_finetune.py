@@ -77,6 +77,7 @@ e5_per_prompt = 2  # images per prompt in each column of Figure E5
 # %%
 import time
 
+import numpy as np
 import pandas as pd
 from myst_nb import glue
 
@@ -191,6 +192,10 @@ if pretrained:
 else:
     for name in ("n_web", "n_web_detg", "n_web_dusty", "pretrain_minutes"):
         glue(name, "none", display=False)
+    note = (f"pretrain_steps = {pretrain_steps}: the base model ({base_model}) was pre-trained elsewhere "
+            "(Stable Diffusion v1.5 on web images) or not at all")
+    fig = web_collection_figure(np.zeros((0, 1, 1, 3), np.uint8), [], label, note=note)
+    _ = plots.publish(fig, paths.figures, "fig_web_collection")
 
 # %% [markdown]
 # On this profile the base model {glue:text}`pretrained` pre-trained on a web collection. When it is, the

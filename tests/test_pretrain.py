@@ -173,3 +173,10 @@ def test_the_web_stage_switch_removes_dusty_early_types_and_keys_the_cache(tmp_p
     captions = pd.read_csv(without.path / "manifest.csv")["caption"]
     early = truth["kind"] == "elliptical"
     assert not captions[early].str.contains("dust").any() and captions[~early].str.contains("dust").any()
+
+
+def test_without_pre_training_the_web_figure_says_why():
+    from galaxysd.diffusion.figure_e5 import web_collection_figure
+
+    fig = web_collection_figure(np.zeros((0, 1, 1, 3), np.uint8), [], "paper", note="pretrain_steps = 0")
+    assert "pretrain_steps = 0" in fig.axes[0].texts[0].get_text()

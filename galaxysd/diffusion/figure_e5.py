@@ -81,7 +81,7 @@ def figure_e5(images: Mapping[str, Mapping[str, np.ndarray]], prompts: Mapping[s
     return fig
 
 
-def web_collection_figure(images: np.ndarray, captions, label: str = "", per_row: int = 4):
+def web_collection_figure(images: np.ndarray, captions, label: str = "", per_row: int = 4, note: str = ""):
     """Pictures of the simulated web collection with one of their captions each.
 
     Parameters
@@ -93,6 +93,8 @@ def web_collection_figure(images: np.ndarray, captions, label: str = "", per_row
     label : str, optional
         Profile label, for the title.
     per_row : int, optional
+    note : str, optional
+        Shown instead when there are no pictures (a run without pre-training: why there are none).
 
     Returns
     -------
@@ -106,6 +108,13 @@ def web_collection_figure(images: np.ndarray, captions, label: str = "", per_row
 
     import matplotlib.pyplot as plt
 
+    if len(images) == 0:
+        fig, ax = plt.subplots(figsize=(6, 1.2))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "\n".join(textwrap.wrap(note or "no web collection", 80)), ha="center", va="center",
+                fontsize="small", transform=ax.transAxes)
+        fig.suptitle(f"No simulated web collection ({label})")
+        return fig
     rows = int(np.ceil(len(images) / per_row))
     height = 2.1 * rows + 0.4
     fig, axes = plt.subplots(rows, per_row, figsize=(2.0 * per_row, height), squeeze=False)
