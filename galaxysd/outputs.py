@@ -71,6 +71,13 @@ OUTPUTS: list[Output] = [
            "notebooks/02_finetune.py; galaxysd/profiles/*.yaml override it per profile)"),
     Output("", "fig_finetune_samples", "figure", "02_finetune",
            "galaxysd.diffusion.report.checkpoint_sample_grid", "the same prompts across checkpoints"),
+    Output("", "fig_web_collection", "figure", "02_finetune", "galaxysd.diffusion.figure_e5.web_collection_figure",
+           "pictures of the simulated web collection the demo's base model is pre-trained on, with their "
+           "captions (the collection is galaxysd/gz2/simulate/web.py; its size and whether it holds dusty "
+           "early types are ``pretrain_*`` in the parameters of notebooks/02_finetune.py)"),
+    Output("Figure E5", "figE5_base_vs_finetuned", "figure", "02_finetune", "galaxysd.diffusion.figure_e5.figure_e5",
+           "real galaxies, the base model before fine-tuning (in plain wording, ``TABLE1_WEB_PROMPTS`` in "
+           "galaxysd/gz2/simulate/web_captions.py) and the fine-tuned model, for the Table 1 prompts"),
     Output("Figure 3", "fig3_generated", "figure", "03_generate", "galaxysd.diffusion.gallery.figure3",
            "real and generated galaxies for each prompt A-P"),
     Output("", "fig_brightness", "figure", "03_generate", "galaxysd.diffusion.gallery.brightness_figure",

@@ -17,7 +17,10 @@
 # **Overview.** This chapter reproduces the training half of Section 2 and Appendix C of Ma et al.
 # (2026): a text-conditioned latent diffusion model learns to draw galaxies from (image, morphology
 # caption) pairs. The paper fine-tunes all of Stable Diffusion v1.5 (UNet and CLIP text encoder) on
-# about 28,000 GZ2 images for 10,000 steps. Here you will see the recipe step by step: the latent
+# about 28,000 GZ2 images for 10,000 steps. Stable Diffusion arrived knowing what galaxies and dust
+# lanes look like from web images (the paper's Appendix E); on the `demo` profile a tiny model first
+# learns the same from a simulated web collection, and Figure E5's counterpart compares real galaxies,
+# that base model and the fine-tuned one. Here you will see the recipe step by step: the latent
 # cache, the captions that are re-drawn from each galaxy's tags every time it is used, the
 # noise-prediction loss and its schedule, checkpoints, and what the model draws as training goes on.
 #
@@ -59,7 +62,11 @@ autoencoder_steps = 1000  # steps of training the tiny VAE from scratch (tiny mo
 autoencoder_batch_size = 16  # images per VAE training step
 autoencoder_learning_rate = 0.001  # peak learning rate of the VAE
 autoencoder_crop = 32  # side in pixels of the random crops the VAE trains on (0: whole images)
-max_steps = 1400  # optimiser steps of the diffusion model (the paper: 10000)
+autoencoder_images = "both"  # what the tiny VAE learns from when pre-training: survey, web or both
+pretrain_steps = 600  # optimiser steps of pre-training on the simulated web collection (0: none; the paper: SD1.5 is its pre-trained base)
+pretrain_collection_size = 3000  # pictures in the simulated web collection
+pretrain_dusty_early_types = True  # the web collection shows early types with dust lanes too (False: on disks only)
+max_steps = 800  # optimiser steps of fine-tuning the diffusion model (the paper: 10000)
 batch_size = 16  # images per step and process (the paper: 16)
 learning_rate = 0.001  # peak learning rate, or per image when scale_lr is set
 scale_lr = False  # multiply learning_rate by the total batch (the paper: 1e-7 x 16)
@@ -74,16 +81,18 @@ mixed_precision = "no"  # no, fp16 or bf16 (GPU only)
 gradient_checkpointing = False  # recompute activations to save GPU memory
 use_ema = False  # keep an exponential moving average of the UNet weights
 ema_decay = 0.9999  # decay of the moving average
-checkpoint_every = 350  # steps between checkpoints (the paper: 1000)
+checkpoint_every = 200  # steps between checkpoints (the paper: 1000)
 num_processes = 1  # training processes (GPUs); more than 1 starts torchrun
 num_threads = 2  # CPU threads (0: torch default)
 grid_checkpoints = 3  # checkpoints to draw sample grids from
 grid_steps = 12  # sampler steps for the sample grids (the paper's sampler: 40)
 grid_guidance = 4.0  # classifier-free guidance scale for the sample grids
+e5_per_prompt = 2  # images per prompt in each column of Figure E5
 
 # %%
 import time
 
+import numpy as np
 import pandas as pd
 from myst_nb import glue
 
@@ -91,6 +100,8 @@ from galaxysd import gz2, plots, setup_chapter
 from galaxysd.diffusion import model as dmodel
 from galaxysd.diffusion.base_model import check_base_model
 from galaxysd.diffusion import report, sample
+from galaxysd.diffusion.figure_e5 import figure_e5, web_collection_figure
+from galaxysd.gz2.simulate.web_captions import TABLE1_WEB_PROMPTS
 from galaxysd.stages import s02_finetune as s02
 
 paths, label, _ = setup_chapter(profile, run_dir, figures_dir, data_dir)
@@ -114,6 +125,24 @@ gz2.caption_examples(manifest, seed, keep_prob=caption_keep_prob, n=4)
 # The training set holds {glue:text}`n_train` galaxies on this profile (the paper: 27,910).
 
 # %% [markdown]
+# ## A base model that knows the world
+#
+# Stable Diffusion v1.5 learnt from billions of captioned web images before the paper fine-tuned it,
+# and among them were photographs of Centaurus A, the Sombrero galaxy and edge-on spirals, captioned
+# as such: the paper's model met "early type" and "dust lane" with a prior (Appendix E: pre-trained
+# models "already encode the majority of general visual concepts"). The tiny model of the `demo`
+# profile gets the same kind of head start. Before fine-tuning, it learns from a second simulated
+# picture collection standing for those web images: galaxies of every morphology, drawn by the
+# survey's simulator but pictured in another style (softer, closer and off-centre framing, each picture
+# exposed to its own brightest light, a logarithmic stretch and a warmer colour balance, coarse JPEG)
+# and captioned in plain language, with dust lanes on galaxies of every type. The fine-tuning set
+# stays the paper's: no known D-ETG and no early type with a dust lane, which the stage checks before
+# training. The `paper` profile skips this step (`pretrain_steps = 0`): SD1.5 is its pre-trained base.
+# Setting `pretrain_dusty_early_types = False` makes a collection whose dust lanes are on disks only,
+# to ask whether the fine-tuned model's dusty early types need that memory or compose it from
+# "early type" and "dust lane" learnt apart (`benchmarks/README.md` has the command).
+
+# %% [markdown]
 # ## The model and the training run
 #
 # On the `paper` profile the model is Stable Diffusion v1.5; on `smoke` and `demo` it is a tiny model
@@ -127,6 +156,9 @@ gz2.caption_examples(manifest, seed, keep_prob=caption_keep_prob, n=4)
 # run: its posterior variance is held fixed and small (a learnable one drifted up and drowned colour and
 # spiral arms in sampling noise), and its latents are shifted and scaled to zero mean and unit variance
 # per channel (folded into its weights), so the dark sky sits at zero, as SD's noise schedule assumes.
+# When the base model is pre-trained, its autoencoder learns from the web pictures and the survey's alike
+# (`autoencoder_images`), as SD's autoencoder, trained on web images, reconstructs SDSS cutouts well;
+# then the UNet and text encoder learn the web collection with its captions for `pretrain_steps` steps.
 # Every image is then encoded once and its latent distribution cached, and the diffusion model learns to
 # predict the noise added to a latent at a uniformly drawn timestep (the epsilon objective), with AdamW,
 # a warm-up followed by a cosine one-cycle decay, and gradient clipping. A checkpoint is written every
@@ -152,6 +184,45 @@ pd.DataFrame({"parameters": summary["parameters"]}).T
 
 # %%
 summary["timing"]
+
+# %% [markdown]
+# ## The web collection
+
+# %%
+pretrained = outputs["pretrained"] is not None
+glue("pretrained", "was" if pretrained else "was not", display=False)
+if pretrained:
+    web, web_truth = s02.web_collection(outputs)
+    glue("n_web", len(web), display=False)
+    glue("n_web_detg", int(web_truth["is_detg"].sum()), display=False)
+    glue("n_web_dusty", int(web_truth["dust_lane"].sum()), display=False)
+    glue("pretrain_minutes", f"{s02.stage_timing(outputs['pretrain_dir'])['seconds'] / 60:.1f}",
+         display=False)
+    shown = s02.web_examples(web, web_truth, 8, seed)
+    fig = web_collection_figure(sample.load_images(shown["image_path"], resolution),
+                                shown["caption"].str.split("|").str[0], label)
+    _ = plots.publish(fig, paths.figures, "fig_web_collection")
+else:
+    for name in ("n_web", "n_web_detg", "n_web_dusty", "pretrain_minutes"):
+        glue(name, "none", display=False)
+    note = (f"pretrain_steps = {pretrain_steps}: the base model ({base_model}) was pre-trained elsewhere "
+            "(Stable Diffusion v1.5 on web images) or not at all")
+    fig = web_collection_figure(np.zeros((0, 1, 1, 3), np.uint8), [], label, note=note)
+    _ = plots.publish(fig, paths.figures, "fig_web_collection")
+
+# %% [markdown]
+# On this profile the base model {glue:text}`pretrained` pre-trained on a web collection. When it is, the
+# collection holds {glue:text}`n_web` pictures, {glue:text}`n_web_dusty` of them with a dust lane and
+# {glue:text}`n_web_detg` of those early types, and pre-training took {glue:text}`pretrain_minutes`
+# minutes; the figure shows a few pictures with one of their captions.
+#
+# ```{glue:figure} fig_web_collection
+# :name: fig-web-collection
+#
+# Pictures of the simulated web collection, dusty galaxies first, each with one of its captions. Compare
+# them with the survey's cutouts of `01_data`: closer, off-centre framing, no sky noise but JPEG blocks,
+# warmer colours, and dust lanes on early types as well as on disks.
+# ```
 
 # %% [markdown]
 # ## The loss curve
@@ -283,13 +354,46 @@ glue("grid_seconds", f"{time.perf_counter() - t0:.0f}", display=False)
 # ```
 
 # %% [markdown]
+# ## Figure E5: what fine-tuning teaches
+#
+# The paper's Figure E5 sets SDSS galaxies beside its fine-tuned model's and GPT-4o's drawings. Here
+# each Table 1 prompt gets real galaxies of the training set that carry its tags, the base model before
+# fine-tuning and the fine-tuned model, with the same noise seeds for both models. The base model does
+# not know the GZ2 tags, so it is prompted in the plain wording it learnt (the web collection's, e.g.
+# prompt K, "in-between round galaxy, dust lane", becomes "a photo of an oval elliptical galaxy crossed
+# by a dark dust lane"); the fine-tuned model gets Table 1's prompt itself.
+
+# %%
+e5_prompts = dict(gz2.TABLE1_PROMPTS)
+e5_settings = sample.SamplerSettings(scheduler="euler_a", steps=grid_steps, guidance=grid_guidance, strength=None)
+t0 = time.perf_counter()
+e5_images = s02.figure_e5_images(paths.run, manifest, outputs["base_model"], str(outputs["model"]), e5_prompts,
+                                 TABLE1_WEB_PROMPTS, e5_per_prompt, e5_settings, seed)
+fig = figure_e5(e5_images, e5_prompts, TABLE1_WEB_PROMPTS, label, per_block=e5_per_prompt)
+_ = plots.publish(fig, paths.figures, "figE5_base_vs_finetuned")
+glue("e5_seconds", f"{time.perf_counter() - t0:.0f}", display=False)
+
+# %% [markdown]
+# ```{glue:figure} figE5_base_vs_finetuned
+# :name: fig-e5
+#
+# Figure E5's counterpart: per Table 1 prompt (rows A-P), real galaxies carrying its tags (left; for K,
+# an early type with a dust lane, none is in the training set, so the galaxies shown carry most of its
+# tags), the base model before fine-tuning prompted in plain wording (middle; its prompt under the
+# first image) and the fine-tuned model prompted with Table 1's wording (right). See whether the base
+# model already draws the web's style (closer, warmer, dust lanes where its prompt asks) and whether
+# fine-tuning moved it to the survey's look (sky noise, smaller galaxies) while keeping what its
+# prompts ask for: in row K, a lane across the early type.
+# ```
+
+# %% [markdown]
 # ## Summary
 #
 # The model in `02_finetune/train/model/` of the run folder (a diffusers pipeline folder that
 # `StableDiffusionPipeline.from_pretrained` loads) and its checkpoints are what the next chapters
-# sample from. On the `demo` profile it is a tiny model trained from scratch on the simulated survey,
-# so its galaxies are small and simple; the paper's model starts from Stable Diffusion v1.5, which
-# already knows how to draw, and learns the GZ2 vocabulary on top. The paper's run used batch 16 at
+# sample from. On the `demo` profile it is a tiny model, pre-trained on a simulated web collection and
+# fine-tuned on the simulated survey, so its galaxies are small and simple; the paper's model starts
+# from Stable Diffusion v1.5, which already knows how to draw, and learns the GZ2 vocabulary on top. The paper's run used batch 16 at
 # 424 pixels with a peak learning rate of 1.6e-6 for 10,000 steps; the tiny model, trained from
 # scratch, needs a much larger learning rate.
 #
@@ -301,7 +405,8 @@ glue("grid_seconds", f"{time.perf_counter() - t0:.0f}", display=False)
 # the `max_steps`, a moving average of the weights with `use_ema`, training latents turned and
 # mirrored at random), are listed with their cost in `benchmarks/README.md`: they point to many times this
 # compute for a tiny model trained from scratch, or the head start that Stable Diffusion v1.5 gives the
-# paper.
+# paper, which the web collection's pre-training imitates at small scale (its steps are traded for
+# fine-tuning steps within the demo's time budget; `benchmarks/README.md` has the measurements).
 #
 # **Several GPUs.** The same training function runs under `torchrun` or `accelerate launch`; set
 # `num_processes` to the number of GPUs, or start it yourself with

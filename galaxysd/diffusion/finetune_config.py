@@ -13,6 +13,10 @@ from dataclasses import asdict, dataclass, fields
 from galaxysd.errors import ParameterError
 
 
+#: Where training captions come from (:attr:`FinetuneConfig.caption_source`).
+CAPTION_SOURCES = ("tags", "caption")
+
+
 # --------------------------------------------------------------------------------------- the config
 @dataclass
 class FinetuneConfig:
@@ -50,6 +54,11 @@ class FinetuneConfig:
         Fine-tune the CLIP text encoder too (paper: yes); ``False`` freezes it.
     caption_keep_prob : float
         Probability of keeping each tag when a caption is re-subsampled.
+    caption_source : str
+        ``"tags"`` (the paper): each caption is redrawn from the galaxy's tags
+        (:func:`~galaxysd.gz2.tags.caption_from_tags`); ``"caption"``: one of the alternatives written
+        in the manifest's ``caption`` cell (separated by ``"|"``), drawn at random each time, as for the
+        plain-language captions of the web collection that the demo's base model is pre-trained on.
     caption_dropout : float
         Probability of training on the empty caption, which classifier-free guidance needs for a
         model trained from scratch (SD v1.5 already has it; paper: 0).
@@ -95,6 +104,7 @@ class FinetuneConfig:
     snr_gamma: float | None = None
     train_text_encoder: bool = True
     caption_keep_prob: float = 0.7
+    caption_source: str = "tags"
     caption_dropout: float = 0.0
     mixed_precision: str = "no"
     gradient_checkpointing: bool = False
@@ -119,6 +129,9 @@ class FinetuneConfig:
         unknown = set(values) - known
         if unknown:
             raise ParameterError(f"FinetuneConfig: unknown setting(s) {sorted(unknown)}; known: {sorted(known)}")
+        if values.get("caption_source", "tags") not in CAPTION_SOURCES:
+            raise ParameterError(f"FinetuneConfig: caption_source must be one of {list(CAPTION_SOURCES)}, "
+                                 f"got {values['caption_source']!r}")
         return cls(**values)
 
 

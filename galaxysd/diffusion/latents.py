@@ -284,3 +284,33 @@ def load_latents(path: str | os.PathLike) -> dict[str, torch.Tensor]:
 
     data = load_file(str(path))
     return {"mean": data["mean"].float(), "std": data["std"].float(), "objid": data["objid"]}
+
+
+@torch.no_grad()
+def reconstruction_error(vae, images_uint8: torch.Tensor, batch_size: int = 64) -> float:
+    """Mean squared error of images passed through the autoencoder (posterior mean), in [-1, 1] units.
+
+    Parameters
+    ----------
+    vae : diffusers.AutoencoderKL
+    images_uint8 : torch.Tensor
+        (N, 3, H, W) images (:func:`load_images`).
+    batch_size : int, optional
+
+    Returns
+    -------
+    float
+        The pixel MSE averaged over every image, pixel and channel.
+
+    Examples
+    --------
+    >>> reconstruction_error(pipe.vae, load_images(paths[:256], 64))  # doctest: +SKIP
+    """
+    vae = vae.eval()
+    total, count = 0.0, 0
+    for start in range(0, len(images_uint8), batch_size):
+        x = to_model_range(images_uint8[start:start + batch_size]).to(vae.device, vae.dtype)
+        recon = vae.decode(vae.encode(x).latent_dist.mean).sample
+        total += float(F.mse_loss(recon.float(), x.float(), reduction="sum"))
+        count += x.numel()
+    return total / max(count, 1)

@@ -174,7 +174,8 @@ def finetune_summary(outputs: dict) -> dict:
     pipe = dmodel.load_pipeline(outputs["model"])
     sizes = {name: dmodel.count_parameters(getattr(pipe, name)) for name in ("unet", "text_encoder", "vae")}
     timing = {name: stage_timing(outputs[key]) for name, key in
-              (("autoencoder", "base_dir"), ("latents", "latents_dir"), ("diffusion", "train")) if outputs.get(key)}
+              (("web collection", "web"), ("autoencoder", "base_dir"), ("pre-training", "pretrain_dir"),
+               ("latents", "latents_dir"), ("diffusion", "train")) if outputs.get(key)}
     return {"parameters": sizes,
             "timing": pd.DataFrame([{"stage": name, **values} for name, values in timing.items()]),
             "train_minutes": timing.get("diffusion", {}).get("seconds", float("nan")) / 60}

@@ -21,14 +21,19 @@ from galaxysd.paths import PACKAGE_DIR
 TOKENIZER_DIR = PACKAGE_DIR / "assets" / "tokenizer"
 BOS, EOS = "<|startoftext|>", "<|endoftext|>"
 
-#: Words of GZ2 tags, captions and prompts (Table 1 of the paper, the decision tree's answers).
+#: Words of GZ2 tags, captions and prompts (Table 1 of the paper, the decision tree's answers), then
+#: those of the web collection's plain-language captions that the first lack.
 CAPTION_WORDS = """
 sdss smooth completely round rounded in between cigar shaped shape galaxy galaxies edge on with
 bulge boxy no bar structure the center centre of spiral arm arms loosely loose wound tightly tight
 medium just noticeable obvious dominant central prominence ring merger dust lane disturbed irregular
 lens or arc other feature features disk number can more than four can't tell one two three odd and a an star artifact
 elliptical early late type dusty blue red face compact extended bright faint
-""".split()
+""".split() + """
+photo image picture telescope astronomy crossed by dark seen almost perfectly giant oval slightly flattened
+elongated very lenticular without clumpy small prominent cut band bright merging companion colliding
+another looking wound moderately many
+""".split()  # the plain-language captions of the demo's web collection (gz2.simulate.web_captions.WEB_WORDS)
 
 
 def _bytes_to_unicode() -> dict[int, str]:

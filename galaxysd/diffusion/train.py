@@ -76,7 +76,7 @@ class _Run:
     accelerator: Any
     out: Path
     latents: dict          # the latent cache: ``mean``, ``std``, ``objid``
-    tags: list             # each training galaxy's tags, in latent order
+    tags: list             # each training galaxy's tags (or captions), in latent order
     parts: dict            # vae, tokenizer, noise_scheduler, unet, text_encoder (the last two prepared)
     params: list           # the trained parameters (clipped together)
     optimizer: Any
@@ -87,14 +87,16 @@ class _Run:
 
 
 def _training_data(config: FinetuneConfig) -> tuple[dict, list[str]]:
-    """The cached latents and the tags they come with, checked to be in the manifest's order."""
-    manifest = pd.read_csv(config.manifest, dtype={"tags": str})
+    """The cached latents and the tags (or captions, see ``caption_source``) they come with, checked to
+    be in the manifest's order."""
+    column = "caption" if config.caption_source == "caption" else "tags"
+    manifest = pd.read_csv(config.manifest, dtype={column: str})
     latents = load_latents(config.latents)
     if len(latents["objid"]) != len(manifest) or not np.array_equal(
             latents["objid"].numpy(), manifest["objid"].to_numpy(np.int64)):
         raise DataError(f"latent cache {config.latents} does not match manifest {config.manifest} "
                         f"({len(latents['objid'])} vs {len(manifest)} rows); recompute the latents stage")
-    return latents, manifest["tags"].fillna("").tolist()
+    return latents, manifest[column].fillna("").tolist()
 
 
 def _trainable_model(config: FinetuneConfig, resume_from: Path | None) -> dict:
@@ -195,7 +197,10 @@ def _noisy_batch(run: _Run, step: int) -> tuple[torch.Tensor, ...]:
     # caption: re-subsample and shuffle each galaxy's tags (or drop the caption for guidance)
     idx = batch_indices(step, len(run.tags), config.batch_size, accelerator.num_processes, rank, config.seed)
     rng = np.random.default_rng([config.seed, step, rank])
-    captions = [caption_from_tags(run.tags[i], rng, keep_prob=config.caption_keep_prob) for i in idx]
+    if config.caption_source == "caption":  # one of the row's written alternatives
+        captions = [str(rng.choice(run.tags[i].split("|"))) for i in idx]
+    else:
+        captions = [caption_from_tags(run.tags[i], rng, keep_prob=config.caption_keep_prob) for i in idx]
     drop = rng.random(len(captions)) < config.caption_dropout
     captions = ["" if d else c for c, d in zip(captions, drop)]
     ids = tokenizer(captions, padding="max_length", max_length=tokenizer.model_max_length,

@@ -4,6 +4,8 @@
   and, if there are any, ``manifest.csv`` without them (:func:`checked_manifest`).
 - ``<run_dir>/02_finetune/base/`` (tiny model only): the tiny model with its VAE trained on the images
   (``model/``, ``autoencoder_loss.csv``).
+- ``<run_dir>/02_finetune/web/`` and ``pretrain/`` (tiny model with ``pretrain_steps > 0`` only): the
+  simulated web collection and the base model pre-trained on it (:mod:`galaxysd.stages.s02_pretrain`).
 - ``<run_dir>/02_finetune/latents/``: ``latents.safetensors`` (:func:`galaxysd.diffusion.latents.cache_latents`).
 - ``<run_dir>/02_finetune/train/``: ``checkpoints/step-NNNNNN/``, ``model/``, ``loss.csv`` (:func:`galaxysd.diffusion.train.finetune`).
 
@@ -32,7 +34,9 @@ from galaxysd.diffusion.latents import LATENTS_FILE, cache_latents, load_images,
 from galaxysd.diffusion.finetune_config import FinetuneConfig
 from galaxysd.diffusion.train import launch_finetune
 from galaxysd.errors import DataError, ParameterError
-from galaxysd.gz2.manifest import read_training_manifest
+from galaxysd.gz2.manifest import read_training_manifest  # noqa: F401 (stages' readers share it)
+from galaxysd.stages import s02_pretrain as pre
+from galaxysd.stages.s02_pretrain import figure_e5_images, web_collection, web_examples  # noqa: F401 (the chapter's)
 
 
 #: Version of the tiny autoencoder's training recipe, part of the base stage's cache key: bump it when
@@ -46,7 +50,7 @@ BASE_KEYS = ("base_model", "resolution", "tiny_sizes", "autoencoder_steps", "aut
              "autoencoder_learning_rate", "autoencoder_crop", "seed")
 TRAIN_KEYS = tuple(f.name for f in fields(FinetuneConfig)
                    if f.name not in ("base_model", "manifest", "latents", "output_dir", "resume",
-                                     "stop_after", "progress", "num_threads"))
+                                     "stop_after", "progress", "num_threads", "caption_source"))
 
 
 #: The knobs of notebook 02_finetune that :func:`run_finetune_stages` reads, in the notebook's order.
@@ -54,7 +58,8 @@ NOTEBOOK_KEYS = ("base_model", "resolution", "tiny_sizes", "autoencoder_steps", 
                  "autoencoder_learning_rate", "autoencoder_crop", "seed", "max_steps", "batch_size",
                  "learning_rate", "scale_lr", "warmup_steps", "weight_decay", "max_grad_norm",
                  "snr_gamma", "train_text_encoder", "caption_keep_prob", "caption_dropout", "mixed_precision",
-                 "gradient_checkpointing", "use_ema", "ema_decay", "checkpoint_every", "num_threads")
+                 "gradient_checkpointing", "use_ema", "ema_decay", "checkpoint_every", "num_threads",
+                 *pre.PRETRAIN_KEYS)
 
 
 def finetune_params(values: Mapping[str, Any]) -> dict:
@@ -176,10 +181,13 @@ def run_finetune_stages(run_dir: str | os.PathLike, manifest_path: str | os.Path
 
     0. ``02_finetune/images``: every training image is checked first (:func:`checked_manifest`);
        those that cannot be read are reported by objID and left out.
-    1. ``02_finetune/base`` (``base_model="tiny"`` only): build the tiny model and train its VAE
-       on the training images.
-    2. ``02_finetune/latents``: :func:`cache_latents` of every training image.
-    3. ``02_finetune/train``: :func:`finetune`; an interrupted run resumes from its checkpoints.
+    1. ``02_finetune/web`` (tiny model with ``pretrain_steps > 0`` only): the simulated web collection.
+    2. ``02_finetune/base`` (``base_model="tiny"`` only): build the tiny model and train its VAE
+       on the training images (with ``autoencoder_images``, on the web collection's too, or instead).
+    3. ``02_finetune/pretrain`` (with the web collection): the base model pre-trained on it.
+    4. ``02_finetune/latents``: :func:`cache_latents` of every training image.
+    5. ``02_finetune/train``: :func:`finetune` from the pre-trained model if there is one, else from the
+       base; an interrupted run resumes from its checkpoints.
 
     Parameters
     ----------
@@ -190,15 +198,18 @@ def run_finetune_stages(run_dir: str | os.PathLike, manifest_path: str | os.Path
     params : dict
         ``base_model`` (``"tiny"``, a Hub id or a folder), ``resolution``, ``tiny_sizes`` (dict),
         ``autoencoder_steps``, ``autoencoder_batch_size``, ``autoencoder_learning_rate``,
-        ``autoencoder_crop``, ``seed``,
-        ``latent_batch_size`` and any :class:`FinetuneConfig` setting.
+        ``autoencoder_crop``, ``seed``, the pre-training's ``pretrain_steps`` (0: none),
+        ``pretrain_collection_size``, ``pretrain_dusty_early_types`` and ``autoencoder_images``
+        (:mod:`galaxysd.stages.s02_pretrain`), ``latent_batch_size`` and any :class:`FinetuneConfig` setting.
     num_processes : int, optional
         Processes for the training stage (see :func:`launch_finetune`).
 
     Returns
     -------
     dict
-        ``base`` (model folder or id), ``latents`` (file), ``train`` (stage folder), ``model``
+        ``base`` (model folder or id), ``web`` (the collection's stage folder or ``None``),
+        ``pretrained`` (the pre-trained model's folder or ``None``), ``base_model`` (what fine-tuning
+        started from: ``pretrained`` or ``base``), ``latents`` (file), ``train`` (stage folder), ``model``
         (trained pipeline folder), ``hits`` (which stages were loaded from cache), ``broken_images``
         (objID, path and reason of each training image left out) and ``manifest`` (the one trained on).
     """
@@ -209,29 +220,42 @@ def run_finetune_stages(run_dir: str | os.PathLike, manifest_path: str | os.Path
     if threads:
         torch.set_num_threads(int(threads))
     device = "cuda" if torch.cuda.is_available() and not p.get("cpu") else "cpu"
-    hits = {}
+    pre.check_exclusion(pd.read_csv(manifest_path, dtype={"tags": str}), str(manifest_path))
+    hits, web_dir, pretrained = {}, None, None
+    if pre.pretraining(p):
+        res = pre.web_stage(run_dir, p)
+        web_dir, hits["web"] = res.path, res.hit
     if p.get("base_model", "tiny") == "tiny":
-        res = _base_stage(run_dir, manifest_path, p)
+        res = _base_stage(run_dir, manifest_path, p, web_dir)
         base, base_inputs, hits["base"] = str(res.path / "model"), [res.path], res.hit
+        if web_dir is not None:
+            res = pre.pretrain_stage(run_dir, p, base, base_inputs[0], web_dir, device)
+            pretrained, hits["pretrain"] = res.path / "train" / "model", res.hit
     else:
         base = check_base_model(p["base_model"])
         base_inputs = [base] if Path(base).exists() else []
     res = _latents_stage(run_dir, manifest_path, p, base, base_inputs, device)
     latents_file, hits["latents"] = res.path / LATENTS_FILE, res.hit
-    res = _train_stage(run_dir, manifest_path, p, base, base_inputs, latents_file, device, num_processes)
+    start, start_inputs = (base, base_inputs) if pretrained is None else (str(pretrained), [*base_inputs, pretrained.parent.parent])
+    res = _train_stage(run_dir, manifest_path, p, start, start_inputs, latents_file, device, num_processes)
     hits["train"] = res.hit
     return {"base": base, "base_dir": Path(base).parent if p.get("base_model", "tiny") == "tiny" else None,
+            "web": web_dir, "pretrained": pretrained, "pretrain_dir": pretrained.parent.parent if pretrained else None,
+            "base_model": start,
             "latents": latents_file, "latents_dir": latents_file.parent, "train": res.path, "model": res.path / "model",
             "hits": hits, "broken_images": broken, "manifest": manifest_path}
 
 
-def _base_stage(run_dir: Path, manifest_path: Path, p: Mapping[str, Any]):
-    """``02_finetune/base``: the tiny model built, with its VAE trained on the training images."""
+def _base_stage(run_dir: Path, manifest_path: Path, p: Mapping[str, Any], web_dir: Path | None = None):
+    """``02_finetune/base``: the tiny model built, with its VAE trained on the training images (and,
+    when pre-training, on the web collection's: ``autoencoder_images``)."""
+    which = p.get("autoencoder_images", "survey") if web_dir is not None else "survey"
+
     def make_base(folder: Path) -> None:
         t0 = time.perf_counter()
-        manifest = read_training_manifest(manifest_path)
         parts = dmodel.build_tiny_components(p["resolution"], p["seed"], **(p.get("tiny_sizes") or {}))
-        images = load_images(manifest["image_path"].tolist(), p["resolution"])
+        image_paths = pre.autoencoder_image_paths(manifest_path, web_dir, which)
+        images = load_images(image_paths, p["resolution"])
         losses = train_autoencoder(parts["vae"], images, steps=p["autoencoder_steps"],
                                    batch_size=p["autoencoder_batch_size"],
                                    learning_rate=p["autoencoder_learning_rate"], seed=p["seed"],
@@ -239,9 +263,13 @@ def _base_stage(run_dir: Path, manifest_path: Path, p: Mapping[str, Any]):
         pd.DataFrame({"step": np.arange(1, len(losses) + 1), "mse": losses}).to_csv(
             folder / "autoencoder_loss.csv", index=False)
         dmodel.save_pipeline(parts, folder / "model")
-        _write_timing(folder, time.perf_counter() - t0, steps=p["autoencoder_steps"])
+        _write_timing(folder, time.perf_counter() - t0, steps=p["autoencoder_steps"], images=len(image_paths))
 
-    return run_stage(run_dir, f"{dmodel.STAGE}/base", base_stage_params(p), make_base, inputs=[manifest_path])
+    # Without pre-training the key is what it always was, so runs made before it keep their cache.
+    key, inputs = base_stage_params(p), [manifest_path]
+    if which != "survey":
+        key, inputs = {**key, "autoencoder_images": which}, [manifest_path, web_dir]
+    return run_stage(run_dir, f"{dmodel.STAGE}/base", key, make_base, inputs=inputs)
 
 
 def _latents_stage(run_dir: Path, manifest_path: Path, p: Mapping[str, Any], base: str, base_inputs: list,
