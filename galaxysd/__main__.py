@@ -1,4 +1,4 @@
-"""Command line: ``python -m galaxysd {run,build,book,params,simulate,fetch}``.
+"""Command line: ``python -m galaxysd {run,build,book,params,simulate,fetch,sd15-architecture}``.
 
 Examples
 --------
@@ -101,6 +101,14 @@ def _fetch(args) -> int:
     return 0
 
 
+def _sd15(args) -> None:
+    from galaxysd.diffusion.sd15 import write_sd15_architecture
+
+    folder = write_sd15_architecture(args.out, small=args.small, seed=args.seed)
+    print(f"[galaxysd] Stable Diffusion v1.5's architecture ({'small form' if args.small else 'full size'}, "
+          f"random weights) written to {folder}; use it with --set 02_finetune.base_model={folder}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``galaxysd`` command."""
     parser = argparse.ArgumentParser(prog="galaxysd", description=__doc__.splitlines()[0])
@@ -131,6 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     fetch.add_argument("--check", action="store_true", help="only report what is present and missing")
     fetch.add_argument("--no-images", action="store_true", help="leave out the 3.3 GB image zip")
     fetch.add_argument("--no-progress", action="store_true", help="hide the download progress bars")
+    sd15 = sub.add_parser("sd15-architecture", help="write a diffusers folder of Stable Diffusion v1.5's "
+                          "architecture with random weights (a rehearsal of the paper route without the weights)")
+    sd15.add_argument("--out", required=True, help="the folder to write (replaced if it exists)")
+    sd15.add_argument("--small", action="store_true", help="narrow channels, same blocks and tokenizer (tests)")
+    sd15.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     try:
         if args.command in ("run", "book"):
@@ -143,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
             _simulate(args)
         if args.command == "fetch":
             return _fetch(args)
+        if args.command == "sd15-architecture":
+            _sd15(args)
     except GalaxySDError as err:
         print(f"galaxysd: error: {err}", file=sys.stderr)
         return 2 if not err.__class__.__name__.startswith("NotebookExecution") else 1
