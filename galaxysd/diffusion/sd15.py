@@ -20,6 +20,7 @@ Command line: ``python -m galaxysd sd15-architecture --out FOLDER [--small]``.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import torch
@@ -118,6 +119,7 @@ def write_sd15_architecture(folder: str | os.PathLike, small: bool = False, seed
     """
     from diffusers import StableDiffusionPipeline
 
+    from galaxysd.diffusion.clip_tokenizer import write_clip_tokenizer
     from galaxysd.diffusion.model import _quiet
 
     _quiet()
@@ -126,4 +128,7 @@ def write_sd15_architecture(folder: str | os.PathLike, small: bool = False, seed
     folder = Path(folder)
     with atomic_path(folder) as tmp:
         pipe.save_pretrained(tmp, safe_serialization=True)
+        # SD v1.5's tokenizer/ holds vocab.json and merges.txt (transformers would save tokenizer.json)
+        shutil.rmtree(Path(tmp) / "tokenizer")
+        write_clip_tokenizer(Path(tmp) / "tokenizer")
     return folder
