@@ -40,17 +40,27 @@ def _peak_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20  # kB on Linux
 
 
-def _parts(small: bool, dtype: torch.dtype) -> dict:
-    from galaxysd.diffusion.sd15 import sd15_components
+def _parts(small: bool, dtype: torch.dtype, names=("unet", "vae", "text_encoder")) -> dict:
+    """The named parts of :func:`galaxysd.diffusion.sd15.sd15_components` (only those: the UNet takes
+    minutes to initialise on a busy CPU), with the tokenizer and scheduler."""
+    from diffusers import AutoencoderKL, PNDMScheduler, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
 
-    parts = sd15_components(small=small)
-    for name in ("unet", "vae", "text_encoder"):
-        parts[name].to(dtype)
+    from galaxysd.diffusion import sd15
+    from galaxysd.diffusion.clip_tokenizer import load_clip_tokenizer
+
+    narrow = sd15.SMALL if small else {}
+    build = {"unet": lambda: UNet2DConditionModel(**{**sd15.UNET, **narrow.get("unet", {})}),
+             "vae": lambda: AutoencoderKL(**{**sd15.VAE, **narrow.get("vae", {})}),
+             "text_encoder": lambda: CLIPTextModel(CLIPTextConfig(**{**sd15.TEXT_ENCODER,
+                                                                      **narrow.get("text_encoder", {})}))}
+    parts = {name: build[name]().to(dtype) for name in names}
+    parts.update(tokenizer=load_clip_tokenizer(), scheduler=PNDMScheduler(**sd15.SCHEDULER))
     return parts
 
 
 def piece_latent(small: bool, dtype: torch.dtype) -> dict:
-    vae = _parts(small, dtype)["vae"].eval()
+    vae = _parts(small, dtype, ["vae"])["vae"].eval()
     image = torch.rand(1, 3, RES, RES, dtype=dtype) * 2 - 1
     with torch.no_grad():
         t0 = time.perf_counter()
@@ -61,9 +71,8 @@ def piece_latent(small: bool, dtype: torch.dtype) -> dict:
 
 
 def piece_train(small: bool, dtype: torch.dtype) -> dict:
-    parts = _parts(small, dtype)
+    parts = _parts(small, dtype, ["unet", "text_encoder"])
     unet, text_encoder, tokenizer = parts["unet"], parts["text_encoder"], parts["tokenizer"]
-    del parts["vae"]
     unet.train().to(memory_format=torch.channels_last)
     text_encoder.train()
     unet.enable_gradient_checkpointing()
