@@ -69,7 +69,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-galaxies", type=int, default=300)
     parser.add_argument("--classifier-size", type=int, default=16, help="ResNet-18 input side (paper: 224)")
     parser.add_argument("--only", nargs="+", default=CHAPTERS)
+    parser.add_argument("--print-command", action="store_true",
+                        help="print the equivalent `python -m galaxysd run` command and stop")
     args = parser.parse_args(argv)
+    if args.print_command:
+        import shlex
+
+        work = Path(args.work)
+        base = Path(args.base_model) if args.base_model else work / "sd15-small"
+        sets = " ".join(f"--set {shlex.quote(s)}" for s in overrides(str(base.resolve()), args.classifier_size))
+        print(f"python -m galaxysd run --profile paper --no-progress --run-dir {work / 'runs'} "
+              f"--figures-dir {work / 'figures'} --data-dir {work / 'data'} --output-dir {work / 'notebooks'} {sets}")
+        return 0
     sys.path.insert(0, str(ROOT / "tests"))
     from realfiles import paper_data_folder
 
