@@ -85,6 +85,7 @@ def test_small_form_keeps_the_blocks_tokenizer_and_scaling_factor(small):
     assert len(json.loads((folder / "tokenizer" / "vocab.json").read_text())) == 49408
 
 
+@pytest.mark.slow
 def test_route_pieces_run_at_424_px_on_the_small_form(small, tmp_path):
     from galaxysd.diffusion.base_model import check_base_model
 
@@ -107,12 +108,10 @@ def test_route_pieces_run_at_424_px_on_the_small_form(small, tmp_path):
     second = train.finetune(FinetuneConfig(**config))
     history = pd.read_csv(second["loss_csv"])
     assert history.step.tolist() == [1, 2] and np.isfinite(history.loss).all()
-    trained = dmodel.load_components(second["model_dir"])
-    start = dmodel.load_components(folder)
-    assert not torch.equal(trained["text_encoder"].get_input_embeddings().weight,
-                           start["text_encoder"].get_input_embeddings().weight)
-    # generation with weighted prompts (CFG), decoded back to 424 px
     tuned = dmodel.load_pipeline(second["model_dir"])
-    images = generate(tuned, ["sdss, early-type galaxy with a {dust lane:1.4}", "sdss, edge-on galaxy"], [0, 1],
+    assert not torch.equal(tuned.text_encoder.get_input_embeddings().weight,
+                           pipe.text_encoder.get_input_embeddings().weight)  # the text encoder trained too
+    # generation with a weighted prompt (CFG), decoded back to 424 px
+    images = generate(tuned, ["sdss, completely round galaxy, {dust lane:1.3}"], [0],
                       SamplerSettings(steps=2, guidance=6.5, strength=None, resolution=RES))
-    assert images.shape == (2, RES, RES, 3) and images.std() > 0
+    assert images.shape == (1, RES, RES, 3) and images.std() > 0
