@@ -13,6 +13,7 @@ import pytest
 import torch
 from PIL import Image
 
+from galaxysd.__main__ import main
 from galaxysd.diffusion import model as dmodel
 from galaxysd.diffusion import sd15, train
 from galaxysd.diffusion.clip_tokenizer import CLIP_VOCAB_SIZE, clip_bpe_file, load_clip_tokenizer
@@ -33,7 +34,8 @@ def small(tmp_path_factory):
     """The small form's folder, and a training manifest of four 424 px galaxies."""
     torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("sd15")
-    folder = sd15.write_sd15_architecture(root / "sd15-small", small=True)
+    folder = root / "sd15-small"
+    assert main(["sd15-architecture", "--out", str(folder), "--small"]) == 0  # the command a user runs
     rng = np.random.default_rng(0)
     rows = []
     yy, xx = np.mgrid[:RES, :RES] - RES / 2
