@@ -19,7 +19,7 @@ from galaxysd.diffusion import sd15, train
 from galaxysd.diffusion.clip_tokenizer import CLIP_VOCAB_SIZE, clip_bpe_file, load_clip_tokenizer
 from galaxysd.diffusion.finetune_config import FinetuneConfig
 from galaxysd.diffusion.latents import cache_latents, load_latents
-from galaxysd.diffusion.sample import SamplerSettings, generate
+from galaxysd.diffusion.sample import SamplerSettings, generate, native_resolution
 
 RES = 424
 
@@ -113,7 +113,9 @@ def test_route_pieces_run_at_424_px_on_the_small_form(small, tmp_path):
     tuned = dmodel.load_pipeline(second["model_dir"])
     assert not torch.equal(tuned.text_encoder.get_input_embeddings().weight,
                            pipe.text_encoder.get_input_embeddings().weight)  # the text encoder trained too
+    # the fine-tuned model draws at the size it was trained at (SD v1.5's config says 512 px)
+    assert pipe.unet.config.sample_size == 64 and native_resolution(tuned) == RES
     # generation with a weighted prompt (CFG), decoded back to 424 px
     images = generate(tuned, ["sdss, completely round galaxy, {dust lane:1.3}"], [0],
-                      SamplerSettings(steps=2, guidance=6.5, strength=None, resolution=RES))
+                      SamplerSettings(steps=2, guidance=6.5, strength=None))
     assert images.shape == (1, RES, RES, 3) and images.std() > 0
