@@ -31,12 +31,12 @@ CHAPTERS = ["01_data", "02_finetune", "03_generate", "04_embedding", "05_quality
             "07_detg_experiment", "08_detg_catalog"]
 
 
-def overrides(base_model: str, classifier_size: int) -> list[str]:
+def overrides(base_model: str, classifier_size: int, train_batch: int = 2) -> list[str]:
     """The paper profile's ``--set`` values for a CPU rehearsal: counts cut, settings kept."""
     s = classifier_size
     values = {
         "01_data": dict(gallery_per_tag=3, balance_cap=6),
-        "02_finetune": dict(base_model=base_model, max_steps=4, batch_size=2, warmup_steps=1, checkpoint_every=2,
+        "02_finetune": dict(base_model=base_model, max_steps=4, batch_size=train_batch, warmup_steps=1, checkpoint_every=2,
                             grid_checkpoints=2, grid_steps=3, num_threads=1),
         "03_generate": dict(letters="AK", steps=3, n_per_prompt=2, n_txt2img=1, n_sweep=1, n_real_stats=8,
                             batch_size=4, num_threads=1),
@@ -68,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-model", help="an SD v1.5 architecture folder (default: the small form, written)")
     parser.add_argument("--n-galaxies", type=int, default=300)
     parser.add_argument("--classifier-size", type=int, default=16, help="ResNet-18 input side (paper: 224)")
+    parser.add_argument("--train-batch", type=int, default=2,
+                        help="fine-tuning batch (1 keeps the full size near 16 GiB of memory)")
     parser.add_argument("--only", nargs="+", default=CHAPTERS)
     parser.add_argument("--print-command", action="store_true",
                         help="print the equivalent `python -m galaxysd run` command and stop")
@@ -77,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
         work = Path(args.work)
         base = Path(args.base_model) if args.base_model else work / "sd15-small"
-        sets = " ".join(f"--set {shlex.quote(s)}" for s in overrides(str(base.resolve()), args.classifier_size))
+        sets = " ".join(f"--set {shlex.quote(s)}" for s in overrides(str(base.resolve()), args.classifier_size, args.train_batch))
         print(f"python -m galaxysd run --profile paper --no-progress --run-dir {work / 'runs'} "
               f"--figures-dir {work / 'figures'} --data-dir {work / 'data'} --output-dir {work / 'notebooks'} {sets}")
         return 0
@@ -95,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.base_model and not (base / "model_index.json").is_file():
         write_sd15_architecture(base, small=True)
     print(f"data and model ready in {time.perf_counter() - t0:.0f} s; base model {base}", flush=True)
-    sets = overrides(str(base.resolve()), args.classifier_size)
+    sets = overrides(str(base.resolve()), args.classifier_size, args.train_batch)
     for chapter in [c for c in CHAPTERS if c in args.only]:
         t0 = time.perf_counter()
         book.run_profile("paper", only=[chapter], overrides=sets, root=ROOT, output_dir=work / "notebooks",
