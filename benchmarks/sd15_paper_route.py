@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
 
         work = Path(args.work)
         base = Path(args.base_model) if args.base_model else work / "sd15-small"
-        sets = " ".join(f"--set {shlex.quote(s)}" for s in overrides(str(base.resolve()), args.classifier_size, args.train_batch))
+        values = overrides(str(base.resolve()), args.classifier_size, args.train_batch)
+        sets = " ".join(f"--set {shlex.quote(s)}" for s in values)
         print(f"python -m galaxysd run --profile paper --no-progress --run-dir {work / 'runs'} "
               f"--figures-dir {work / 'figures'} --data-dir {work / 'data'} --output-dir {work / 'notebooks'} {sets}")
         return 0
