@@ -103,7 +103,8 @@ def piece_sample(small: bool, dtype: torch.dtype) -> dict:
     from diffusers import EulerAncestralDiscreteScheduler
 
     parts = _parts(small, dtype)
-    unet, vae, text_encoder, tokenizer = parts["unet"].eval(), parts["vae"].eval(), parts["text_encoder"], parts["tokenizer"]
+    unet, vae = parts["unet"].eval(), parts["vae"].eval()
+    text_encoder, tokenizer = parts["text_encoder"], parts["tokenizer"]
     scheduler = EulerAncestralDiscreteScheduler.from_config(parts["scheduler"].config, timestep_spacing="linspace")
     scheduler.set_timesteps(40)
     with torch.no_grad():
