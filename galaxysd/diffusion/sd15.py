@@ -101,7 +101,7 @@ def write_sd15_architecture(folder: str | os.PathLike, small: bool = False, seed
     Parameters
     ----------
     folder : path-like
-        Destination; replaced if it exists. About 4 GB (float32) for the full size, 20 MB small.
+        Destination; replaced if it exists. About 4 GB (float32) for the full size, 56 MB small.
     small : bool, optional
         The narrow form (:data:`SMALL`) for tests.
     seed : int, optional
