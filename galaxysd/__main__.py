@@ -1,4 +1,4 @@
-"""Command line: ``python -m galaxysd {run,build,book,student,notebooks,params,simulate,fetch,checkpoint}``.
+"""Command line: ``python -m galaxysd {run,build,book,student,notebooks,params,simulate,fetch,checkpoint,sd15-architecture}``.
 
 Examples
 --------
@@ -152,6 +152,12 @@ def _checkpoint(args) -> None:
     following = int(manifest["chapters"][-1].split("_", 1)[0]) + 1
     print(f"[galaxysd] chapters {', '.join(manifest['chapters'])} restored into {run}; start at the next with "
           f"python -m galaxysd run --profile {profile} --only {following:02d}")
+def _sd15(args) -> None:
+    from galaxysd.diffusion.sd15 import write_sd15_architecture
+
+    folder = write_sd15_architecture(args.out, small=args.small, seed=args.seed)
+    print(f"[galaxysd] Stable Diffusion v1.5's architecture ({'small form' if args.small else 'full size'}, "
+          f"random weights) written to {folder}; use it with --set 02_finetune.base_model={folder}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -212,6 +218,11 @@ def main(argv: list[str] | None = None) -> int:
     unpack.add_argument("--allow-other-code", action="store_true",
                         help="accept a bundle made by other code of this galaxysd version (its stages are "
                         "loaded as if this code had made them)")
+    sd15 = sub.add_parser("sd15-architecture", help="write a diffusers folder of Stable Diffusion v1.5's "
+                          "architecture with random weights (a rehearsal of the paper route without the weights)")
+    sd15.add_argument("--out", required=True, help="the folder to write (replaced if it exists)")
+    sd15.add_argument("--small", action="store_true", help="narrow channels, same blocks and tokenizer (tests)")
+    sd15.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     try:
         if args.command in ("run", "book"):
@@ -230,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
             return _fetch(args)
         if args.command == "checkpoint":
             _checkpoint(args)
+        if args.command == "sd15-architecture":
+            _sd15(args)
     except GalaxySDError as err:
         print(f"galaxysd: error: {err}", file=sys.stderr)
         return 2 if not err.__class__.__name__.startswith("NotebookExecution") else 1

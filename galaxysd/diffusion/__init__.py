@@ -4,6 +4,11 @@ sample from it.
 Modules
 -------
 - :mod:`galaxysd.diffusion.tokenizer` -- the small CLIP tokenizer shipped for the tiny model.
+- :mod:`galaxysd.diffusion.clip_tokenizer` -- Stable Diffusion v1.5's real CLIP tokenizer (49,408
+  tokens), derived from the BPE list in the ``open_clip_torch`` wheel.
+- :mod:`galaxysd.diffusion.token_fit` -- whether captions fit CLIP's 77 tokens, and what is cut.
+- :mod:`galaxysd.diffusion.sd15` -- SD v1.5's exact architecture with random weights as a local
+  diffusers folder (and a small form for tests): the paper route rehearsed without the weights.
 - :mod:`galaxysd.diffusion.model` -- build the tiny SD-architecture model or load SD v1.5; save and
   load in diffusers format; where a run's trained model and checkpoints live.
 - :mod:`galaxysd.diffusion.base_model` -- the pre-flight check of the model fine-tuning starts from

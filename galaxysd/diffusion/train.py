@@ -176,6 +176,11 @@ def _start(config: FinetuneConfig) -> _Run:
     latents, tags = _training_data(config)
     resume_from = latest_checkpoint(out) if config.resume else None
     parts = _trainable_model(config, resume_from)
+    # The model is saved as built for the size it is trained at: SD v1.5 ships a sample size of 64
+    # latents (512 px), and generation without an explicit size draws at that native size, so a model
+    # fine-tuned on 424 px galaxies (53x53 latents) would draw 512 px images. The tiny model is built
+    # at its training size already.
+    parts["unet"].register_to_config(sample_size=int(latents["mean"].shape[-1]))
     params = list(parts["unet"].parameters()) + (
         list(parts["text_encoder"].parameters()) if config.train_text_encoder else [])
     optimizer, lr_scheduler, ema = _optimiser(config, parts["unet"], params, accelerator)

@@ -234,6 +234,7 @@ def run_finetune_stages(run_dir: str | os.PathLike, manifest_path: str | os.Path
     else:
         base = check_base_model(p["base_model"])
         base_inputs = [base] if Path(base).exists() else []
+    caption_fit = check_training_captions(manifest_path, base)
     res = _latents_stage(run_dir, manifest_path, p, base, base_inputs, device)
     latents_file, hits["latents"] = res.path / LATENTS_FILE, res.hit
     start, start_inputs = (base, base_inputs) if pretrained is None else (str(pretrained), [*base_inputs, pretrained.parent.parent])
@@ -243,7 +244,31 @@ def run_finetune_stages(run_dir: str | os.PathLike, manifest_path: str | os.Path
             "web": web_dir, "pretrained": pretrained, "pretrain_dir": pretrained.parent.parent if pretrained else None,
             "base_model": start,
             "latents": latents_file, "latents_dir": latents_file.parent, "train": res.path, "model": res.path / "model",
-            "hits": hits, "broken_images": broken, "manifest": manifest_path}
+            "hits": hits, "broken_images": broken, "manifest": manifest_path, "caption_fit": caption_fit}
+
+
+def check_training_captions(manifest_path: str | os.PathLike, base: str) -> pd.DataFrame:
+    """Every training galaxy's full caption through the base model's tokenizer; warns for each cut one.
+
+    Parameters
+    ----------
+    manifest_path : path-like
+        The training manifest (``tags`` column).
+    base : str
+        The base model's folder or Hub id (its ``tokenizer/``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`galaxysd.diffusion.token_fit.check_captions`' table (a warning names every caption cut).
+    """
+    from transformers import CLIPTokenizer
+
+    from galaxysd.diffusion.token_fit import check_captions
+
+    tokenizer = CLIPTokenizer.from_pretrained(base, subfolder="tokenizer")
+    tags = pd.read_csv(manifest_path, dtype={"tags": str})["tags"].fillna("")
+    return check_captions(tags, tokenizer, source=f"training manifest {manifest_path}")
 
 
 def _base_stage(run_dir: Path, manifest_path: Path, p: Mapping[str, Any], web_dir: Path | None = None):
