@@ -157,4 +157,20 @@ def add_alt_to_notebook(nb):
     for cell in nb.cells:
         if cell.get("cell_type") == "markdown" and "{glue:figure}" in cell.source:
             cell.source = _GLUE_FIGURE.sub(with_alt, cell.source)
+        elif cell.get("cell_type") == "code":
+            _image_alt_to_cell(cell)
     return nb
+
+
+def _image_alt_to_cell(cell) -> None:
+    # An image a cell displays itself (galaxysd.plots.show) carries its alt in the output's metadata, which
+    # myst-nb ignores; it reads the cell's ``mystnb: image: alt`` option instead (one per cell).
+    for output in cell.get("outputs", []):
+        metadata = output.get("metadata", {}) or {}
+        if (metadata.get("scrapbook") or {}).get("name"):
+            continue  # glued: shown by its directive
+        alt = (metadata.get("image/png") or {}).get("alt")
+        if alt:
+            options = cell.setdefault("metadata", {}).setdefault("mystnb", {}).setdefault("image", {})
+            options.setdefault("alt", _option_value(alt))
+            return

@@ -114,6 +114,38 @@ def publish(fig: "plt.Figure", figures_dir: str | os.PathLike, name: str, dpi: i
     return written
 
 
+def show(fig: "plt.Figure", alt: str | None = None) -> None:
+    """Show a figure in the notebook with its alt text, without saving it, and close it.
+
+    For figures that are not the paper's (an exercise's plot, say): the book renders the image with
+    what it shows as its ``alt`` (:func:`galaxysd.accessibility.add_alt_to_notebook` moves the text
+    from the output's metadata into the cell's image options), where a figure left for the notebook's
+    backend to print would get its hashed file name as alt text.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    alt : str, optional
+        What the figure shows; default: as :func:`publish`.
+
+    Examples
+    --------
+    >>> show(report.loss_curve_figure(history, label))  # doctest: +SKIP
+    """
+    import io
+
+    alt = alt or alt_text(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=100, bbox_inches="tight", format="png", metadata={"Description": alt})
+    plt.close(fig)
+    try:
+        from IPython.display import Image, display
+    except ImportError:  # no notebook: nothing to show
+        return
+    display(Image(data=buffer.getvalue(), format="png", metadata={"alt": alt}))
+
+
 def save_table(table, figures_dir: str | os.PathLike, name: str) -> Path:
     """Save a table as ``<figures_dir>/<name>.csv``, atomically, beside the figures.
 

@@ -317,7 +317,8 @@ display(pd.DataFrame({"long run, first steps": report.loss_change(same_steps, 0.
                       "short run": report.loss_change(short_history, 0.1),
                       "long run, all steps": report.loss_change(history, 0.1)},
                      index=["mean loss, first 10 %", "mean loss, last 10 %"]).round(4))
-_ = report.loss_curve_figure(short_history, label, window=max(1, short_steps // 30), checkpoints=[short_steps])
+plots.show(report.loss_curve_figure(short_history, label, window=max(1, short_steps // 30),
+                                    checkpoints=[short_steps]))
 ### END SOLUTION
 
 # %% [markdown]

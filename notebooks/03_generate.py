@@ -333,7 +333,7 @@ scratch = exercises.scratch_dir(paths.run, "ex-03-merger-weight")
 merger_images, merger_prompts = s03.weight_sweep(scratch, inputs, img2img, "sdss, spiral galaxy", "merger",
                                                  [1.0, 1.5, 2.0], n_sweep, seed, batch_size)
 display(exercises.image_change(merger_images).round(2).to_frame())
-_ = gallery.sweep_figure(merger_images, merger_prompts, label)
+plots.show(gallery.sweep_figure(merger_images, merger_prompts, label))
 ### END SOLUTION
 
 # %% [markdown]

@@ -58,3 +58,22 @@ def test_publish_writes_alt_into_png_and_glue_metadata_and_runner_into_directive
     assert nb.cells[1].source == ("Text.\n\n```{glue:figure} fig_loss\n:alt: Plot: Loss: loss against step.\n"
                                   ":name: fig-loss\n\n**Figure.** Loss.\n```")
     assert nb.cells[2].source == "```{glue:figure} fig_loss\n:alt: kept as written\n```"
+
+
+def test_an_image_a_cell_shows_itself_gets_its_alt_as_the_cells_image_option(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    fig, ax = plt.subplots()
+    ax.set(title="Loss of a shorter fine-tune", xlabel="step", ylabel="loss")
+    plots.show(fig)
+    assert not plt.fignum_exists(fig.number), "the figure is closed, so the backend does not print it again"
+    data, metadata = shown[0]._repr_png_()
+    assert data.startswith("iVBORw0KGgo") and "loss against step" in metadata["alt"]  # a base64 PNG
+    cell = nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output(
+        "display_data", data={"image/png": "iVBORw0KGgo="}, metadata={"image/png": metadata})])
+    glued = nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output(
+        "display_data", data={"image/png": "iVBORw0KGgo="},
+        metadata={"image/png": {"alt": "glued"}, "scrapbook": {"name": "fig3"}})])
+    nb = accessibility.add_alt_to_notebook(nbformat.v4.new_notebook(cells=[cell, glued]))
+    assert nb.cells[0].metadata["mystnb"]["image"]["alt"] == metadata["alt"]
+    assert "mystnb" not in nb.cells[1].metadata, "a glued figure takes its alt from its directive"
