@@ -180,3 +180,13 @@ def test_without_pre_training_the_web_figure_says_why():
 
     fig = web_collection_figure(np.zeros((0, 1, 1, 3), np.uint8), [], "paper", note="pretrain_steps = 0")
     assert "pretrain_steps = 0" in fig.axes[0].texts[0].get_text()
+
+
+def test_an_interrupted_pre_training_resumes_from_its_checkpoint(tmp_path):
+    manifest = write_survey(tmp_path / "survey", n=8)
+    params = _params(pretrain_steps=4, pretrain_collection_size=8, autoencoder_images="survey")
+    params["checkpoint_every"] = 2
+    out = stages.run_finetune_stages(tmp_path / "run", manifest, params)
+    checkpoints = sorted((out["pretrained"].parent / "checkpoints").iterdir())
+    assert [c.name for c in checkpoints] == ["step-000004"]  # the newest only
+    assert len(pd.read_csv(out["pretrained"].parent / "loss.csv")) == 4

@@ -220,7 +220,10 @@ def pretrain_stage(run_dir: Path, p: Mapping[str, Any], base: str, base_dir: Pat
                                         "latents": str(latents), "output_dir": str(folder / "train"),
                                         "max_steps": steps, "caption_source": "caption",
                                         "warmup_steps": min(int(p.get("warmup_steps", 0)), steps),
-                                        "checkpoint_every": steps, "keep_checkpoints": 1, "resume": True,
+                                        # a checkpoint as often as fine-tuning's, the newest kept, so an
+                                        # interrupted pre-training resumes (the result is the same)
+                                        "checkpoint_every": min(steps, int(p.get("checkpoint_every") or steps)),
+                                        "keep_checkpoints": 1, "resume": True,
                                         "num_threads": p.get("num_threads") or None})
         launch_finetune(cfg)
         for name in ("config.json", "launch_config.json"):
