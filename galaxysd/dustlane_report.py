@@ -329,3 +329,41 @@ def checkpoint_lanes(generated: Mapping[int, pd.DataFrame], seed: int = 0) -> tu
         f"at step {step} the dust-lane prompts draw shallower lanes than the same prompts without the phrase",
         f"whether the dust-lane prompts draw deeper lanes than the same prompts without the phrase at step {step}")
     return table, said
+
+
+#: The groups :func:`detg_lane_verdict` compares, as chapter 07 names them in its ``depths.csv``.
+VERDICT_GROUPS = ("known D-ETG", "generated D-ETG", "clean early type")
+
+
+def stage_lane_verdict(stage_dir, seed: int = 0) -> str | None:
+    """:func:`detg_lane_verdict` read back from a finished depth stage (chapter 07's ``dustlane``).
+
+    Later chapters that start from chapter 07's generated D-ETGs (the search of chapter 08) say what
+    those images carry without measuring them again.
+
+    Parameters
+    ----------
+    stage_dir : str or path-like
+        A :func:`depth_stage` folder whose ``depths.csv`` has the groups of :data:`VERDICT_GROUPS`.
+    seed : int, optional
+        Seed of the bootstrap intervals (chapter 07 uses its ``experiment_seed``).
+
+    Returns
+    -------
+    str or None
+        The verdict sentence, or ``None`` when the stage has not run or lacks one of the groups.
+
+    Examples
+    --------
+    >>> stage_lane_verdict(paths.run / "07_detg_experiment" / "dustlane")  # doctest: +SKIP
+    """
+    from pathlib import Path
+
+    path = Path(stage_dir) / "depths.csv"
+    if not path.is_file():
+        return None
+    depths = pd.read_csv(path)
+    groups = [depths.loc[depths["group"] == name, "lane_depth"].dropna() for name in VERDICT_GROUPS]
+    if any(group.empty for group in groups):
+        return None
+    return detg_lane_verdict(*groups, seed=seed)

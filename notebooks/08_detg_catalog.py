@@ -421,8 +421,19 @@ cat_table.to_pandas().head(10)
 # {glue:text}`scaled_down`. The catalogue is in {glue:text}`catalogue_files`. On the demo and smoke
 # profiles all of this describes a simulated survey judged by simulated inspectors, not the paper's
 # data; on the paper profile the verdicts are people's and no truth exists.
+#
+# Where the search's chain starts: its first round learns what a D-ETG looks like from chapter 07's
+# generated D-ETGs, whose dust lanes (chapter 07's depth measure) are {glue:text}`generator_lanes`.
+# The paper's first round could lean on Stable Diffusion's D-ETGs, which carry lanes an inspector
+# recognises; Figure 7 shows round by round how much this search found, and chapter 07's oracle row
+# how far real D-ETGs in the generated ones' place would go at this image size and budget.
 
 # %%
+from galaxysd import dustlane_report
+
+generator_lanes = dustlane_report.stage_lane_verdict(paths.run / "07_detg_experiment" / "dustlane")
+glue("generator_lanes", generator_lanes or "not measured (chapter 07's dust-lane stage has not run)",
+     display=False)
 glue("scaled_down", s08.scaled_down(n_generated, n_random, len(survey), image_size, epochs, n_iterations,
                                    max_candidates), display=False)
 glue("detg_catalog_minutes", f"{(time.perf_counter() - began) / 60:.1f}", display=False)

@@ -104,3 +104,18 @@ def test_checkpoint_lanes_compares_the_lane_prompts_with_the_same_prompts_withou
     assert said.startswith("at step 20 the dust-lane prompts draw deeper lanes")
     _, none = report.checkpoint_lanes({5: frames[10][frames[10]["label"] == "D"]})
     assert none.startswith("no checkpoint drew")
+
+
+def test_a_later_chapter_reads_the_lane_verdict_from_chapter_07s_depth_stage(tmp_path):
+    from galaxysd import dustlane_report
+
+    assert dustlane_report.stage_lane_verdict(tmp_path) is None  # the stage has not run
+    rng = np.random.default_rng(1)
+    rows = [("known D-ETG", rng.normal(0.3, 0.03, 30)), ("generated D-ETG", rng.normal(0.04, 0.03, 30)),
+            ("clean early type", rng.normal(0.04, 0.03, 30))]
+    frame = pd.concat([pd.DataFrame({"group": g, "lane_depth": v}) for g, v in rows])
+    frame.to_csv(tmp_path / "depths.csv", index=False)
+    assert dustlane_report.stage_lane_verdict(tmp_path).startswith(
+        "generated D-ETGs' lanes are no deeper than clean early types'")
+    frame[frame["group"] != "clean early type"].to_csv(tmp_path / "depths.csv", index=False)
+    assert dustlane_report.stage_lane_verdict(tmp_path) is None
