@@ -11,8 +11,8 @@ For each run it
   survey's images, the web collection's, or both);
 - draws ``--n`` galaxies from each of the two D-ETG prompts (:data:`galaxysd.gz2.DETG_PROMPTS`) and
   Table 1's K, text to image, the paper's sampler with ``--steps`` steps, the same seeds for every run;
-- if the project has a dust-lane measure (``galaxysd.imstats.dust_lane_strength``), prints its median
-  over those galaxies and over the run's real early types with and without a dust lane;
+- prints the median dust-lane depth (:func:`galaxysd.dustlane.dust_lane_depth`) over those galaxies
+  and over the run's real early types of its training set (which hold no lane);
 
 and writes one contact sheet (rows: runs and prompts) to ``--out``. Run from the project root::
 
@@ -34,15 +34,14 @@ from galaxysd import gz2
 from galaxysd.diffusion import model as dmodel
 from galaxysd.diffusion.latents import load_images, reconstruction_error
 from galaxysd.diffusion.sample import SamplerSettings, generate, native_resolution
+from galaxysd.gz2.manifest import read_training_manifest
 
 
 def dust_measure():
-    """``galaxysd.imstats.dust_lane_strength`` if the project has it, else ``None``."""
-    try:
-        from galaxysd.imstats import dust_lane_strength
-    except ImportError:
-        return None
-    return dust_lane_strength
+    """Dust-lane depths of a stack of images (N, H, W, 3), :func:`galaxysd.dustlane.dust_lane_stats`."""
+    from galaxysd.dustlane import dust_lane_stats
+
+    return lambda images: dust_lane_stats(images)["lane_depth"].to_numpy()
 
 
 def main() -> None:
@@ -62,7 +61,7 @@ def main() -> None:
     for run in map(Path, args.runs):
         t0 = time.perf_counter()
         pipe = dmodel.load_pipeline(run / "02_finetune" / "train" / "model")
-        manifest = pd.read_csv(gz2.training_manifest_path(run), dtype={"tags": str})
+        manifest = read_training_manifest(gz2.training_manifest_path(run))
         size = native_resolution(pipe)
         real = load_images(manifest["image_path"].head(args.recon_images).tolist(), size, progress=False)
         row = {"run": str(run), "recon_mse": reconstruction_error(pipe.vae, real)}
@@ -70,12 +69,13 @@ def main() -> None:
             images = generate(pipe, [prompt] * args.n, list(range(args.n)), settings)
             sheet.append(np.concatenate(list(images), axis=1))
             if measure is not None:
-                row[f"dust {name}"] = float(np.median(measure(images)))
+                row[f"dust {name}"] = float(np.nanmedian(measure(images)))
         if measure is not None:
             tags = manifest["tags"].str.split("|")
             early = tags.map(lambda t: bool(set(gz2.tags.EARLY_TYPE_TAGS) & set(t)))
             real_early = load_images(manifest.loc[early, "image_path"].head(64).tolist(), size, progress=False)
-            row["dust real early types"] = float(np.median(measure(real_early.permute(0, 2, 3, 1).numpy())))
+            real_early = real_early.permute(0, 2, 3, 1).numpy()  # uint8 (N, H, W, 3)
+            row["dust real early types"] = float(np.nanmedian(measure(real_early)))
         row["seconds"] = round(time.perf_counter() - t0, 1)
         rows.append(row)
     print(pd.DataFrame(rows).to_string(index=False))
