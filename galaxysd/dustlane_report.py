@@ -11,6 +11,7 @@ no deeper than clean early types', or whether the sample cannot tell.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -242,18 +243,25 @@ def depth_stage(run_dir, name: str, images: pd.DataFrame, size: int, inputs=()) 
     import hashlib
 
     from galaxysd import cache, dustlane, imstats
+    from galaxysd.paths import portable_path, resolve_stored
 
     images = images.reset_index(drop=True)
-    digest = hashlib.sha256(images.astype(str).to_csv(index=False).encode()).hexdigest()[:16]
+    # the key and the file name images by their place in the run folder, so that the folder can move
+    # (a checkpoint bundle) and two runs in two folders agree
+    keyed = images.assign(path=[portable_path(p, Path(run_dir) / name) for p in images["path"].astype(str)])
+    digest = hashlib.sha256(keyed.astype(str).to_csv(index=False).encode()).hexdigest()[:16]
 
     def compute(out) -> None:
         stats = dustlane.read_dust_lane_stats(images["path"], size)
+        stored = images.assign(path=[portable_path(p, out) for p in images["path"].astype(str)])
         with cache.atomic_path(out / "depths.csv") as tmp:
-            pd.concat([images, stats], axis=1).to_csv(tmp, index=False)
+            pd.concat([stored, stats], axis=1).to_csv(tmp, index=False)
 
     stage = cache.run_stage(run_dir, name, {"images": digest, "size": int(size)}, compute,
                             inputs=[*inputs, dustlane.__file__, imstats.__file__])
-    return pd.read_csv(stage.path / "depths.csv")
+    depths = pd.read_csv(stage.path / "depths.csv")
+    depths["path"] = [resolve_stored(str(p), stage.path) for p in depths["path"]]
+    return depths
 
 
 def group_table(depths: pd.DataFrame, column: str = "lane_depth", level: float = 0.95, n_resamples: int = 1000,
@@ -357,7 +365,6 @@ def stage_lane_verdict(stage_dir, seed: int = 0) -> str | None:
     --------
     >>> stage_lane_verdict(paths.run / "07_detg_experiment" / "dustlane")  # doctest: +SKIP
     """
-    from pathlib import Path
 
     path = Path(stage_dir) / "depths.csv"
     if not path.is_file():

@@ -297,7 +297,7 @@ from galaxysd import exercises
 task_ex = tasks[0]
 fewer = min(generated_multiples) / 2
 plan_ex = s06.run_plan(seeds[:1], [fewer], fewer)
-plan_ex = plan_ex[plan_ex["method"] == "augmented"].reset_index(drop=True)
+plan_ex = plan_ex[plan_ex["method"].isin(["baseline", "augmented"])].reset_index(drop=True)  # a pair, as the chapter's
 scratch = exercises.scratch_dir(paths.run, "ex-06-fewer-generated")
 stage_ex = s06.train_task(scratch, sample, task_ex, made[task_ex], s06.generated_stage(paths.run, task_ex), config,
                           plan_ex, negatives, n_negatives, split_seed, image_size, preload_images,
@@ -307,8 +307,9 @@ exercises.score_table({"chapter": scores[scores["task"] == task_ex], f"x{fewer:g
 ### END SOLUTION
 
 # %% [markdown]
-# With fewer generated positives the augmented classifier moves back toward the baseline; one seed
-# has no seed spread, so only differences beyond the bootstrap interval count.
+# With fewer generated positives the augmented classifier moves back toward the baseline; the
+# exercise trains its own baseline beside it (the same seed, start and batch order), because a verdict
+# compares a pair. One seed has no seed spread, so only differences beyond the interval count.
 #
 # ```{solution-end}
 # ```

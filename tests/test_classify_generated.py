@@ -46,18 +46,17 @@ def test_run_plan_has_every_method_and_multiple_for_every_seed():
         s06.run_plan([0], [1.0, 2.0], ours=3.0)
 
 
-def _scores(base, ours, half, seed_std=0.0):
+def _differences(base, ours, low, high, verdict, multiple=1.0):
     import pandas as pd
 
-    rows = [dict(task="spiral", against="label", score="f1", method=m, multiple=x, value=v, low=v - half,
-                 high=v + half, seed_std=seed_std, n_seeds=3) for m, x, v in (("baseline", 0.0, base),
-                                                                              ("augmented", 1.0, ours))]
-    return pd.DataFrame(rows)
+    return pd.DataFrame([dict(task="spiral", method="augmented", multiple=multiple, against="label", score="f1",
+                              a=base, b=ours, difference=ours - base, low=low, high=high, level=0.95,
+                              n_seeds=3, n_galaxies=1885, verdict=verdict)])
 
 
-def test_a_verdict_claims_a_gain_only_beyond_twice_its_uncertainty():
-    assert "raise F1" in s06.verdicts(_scores(0.50, 0.70, 0.03), 1.0)["verdict_spiral"]
-    assert "too small" in s06.verdicts(_scores(0.50, 0.56, 0.03), 1.0)["verdict_spiral"]
-    # the spread over seeds counts too: 0.2 apart with seeds scattering by 0.3 is not a gain
-    assert "too small" in s06.verdicts(_scores(0.50, 0.70, 0.03, seed_std=0.3), 1.0)["verdict_spiral"]
-    assert "lower F1" in s06.verdicts(_scores(0.70, 0.40, 0.03), 1.0)["verdict_spiral"]
+def test_a_verdict_sentence_reads_the_paired_interval_of_ours_at_its_multiple():
+    assert "raise F1" in s06.verdicts(_differences(0.50, 0.70, 0.1, 0.3, "better"), 1.0)["verdict_spiral"]
+    assert "too small" in s06.verdicts(_differences(0.50, 0.56, -0.02, 0.14, "too small to tell"), 1.0)["verdict_spiral"]
+    assert "lower F1" in s06.verdicts(_differences(0.70, 0.40, -0.4, -0.2, "worse"), 1.0)["verdict_spiral"]
+    # only the row of ours' multiple speaks for ours
+    assert s06.verdicts(_differences(0.50, 0.70, 0.1, 0.3, "better", multiple=0.5), 1.0) == {}

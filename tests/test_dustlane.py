@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 
 from galaxysd import dustlane_report as report
 from galaxysd.dustlane import dust_lane, dust_lane_stats
@@ -119,3 +120,25 @@ def test_a_later_chapter_reads_the_lane_verdict_from_chapter_07s_depth_stage(tmp
         "generated D-ETGs' lanes are no deeper than clean early types'")
     frame[frame["group"] != "clean early type"].to_csv(tmp_path / "depths.csv", index=False)
     assert dustlane_report.stage_lane_verdict(tmp_path) is None
+
+
+def test_a_depth_stage_names_its_images_relative_to_the_run_folder_and_moves_with_it(tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    (run / "01_data").mkdir(parents=True)
+    paths = []
+    for i in range(2):
+        paths.append(run / "01_data" / f"g{i}.png")
+        Image.fromarray(np.full((16, 16, 3), 60 * i, np.uint8)).save(paths[-1])
+    images = pd.DataFrame({"group": ["a", "b"], "path": [str(p) for p in paths]})
+    first = report.depth_stage(run, "03_generate/dustlane", images, 16)
+    assert first["path"].tolist() == images["path"].tolist()
+    assert str(run) not in (run / "03_generate" / "dustlane" / "depths.csv").read_text()
+    moved = tmp_path / "moved"
+    shutil.copytree(run, moved)
+    written = (moved / "03_generate" / "dustlane" / "depths.csv").stat().st_mtime_ns
+    again = report.depth_stage(moved, "03_generate/dustlane",
+                               images.assign(path=[str(moved / "01_data" / p.name) for p in paths]), 16)
+    assert (moved / "03_generate" / "dustlane" / "depths.csv").stat().st_mtime_ns == written, "loaded, not recomputed"
+    assert again["path"].tolist() == [str(moved / "01_data" / p.name) for p in paths]

@@ -65,6 +65,12 @@ DRAW = {
                                                                       "img2img": [0.2, 0.25, 0.3]}, LABEL),
     "galaxysd.diffusion.gallery.sweep_figure": lambda f, tmp: f({1.0: [_image()], 1.5: [_image(50)]},
                                                                 {1.0: "dust lane", 1.5: "(dust lane:1.5)"}, LABEL),
+    "galaxysd.diffusion.figure_e5.figure_e5": lambda f, tmp: f(
+        {"real": {"A": np.stack([_image()])}, "base": {"A": np.stack([_image(50)])},
+         "tuned": {"A": np.stack([_image(90)])}}, {"A": "cigar-shaped galaxy"},
+        {"A": "a photo of a cigar shaped elliptical galaxy"}, LABEL, per_block=1),
+    "galaxysd.diffusion.figure_e5.web_collection_figure": lambda f, tmp: f(
+        np.stack([_image(), _image(60)]), ["a photo of a galaxy", "an image of a galaxy"], LABEL),
     "galaxysd.evaluation.figures.figure_a1": lambda f, tmp: f(_steps(), LABEL, smooth=3),
     "galaxysd.evaluation.figures.figure_a2": lambda f, tmp: f(pd.DataFrame(
         {"x": [0.0, 1.0, 2.0], "y": [0.0, 1.0, 0.5], "kind": ["real", "real", "generated"],

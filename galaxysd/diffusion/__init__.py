@@ -33,6 +33,8 @@ Modules
 - :mod:`galaxysd.diffusion.batch` -- batch generation to disk (manifest, resumption, sharding), the
   cached generation stage, and the trained model and real galaxies generation starts from.
 - :mod:`galaxysd.diffusion.gallery` -- the generation figures (Figure 3, brightness, weight sweep).
+- :mod:`galaxysd.diffusion.figure_e5` -- Figure E5's counterpart (real galaxies, the base model, the
+  fine-tuned model) and the web collection's figure.
 - :mod:`galaxysd.diffusion.quality` -- do generated galaxies follow their prompts: image statistics
   of generated and real galaxies, and the verdicts they earn.
 

@@ -8,6 +8,8 @@ Modules
 -------
 - :mod:`galaxysd.stages.s01_data` -- the survey, its labels and the training set.
 - :mod:`galaxysd.stages.s02_finetune` -- image check, base model, latent cache, fine-tuning.
+- :mod:`galaxysd.stages.s02_pretrain` -- the demo's pre-training on a simulated web collection, the
+  autoencoder's images, Figure E5's images.
 - :mod:`galaxysd.stages.s03_generate` -- Table 1's prompts generated, the weight sweep, the
   prompt-following measurements.
 - :mod:`galaxysd.stages.s04_embedding` -- the SimCLR encoder, the embedding, probe and t-SNE.
