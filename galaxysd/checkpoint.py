@@ -43,7 +43,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator
 
 from galaxysd import __version__
-from galaxysd.cache import atomic_path
+from galaxysd.cache import atomic_path, sha256_file
 from galaxysd.errors import CheckpointError
 from galaxysd.paths import CHAPTER_NAME, PACKAGE_DIR
 
@@ -153,7 +153,7 @@ def pack(run_dir: str | os.PathLike, upto: str, out: str | os.PathLike, profile:
     files = {}
     for chapter in chapters:
         for path in _visible_files(run / chapter):
-            files[path.relative_to(run).as_posix()] = {"size": path.stat().st_size, "sha256": _sha256(path)}
+            files[path.relative_to(run).as_posix()] = {"size": path.stat().st_size, "sha256": sha256_file(path)}
     manifest = {"format": FORMAT, "galaxysd": __version__, "code": code_fingerprint(), "profile": profile,
                 "upto": chapters[-1], "chapters": chapters,
                 "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "files": files}
@@ -167,14 +167,6 @@ def pack(run_dir: str | os.PathLike, upto: str, out: str | os.PathLike, profile:
             for name in files:
                 tar.add(run / name, arcname=name, recursive=False)
     return out
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 _DAMAGE = (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, OSError)
