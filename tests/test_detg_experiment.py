@@ -138,3 +138,34 @@ def test_without_truth_the_oracle_takes_unused_known_detgs_or_says_why_not():
     picked, why = oracle_positives(some, ids, 20, None, known)
     assert len(picked) == 10 and why.startswith("only 10")
     assert np.isin(picked, known).all() and not np.isin(picked, some.test_ids).any()
+
+
+def test_a_test_pool_gives_the_test_set_and_leaves_the_training_set_as_it_was():
+    ids, known = _survey()
+    pool_ids, pool_known = _survey(n=3000, n_known=25, seed=9)
+    pool_ids = np.concatenate([pool_ids, ids[:5]])  # a repeated objID is dropped from the pool
+    pool_known = np.concatenate([pool_known, [known[0]]])
+    own = sample_experiment(ids, known, 10, 50, seed=3)
+    split = sample_experiment(ids, known, 10, 50, seed=3, test_pool=(pool_ids, pool_known))
+    assert np.array_equal(own.train_ids, split.train_ids) and np.array_equal(own.train_labels, split.train_labels)
+    assert set(split.test_ids) <= set(pool_ids) - set(ids)
+    assert set(split.test_ids[split.test_labels == 1]) == set(pool_known) - {known[0]}
+    assert (split.test_labels == 0).sum() == 50 * 25
+    assert not set(split.test_ids[split.test_labels == 0]) & set(pool_known)
+    assert split.counts["test_source"] == "test survey" and own.counts["test_source"] == "survey"
+    assert split.counts["n_test_known"] == 25 and split.counts["n_test_others"] == 1250
+    # every known D-ETG of the run's survey may train: none is kept back for testing
+    assert sample_experiment(ids, known, 40, 10, seed=0, test_pool=(pool_ids, pool_known)).counts["n_train_known"] == 40
+    few = sample_experiment(ids, known, 10, 10, n_test_known=7, test_ratio=3, seed=0, test_pool=(pool_ids, pool_known))
+    assert few.counts["n_test_known"] == 7 and (few.test_labels == 0).sum() == 21
+
+
+def test_a_test_pool_too_small_is_refused_with_what_to_change():
+    ids, known = _survey()
+    pool_ids, pool_known = _survey(n=300, n_known=5, seed=9)
+    with pytest.raises(ParameterError, match="n_test_survey"):
+        sample_experiment(ids, known, 10, 100, seed=0, test_pool=(pool_ids, pool_known))
+    with pytest.raises(TooFewKnownDETGError, match="n_test_survey"):
+        sample_experiment(ids, known, 10, 10, seed=0, test_pool=(pool_ids, []))
+    with pytest.raises(ParameterError, match="pair"):
+        sample_experiment(ids, known, 10, 10, seed=0, test_pool=pool_ids)

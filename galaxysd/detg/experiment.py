@@ -57,7 +57,7 @@ class ExperimentSplit:
 def sample_experiment(image_ids, known_ids, n_train_known: int = PAPER_N_TRAIN_KNOWN,
                       ratio: int = PAPER_RATIO, n_test_known: int | None = None,
                       test_ratio: int | None = None, min_test_known: int = 1, exclude=(),
-                      seed: int = 0) -> ExperimentSplit:
+                      seed: int = 0, test_pool: tuple | None = None) -> ExperimentSplit:
     """Draw the 1:``ratio`` training set and the held-out test set of the D-ETG experiment.
 
     Parameters
@@ -81,11 +81,18 @@ def sample_experiment(image_ids, known_ids, n_train_known: int = PAPER_N_TRAIN_K
         objIDs never drawn as "others" (for example galaxies tagged early type + dust lane).
     seed : int, optional
         Seed of every random draw.
+    test_pool : (array-like of int, array-like of int), optional
+        ``(image_ids, known_ids)`` of a second survey to draw the test set from instead (a simulated
+        test survey, :func:`galaxysd.stages.s07_detg_experiment.test_survey_stage`): its known D-ETGs
+        (``n_test_known`` of them, or all) and ``test_ratio`` times as many of its other galaxies. The
+        run's own survey then gives the training set only, and its known D-ETGs left out of training
+        are in neither set. objIDs the two surveys share are dropped from the pool.
 
     Returns
     -------
     ExperimentSplit
-        Disjoint training and test sets, each sorted by objID, with their counts.
+        Disjoint training and test sets, each sorted by objID, with their counts (``test_source``:
+        ``"survey"`` or ``"test survey"``).
 
     Raises
     ------
@@ -113,7 +120,7 @@ def sample_experiment(image_ids, known_ids, n_train_known: int = PAPER_N_TRAIN_K
         raise NoKnownDETGError(
             f"no known D-ETG has an image ({len(known_all)} listed, {len(image_ids)} galaxies with images): "
             "the D-ETG experiment needs known D-ETGs; simulate a larger survey or check the dust-lane list")
-    need_test = max(min_test_known, n_test_known or 0)
+    need_test = 0 if test_pool is not None else max(min_test_known, n_test_known or 0)
     if len(known) < n_train_known + need_test:
         raise TooFewKnownDETGError(
             f"{len(known)} known D-ETG(s) have images, but n_train_known={n_train_known} for training and at "
@@ -121,16 +128,26 @@ def sample_experiment(image_ids, known_ids, n_train_known: int = PAPER_N_TRAIN_K
     rng = np.random.default_rng([seed, 7])
     shuffled = rng.permutation(known)
     train_pos = shuffled[:n_train_known]
-    rest = shuffled[n_train_known:]
-    test_pos = rest if n_test_known is None else rest[:n_test_known]
     others = np.setdiff1d(image_ids, np.union1d(known_all, np.asarray(exclude, dtype=np.int64)))
-    n_train_neg, n_test_neg = ratio * len(train_pos), test_ratio * len(test_pos)
-    if n_train_neg + n_test_neg > len(others):
-        raise ParameterError(
-            f"ratio={ratio} and test_ratio={test_ratio} need {n_train_neg} + {n_test_neg} other galaxies, "
-            f"but only {len(others)} galaxies with images are not known D-ETGs; lower the ratios or n_test_known")
-    drawn = rng.permutation(others)[:n_train_neg + n_test_neg]
-    train_neg, test_neg = drawn[:n_train_neg], drawn[n_train_neg:]
+    n_train_neg = ratio * len(train_pos)
+    if test_pool is None:
+        rest = shuffled[n_train_known:]
+        test_pos = rest if n_test_known is None else rest[:n_test_known]
+        n_test_neg = test_ratio * len(test_pos)
+        if n_train_neg + n_test_neg > len(others):
+            raise ParameterError(
+                f"ratio={ratio} and test_ratio={test_ratio} need {n_train_neg} + {n_test_neg} other galaxies, "
+                f"but only {len(others)} galaxies with images are not known D-ETGs; lower the ratios or n_test_known")
+        drawn = rng.permutation(others)[:n_train_neg + n_test_neg]
+        train_neg, test_neg = drawn[:n_train_neg], drawn[n_train_neg:]
+    else:
+        if n_train_neg > len(others):
+            raise ParameterError(f"ratio={ratio} needs {n_train_neg} other galaxies, but only {len(others)} "
+                                 "galaxies with images are not known D-ETGs; lower the ratio or n_train_known")
+        train_neg = rng.permutation(others)[:n_train_neg]
+        test_pos, test_neg = _draw_test_pool(test_pool, image_ids, n_test_known, test_ratio, exclude,
+                                             min_test_known, seed)
+        n_test_neg = len(test_neg)
 
     def labelled(pos, neg):
         ids = np.concatenate([pos, neg])
@@ -144,8 +161,37 @@ def sample_experiment(image_ids, known_ids, n_train_known: int = PAPER_N_TRAIN_K
               "n_known_without_image": int(len(known_all) - len(known)),
               "n_train_known": int(len(train_pos)), "n_train_others": int(n_train_neg),
               "n_test_known": int(len(test_pos)), "n_test_others": int(n_test_neg),
-              "n_others_available": int(len(others)), "ratio": int(ratio), "test_ratio": int(test_ratio)}
+              "n_others_available": int(len(others)), "ratio": int(ratio), "test_ratio": int(test_ratio),
+              "test_source": "survey" if test_pool is None else "test survey"}
     return ExperimentSplit(train_ids, train_labels, test_ids, test_labels, counts)
+
+
+def _draw_test_pool(test_pool, own_ids, n_test_known, test_ratio, exclude, min_test_known, seed):
+    """The test set's known D-ETGs and others, drawn from a second survey (see :func:`sample_experiment`)."""
+    try:
+        pool_ids, pool_known = test_pool
+    except (TypeError, ValueError):
+        raise ParameterError("test_pool must be a pair (image_ids, known_ids) of the test survey") from None
+    # a random objID of the test survey may repeat one of the run's survey: such a galaxy is left out
+    pool_ids = np.setdiff1d(np.unique(np.asarray(pool_ids, dtype=np.int64)), own_ids)
+    pool_known_all = np.unique(np.asarray(pool_known, dtype=np.int64))
+    known = np.intersect1d(pool_known_all, pool_ids)
+    if len(known) < max(min_test_known, n_test_known or 0):
+        raise TooFewKnownDETGError(
+            f"the test survey has {len(known)} known D-ETG(s) with images, but "
+            f"{max(min_test_known, n_test_known or 0)} are needed for testing; simulate a larger test survey "
+            "(07_detg_experiment.n_test_survey) or lower n_test_known")
+    rng = np.random.default_rng([seed, 29])
+    test_pos = rng.permutation(known)
+    test_pos = test_pos if not n_test_known else test_pos[:n_test_known]
+    others = np.setdiff1d(pool_ids, np.union1d(pool_known_all, np.asarray(exclude, dtype=np.int64)))
+    n_test_neg = test_ratio * len(test_pos)
+    if n_test_neg > len(others):
+        raise ParameterError(
+            f"test_ratio={test_ratio} needs {n_test_neg} other galaxies of the test survey, but it has only "
+            f"{len(others)} with images that are not known D-ETGs; simulate a larger test survey "
+            "(07_detg_experiment.n_test_survey) or lower test_ratio")
+    return test_pos, rng.permutation(others)[:n_test_neg]
 
 
 def hidden_positives(split: ExperimentSplit, true_ids) -> dict:

@@ -45,7 +45,7 @@ def _run_settings(labels_dir: Path) -> tuple[dict, dict]:
 
 
 def simulate_test_survey(out_dir: str | os.PathLike, labels_dir: str | os.PathLike, n_galaxies: int,
-                         progress: bool = True):
+                         progress: bool = True, seed_offset: int = SEED_OFFSET):
     """Simulate a test survey like the run's own (its image size, framing, and seed plus :data:`SEED_OFFSET`).
 
     Parameters
@@ -58,6 +58,9 @@ def simulate_test_survey(out_dir: str | os.PathLike, labels_dir: str | os.PathLi
         Rows of the test survey's Hart16 table (about 87 % get an image; about a third of those
         a confident tag on the demo).
     progress : bool, optional
+    seed_offset : int, optional
+        Added to the run's seed (chapter 07's D-ETG test survey uses another, so its galaxies differ
+        from chapter 06's).
 
     Returns
     -------
@@ -76,7 +79,7 @@ def simulate_test_survey(out_dir: str | os.PathLike, labels_dir: str | os.PathLi
 
     info, _ = _run_settings(Path(labels_dir))
     return simulate_survey(out_dir, n_galaxies=n_galaxies, image_size=info["image_size"],
-                           seed=int(info["seed"]) + SEED_OFFSET, frame_r90=info["frame_r90"], progress=progress)
+                           seed=int(info["seed"]) + int(seed_offset), frame_r90=info["frame_r90"], progress=progress)
 
 
 def label_test_survey(survey_dir: str | os.PathLike, out_dir: str | os.PathLike,

@@ -61,26 +61,101 @@ def survey_stage(run_dir):
     >>> stage = survey_stage(paths.run); survey = read_survey(stage.path)  # doctest: +SKIP
     """
     from galaxysd import gz2
-    from galaxysd.gz2.loaders import attach_images, open_images, read_filename_mapping, read_hart16
 
     labels = Path(run_dir) / gz2.LABELS_STAGE
 
     def compute(out: Path) -> None:
-        files = gz2.survey_of(run_dir)
-        table = read_hart16(files.hart16)[["dr7objid", "ra", "dec"]].rename(columns={"dr7objid": "objid"})
-        matched, report = attach_images(table[["objid"]], read_filename_mapping(files.mapping),
-                                        open_images(files.images), extract_to=out / "images")
-        frame = table.merge(matched[["objid", "asset_id", "image_path"]], on="objid", how="left")
-        frame["asset_id"] = frame["asset_id"].fillna(-1).astype(np.int64)
-        # images in the run folder (the simulated survey's, or extracted from a zip into this partial
-        # stage folder) are named relative to it: the run folder can move
-        frame["image_path"] = [portable_path(p, out) for p in frame["image_path"].fillna("")]
+        frame, counts = _survey_frame(gz2.survey_of(run_dir), out)
         atomic_write_text(out / "survey.csv", frame.to_csv(index=False))
-        counts = {"n_survey": int(len(frame)), "n_with_image": int((frame["image_path"] != "").sum()),
-                  "image_report": report.summary()}
         atomic_write_text(out / "counts.json", json.dumps(counts, indent=2))
 
     return run_stage(run_dir, f"{STAGE}/survey", {"recipe": RECIPE}, compute, inputs=[labels])
+
+
+def _survey_frame(files, out: Path) -> tuple[pd.DataFrame, dict]:
+    """``objid, ra, dec, asset_id, image_path`` of every galaxy of a survey, and the counts."""
+    from galaxysd.gz2.loaders import attach_images, open_images, read_filename_mapping, read_hart16
+
+    table = read_hart16(files.hart16)[["dr7objid", "ra", "dec"]].rename(columns={"dr7objid": "objid"})
+    matched, report = attach_images(table[["objid"]], read_filename_mapping(files.mapping),
+                                    open_images(files.images), extract_to=out / "images")
+    frame = table.merge(matched[["objid", "asset_id", "image_path"]], on="objid", how="left")
+    frame["asset_id"] = frame["asset_id"].fillna(-1).astype(np.int64)
+    # images in the run folder (the simulated survey's, or extracted from a zip into this partial
+    # stage folder) are named relative to it: the run folder can move
+    frame["image_path"] = [portable_path(p, out) for p in frame["image_path"].fillna("")]
+    counts = {"n_survey": int(len(frame)), "n_with_image": int((frame["image_path"] != "").sum()),
+              "image_report": report.summary()}
+    return frame, counts
+
+
+#: Added to the run's survey seed for the D-ETG test survey (chapter 06's is
+#: :data:`galaxysd.gz2.testsurvey.SEED_OFFSET`): its galaxies are new to both chapters.
+TEST_SURVEY_SEED_OFFSET = 200_003
+
+
+def test_survey_stage(run_dir, n_galaxies: int, progress: bool = True) -> Path | None:
+    """A second simulated survey whose galaxies make Table 3's test set (``07_detg_experiment/test_survey``).
+
+    A simulated run's own survey leaves a few dozen known D-ETGs for testing once training has taken
+    its share, so F1 on them is uncertain by about ±0.1. The simulator draws ``n_galaxies`` more from
+    the same population model (:func:`galaxysd.gz2.testsurvey.simulate_test_survey`: the run's image
+    size and framing, the run's seed plus :data:`TEST_SURVEY_SEED_OFFSET`), and its files are read by
+    the same code as the run's survey: the Hart16 table and the images joined again, the known D-ETGs
+    matched from its dust-lane list (:func:`galaxysd.gz2.catalog.read_known_detg`), the truth from its
+    truth table.
+
+    Parameters
+    ----------
+    run_dir : path-like
+    n_galaxies : int
+        Rows of the test survey's Hart16 table; 0 (or real data) gives ``None``: the test set is then
+        drawn from the run's own survey.
+    progress : bool, optional
+
+    Returns
+    -------
+    pathlib.Path or None
+        The stage folder; read it with :func:`read_test_survey`.
+
+    Examples
+    --------
+    >>> stage = test_survey_stage(paths.run, 12000)  # doctest: +SKIP
+    """
+    from galaxysd import gz2
+    from galaxysd.gz2.catalog import read_known_detg
+    from galaxysd.gz2.loaders import read_hart16
+    from galaxysd.gz2.testsurvey import simulate_test_survey
+
+    if n_galaxies <= 0 or gz2.reads_real_data(run_dir):
+        return None
+    labels = Path(run_dir) / gz2.LABELS_STAGE
+
+    def compute(out: Path) -> None:
+        files = simulate_test_survey(out / "survey", labels, n_galaxies, progress, seed_offset=TEST_SURVEY_SEED_OFFSET)
+        frame, counts = _survey_frame(files, out)
+        table_ids = read_hart16(files.hart16)["dr7objid"]
+        known, known_counts = read_known_detg(files.dustlanes, table_ids, strict=False)
+        truth = pd.read_csv(files.truth, usecols=["objid", "is_detg"], dtype={"objid": np.int64})
+        is_true = set(truth.loc[truth["is_detg"].astype(str).str.lower() == "true", "objid"])
+        frame["known_detg"] = frame["objid"].isin(set(known["objid"].astype(np.int64)))
+        frame["true_detg"] = frame["objid"].isin(is_true)
+        counts.update(known_counts, n_true_detg=len(is_true))
+        atomic_write_text(out / "survey.csv", frame.to_csv(index=False))
+        atomic_write_text(out / "counts.json", json.dumps(counts, indent=2))
+
+    params = {"n_galaxies": int(n_galaxies), "seed_offset": TEST_SURVEY_SEED_OFFSET, "simulator": gz2.SIMULATOR_VERSION,
+              "recipe": RECIPE}
+    return run_stage(run_dir, f"{STAGE}/test_survey", params, compute, inputs=[labels]).path
+
+
+def read_test_survey(stage_dir) -> pd.DataFrame:
+    """The test survey's galaxies with an image: :func:`read_survey`'s columns plus ``known_detg`` and
+    ``true_detg`` (booleans)."""
+    frame = read_survey(stage_dir)
+    for column in ("known_detg", "true_detg"):
+        frame[column] = frame[column].astype(str).str.lower() == "true"
+    return frame
 
 
 def read_survey(stage_dir, with_image: bool = True) -> pd.DataFrame:
@@ -381,9 +456,25 @@ def mistakes(predictions: pd.DataFrame, runs: pd.DataFrame, seed: int) -> dict[s
     return out
 
 
+def test_source(counts: dict, n_test_survey: int) -> str:
+    """Where the test set's known D-ETGs came from, in words (for the chapter's text).
+
+    Examples
+    --------
+    >>> test_source({"test_source": "test survey"}, 12000)
+    'every known D-ETG of a second simulated survey of 12,000 galaxies (drawn from the same population model, never trained on)'
+    >>> test_source({"test_source": "survey"}, 0)
+    'the known D-ETGs of the survey left out of training'
+    """
+    if counts.get("test_source") == "test survey":
+        return (f"every known D-ETG of a second simulated survey of {n_test_survey:,} galaxies (drawn from the "
+                "same population model, never trained on)")
+    return "the known D-ETGs of the survey left out of training"
+
+
 def scaled_down(counts: dict, n_augment: int, image_size: int, epochs: int, n_seeds: int, steps: int) -> str:
     """The sentence saying how this run differs in scale from the paper's."""
     return (f"{counts['n_train_known']} known D-ETGs and {counts['n_train_others']:,} other galaxies for training "
             f"(the paper: 100 and 10,000; the ratio 1:{counts['ratio']}), {n_augment} generated D-ETGs added, "
-            f"{image_size}-pixel images (the paper: 424-pixel GZ2 images), {epochs} epochs, {n_seeds} training "
+            f"{image_size}-pixel images (the paper: 424-pixel GZ2 images), at most {epochs} epochs, {n_seeds} training "
             f"seed(s) per method, generated images made in {steps} denoising steps (the paper: 40)")

@@ -1,0 +1,39 @@
+"""Chapter 07's D-ETG test survey: a second simulated survey read by the same code as the run's own."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from galaxysd import gz2
+from galaxysd.detg import sample_experiment
+from galaxysd.paths import run_paths
+from galaxysd.stages import s01_data as s01
+from galaxysd.stages import s07_detg_experiment as s07
+
+
+def test_the_test_survey_holds_new_galaxies_with_their_known_list_and_truth(tmp_path):
+    paths = run_paths("smoke", tmp_path / "runs", tmp_path / "figures", tmp_path / "data")
+    survey = s01.survey_stage(paths, n_galaxies=200, image_size=24, seed=2, frame_r90=4.0, progress=False)
+    s01.labels_stage(paths, survey)
+    folder = s07.test_survey_stage(paths.run, 1500, progress=False)
+    files = gz2.survey_of(paths.run)
+    info = json.loads((folder / "survey" / "survey.json").read_text())
+    assert (info["image_size"], info["frame_r90"], info["seed"]) == (24, 4.0, 2 + s07.TEST_SURVEY_SEED_OFFSET)
+    frame = s07.read_test_survey(folder)
+    assert len(frame) == info["n_images"] and all(Path(p).is_file() for p in frame["image_path"])
+    # the known list is the dust-lane file matched to the table; the truth its truth table
+    listed = gz2.catalog.read_known_detg(folder / "survey" / "dustlanes" / "Basic_Information.txt",
+                                         frame["objid"], strict=False)[0]["objid"].astype(np.int64)
+    assert set(frame.loc[frame["known_detg"], "objid"]) == set(listed) & set(frame["objid"])
+    assert frame["known_detg"].sum() > 0 and (frame["true_detg"] | ~frame["known_detg"]).all()
+    assert frame["true_detg"].sum() > frame["known_detg"].sum()
+    own = s07.read_survey(s07.survey_stage(paths.run).path)
+    assert len(set(frame["objid"]) & set(own["objid"])) <= 1  # new galaxies (a random objID may repeat)
+    # the experiment's test set comes from it; the training set from the run's own survey
+    split = sample_experiment(own["objid"], gz2.known_detg(paths.run), 1, 5, seed=0,
+                              test_pool=(frame["objid"], frame.loc[frame["known_detg"], "objid"]))
+    assert set(split.test_ids) <= set(frame["objid"]) and set(split.train_ids) <= set(own["objid"])
+    assert s07.test_survey_stage(paths.run, 1500, progress=False) == folder  # cached
+    assert s07.test_survey_stage(paths.run, 0) is None
+    assert files.truth.is_file()
