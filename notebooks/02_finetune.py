@@ -100,7 +100,7 @@ from galaxysd import gz2, plots, setup_chapter
 from galaxysd.diffusion import model as dmodel
 from galaxysd.diffusion.base_model import check_base_model
 from galaxysd.diffusion import report, sample
-from galaxysd.diffusion.figure_e5 import figure_e5, web_collection_figure
+from galaxysd.diffusion.figure_e5 import figure_e5, prompt_response, prompt_response_sentence, web_collection_figure
 from galaxysd.gz2.simulate.web_captions import TABLE1_WEB_PROMPTS
 from galaxysd.stages import s02_finetune as s02
 
@@ -386,11 +386,33 @@ glue("e5_seconds", f"{time.perf_counter() - t0:.0f}", display=False)
 # fine-tuning moved it to the survey's look (sky noise, smaller galaxies) while keeping what its
 # prompts ask for: in row K, a lane across the early type.
 # ```
+#
+# Does each model follow its prompts? Both draw every prompt from the same noise seeds, so image *i*
+# of one prompt and image *i* of another differ only by what the prompt did. Their mean pixel
+# difference, in units of the difference between two seeds of one prompt, is about 0 for a model that
+# ignores its prompt and about 1 for one whose prompt matters as much as its noise (for the real
+# galaxies: how different the galaxies of two prompts are, beside two of one prompt). The interval
+# resamples the prompts.
+
+# %%
+e5_response = {column: prompt_response(e5_images[column], seed=seed) for column in ("real", "base", "tuned")}
+for column, result in e5_response.items():
+    glue(f"e5_{column}_response", f"{result['ratio']:.2f} ({result['low']:.2f} to {result['high']:.2f})"
+         if result["n_prompts"] >= 2 else "(not measured: fewer than two images a prompt)", display=False)
+glue("e5_response_sentence", prompt_response_sentence(e5_response["base"], e5_response["tuned"], e5_response["real"]),
+     display=False)
+pd.DataFrame(e5_response).T[["ratio", "low", "high", "between", "within", "n_prompts", "n_images"]].round(3)
+
+# %% [markdown]
+# The prompt moves the base model's galaxies by {glue:text}`e5_base_response` of what a new noise seed
+# moves them (68 % interval over prompts), the fine-tuned model's by {glue:text}`e5_tuned_response`;
+# the real galaxies of two prompts differ by {glue:text}`e5_real_response` of how much two of one
+# prompt differ. In words: {glue:text}`e5_response_sentence`.
 
 # %% [markdown]
 # ## Summary
 #
-# The model in `02_finetune/train/model/` of the run folder (a diffusers pipeline folder that
+# Figure E5: {glue:text}`e5_response_sentence`. The model in `02_finetune/train/model/` of the run folder (a diffusers pipeline folder that
 # `StableDiffusionPipeline.from_pretrained` loads) and its checkpoints are what the next chapters
 # sample from. On the `demo` profile it is a tiny model, pre-trained on a simulated web collection and
 # fine-tuned on the simulated survey, so its galaxies are small and simple; the paper's model starts
