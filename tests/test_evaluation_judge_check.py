@@ -184,3 +184,11 @@ def test_the_paper_route_checks_all_judges_reading_images_from_files(tmp_path):
     assert table.loc["spiral galaxy", "verdict"] in ("as good", "worse")
     assert (table.drop(index="spiral galaxy")["verdict"] == "too few to tell").all()
     assert len(list((run / "05_quality" / "judge_check" / "features").iterdir())) == 1
+
+
+def test_the_sentences_say_how_wide_the_held_out_galaxies_make_the_interval():
+    rows = {"spiral galaxy": {"verdict": "as good", "difference_low": -0.04, "difference_high": 0.02, "n_tagged_test": 50},
+            "ring": {"verdict": "as good", "difference_low": 0.02, "difference_high": 0.10, "n_tagged_test": 180},
+            "bar": {"verdict": "too few to tell", "difference_low": -0.5, "difference_high": 0.5, "n_tagged_test": 3}}
+    text = jc.check_sentences(pd.DataFrame(rows).T)["check_sentence"]
+    assert "(50 to 180 carrying each checked feature) bound the difference's interval to ±0.04 at most" in text

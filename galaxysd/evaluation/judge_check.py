@@ -238,6 +238,13 @@ def check_sentences(table: pd.DataFrame | None) -> dict:
     text = (f"Of {_count(s['n_checked'], 'feature')} checked, the linear head is as good as a ResNet-18 of its "
             f"own on {s['n_as_good']} (the 68 % interval of the difference reaches zero or favours the head), "
             f"worse on {s['n_worse']}, and {s['n_too_few']} had too few held-out galaxies to tell.")
+    told = table[table["verdict"] != TOO_FEW]
+    if len(told) and {"difference_low", "difference_high", "n_tagged_test"} <= set(table.columns):
+        half = float(((told["difference_high"] - told["difference_low"]) / 2).max())
+        tagged = told["n_tagged_test"].astype(int)
+        span = f"{tagged.min():,}" if tagged.min() == tagged.max() else f"{tagged.min():,} to {tagged.max():,}"
+        text += (f" The held-out galaxies ({span} carrying each checked feature) bound the difference's interval "
+                 f"to ±{half:.2f} at most.")
     if s["n_as_good"] and s["largest_loss"] > 0:
         text += (f" Within their intervals, the heads called as good may still trail their networks by up to "
                  f"{s['largest_loss']:.2f} in balanced accuracy.")
