@@ -9,6 +9,11 @@ Cached stages of the run folder:
     1:100 experiment draws its "others" from the whole survey, the search scores all of it), so the
     Hart16 table and the filename mapping are joined again here through the ``gz2`` loaders. Chapter
     08 reads this stage too.
+``07_detg_experiment/test_survey``
+    Simulated profiles: a second survey drawn from the same population model (``survey/``, the real
+    files' formats) and ``survey.csv`` (its galaxies, images, ``known_detg``, ``true_detg``). Table 3's
+    test set is drawn from it (:func:`test_survey_stage`), so that it holds several times the known
+    D-ETGs that the run's own survey can spare.
 ``07_detg_experiment/generated``
     Generated D-ETGs from the two D-ETG prompts (:data:`galaxysd.gz2.DETG_PROMPTS`), image to image
     from early-type references of the diffusion model's training set (which holds no D-ETG). The
