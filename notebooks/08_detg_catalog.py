@@ -146,8 +146,9 @@ inspect = s08.inspection_step(inspection, true_ids, inspector_rates, search_seed
 # `to_inspect.csv` and stops with a message naming it and the command to go on. Each inspector then
 # opens this chapter in Jupyter with `inspect_as` set to their name, which shows a grid of the
 # waiting candidates with *yes / no / unsure* buttons (and *enlarge*, which shows a galaxy beside the
-# grid at the survey's full resolution, to see a dust lane); every click is saved at once to their own
-# verdict file, and the tool resumes where they stopped. Verdicts from elsewhere (the authors'
+# grid at the survey's full resolution, to see a dust lane); *save and next page* writes the page's
+# answers to their own verdict file (a page left unsaved is asked again), and the tool resumes at the
+# first galaxy they have not judged. Verdicts from elsewhere (the authors'
 # released catalogue, turned into this format) can be supplied instead (`inspection: supplied`).
 
 # %%
