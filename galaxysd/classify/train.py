@@ -20,8 +20,8 @@ API
 - The weights on disk (the model, the best epoch's weights, the checkpoint) are
   :mod:`galaxysd.classify.weights`.
 
-Determinism
------------
+Determinism of the classifiers
+------------------------------
 The weights start from ``torch.manual_seed(seed)``; epoch ``e``'s order comes from ``(seed, e)`` and
 batch ``b``'s augmentation on process ``r`` from ``(seed, e, r, b)``. A checkpoint therefore needs no
 random state: on a CPU, a run interrupted and resumed ends with the same weights as an uninterrupted one.

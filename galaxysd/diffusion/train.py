@@ -23,8 +23,8 @@ models on one fixed batch) is :mod:`galaxysd.diffusion.objective`. The latent ca
 VAE are in :mod:`galaxysd.diffusion.latents`; the notebook's cached stages in
 :mod:`galaxysd.stages.s02_finetune`.
 
-Determinism
------------
+Determinism of fine-tuning
+--------------------------
 All randomness of step ``s`` on process ``r`` is drawn from generators seeded by ``(seed, s, r)``
 and the data order of epoch ``e`` from ``(seed, e)``, so a run needs no random state in its
 checkpoints: on CPU, a run interrupted and resumed ends with the same weights as an uninterrupted one.
