@@ -38,7 +38,7 @@ def overrides(base_model: str, classifier_size: int, train_batch: int = 2) -> li
         "01_data": dict(gallery_per_tag=3, balance_cap=6),
         "02_finetune": dict(base_model=base_model, max_steps=4, batch_size=train_batch, warmup_steps=1,
                             checkpoint_every=2,
-                            grid_checkpoints=2, grid_steps=3, num_threads=1),
+                            grid_checkpoints=1, grid_steps=3, e5_letters="AK", num_threads=1),
         "03_generate": dict(letters="AK", steps=3, n_per_prompt=2, n_txt2img=1, n_sweep=1, n_real_stats=8,
                             batch_size=4, num_threads=1),
         "04_embedding": dict(image_size=s, epochs=1, batch_size=16, checkpoint_every=0, n_probe=0, n_tsne=0,

@@ -271,3 +271,16 @@ def test_restoring_table_says_an_untrained_encoder_keeps_its_weighted_mean_unres
     assert not table["restored"].any()
     assert (table["factor"] == 1.0).all()
     assert (table["relative mean"].abs() < weighting.MEAN_TOLERANCE).all()
+
+
+def test_a_subset_of_table1_keeps_the_order_given_and_names_the_parameter_for_an_unknown_letter():
+    import pytest
+
+    from galaxysd.errors import ParameterError
+    from galaxysd.gz2 import TABLE1_PROMPTS, table1_subset
+
+    assert list(table1_subset("KAK")) == ["K", "A"] and table1_subset("B")["B"] == TABLE1_PROMPTS["B"]
+    with pytest.raises(ParameterError, match=r"e5_letters='AQ'.*\['Q'\]"):
+        table1_subset("AQ", "e5_letters")
+    with pytest.raises(ParameterError, match="no letter"):
+        table1_subset("", "e5_letters")

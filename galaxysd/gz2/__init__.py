@@ -9,13 +9,13 @@ The names most callers need are re-exported here::
 
 from galaxysd.gz2.manifest import (MANIFEST_COLUMNS, TRAINING_STAGE, read_training_manifest,
                                    training_manifest_path, write_manifest)
-from galaxysd.gz2.prompts import DETG_PROMPTS, TABLE1_PROMPTS, TABLE1_TAGS, unseen_words
+from galaxysd.gz2.prompts import DETG_PROMPTS, TABLE1_PROMPTS, TABLE1_TAGS, table1_subset, unseen_words
 from galaxysd.gz2.schema import ANSWERS, TASKS, THRESHOLDS, TREE, hart16_columns
 from galaxysd.gz2.tags import (CAPTION_PREFIX, EARLY_TYPE_TAGS, PRIMARY_TAGS, TAG_ORDER, TAG_PHRASES,
                                caption, caption_examples, caption_from_tags, sort_tags, split_tags,
                                vocabulary_table)
 
-__all__ = ["ANSWERS", "TASKS", "THRESHOLDS", "TREE", "hart16_columns", "TABLE1_PROMPTS", "TABLE1_TAGS",
+__all__ = ["ANSWERS", "TASKS", "THRESHOLDS", "TREE", "hart16_columns", "TABLE1_PROMPTS", "TABLE1_TAGS", "table1_subset",
            "DETG_PROMPTS", "unseen_words", "CAPTION_PREFIX", "EARLY_TYPE_TAGS", "PRIMARY_TAGS",
            "TAG_ORDER", "TAG_PHRASES", "caption", "caption_examples", "caption_from_tags", "sort_tags", "split_tags", "vocabulary_table",
            "MANIFEST_COLUMNS", "TRAINING_STAGE", "read_training_manifest", "training_manifest_path",

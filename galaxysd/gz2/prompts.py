@@ -53,6 +53,28 @@ TABLE1_TAGS: dict[str, tuple[str, ...]] = {
 }
 
 #: The two prompts the paper used to generate dusty early-type galaxies (Figure 7).
+def table1_subset(letters: str, parameter: str = "letters") -> dict[str, str]:
+    """Table 1's prompts for ``letters`` (e.g. ``"AK"``), in that order.
+
+    Raises
+    ------
+    galaxysd.errors.ParameterError
+        Naming ``parameter`` and the letters that are not Table 1's (A-P).
+
+    Examples
+    --------
+    >>> list(table1_subset("KA"))
+    ['K', 'A']
+    """
+    from galaxysd.errors import ParameterError
+
+    unknown = sorted(set(letters) - set(TABLE1_PROMPTS))
+    if unknown or not letters:
+        raise ParameterError(f"{parameter}={letters!r}: {unknown or 'no letter'} are not Table 1 prompts "
+                             "(letters A-P, e.g. \"AK\")")
+    return {letter: TABLE1_PROMPTS[letter] for letter in dict.fromkeys(letters)}
+
+
 DETG_PROMPTS: tuple[str, str] = ("sdss, {completely round:1.2} galaxy, {dust lane:1.3}",
                                  "sdss, in-between round galaxy, {dust lane:1.3}")
 
