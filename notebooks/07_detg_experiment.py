@@ -120,17 +120,8 @@ except DataError:  # real data: no truth
     true_ids = None
 glue("n_survey_images", f"{len(survey):,}", display=False)
 glue("n_known", len(known), display=False)
-
-# the test set's galaxies: a second simulated survey (simulated profiles), or the run's own survey
-test_stage = s07.test_survey_stage(paths.run, n_test_survey, progress=False)
-images = survey[["objid", "image_path"]]
-test_pool, truth_all = None, true_ids
-if test_stage is not None:
-    test_survey = s07.read_test_survey(test_stage)
-    test_survey = test_survey[~test_survey["objid"].isin(survey["objid"])]
-    test_pool = (test_survey["objid"], test_survey.loc[test_survey["known_detg"], "objid"])
-    images = pd.concat([images, test_survey[["objid", "image_path"]]], ignore_index=True)
-    truth_all = np.union1d(true_ids, test_survey.loc[test_survey["true_detg"], "objid"])
+# on a simulated profile, a second survey for the test set (see below)
+galaxies = s07.experiment_galaxies(paths.run, survey, true_ids, n_test_survey)
 
 # %% [markdown]
 # {glue:text}`n_survey_images` galaxies have an image; {glue:text}`n_known` are on the known D-ETG list.
@@ -150,7 +141,7 @@ if test_stage is not None:
 
 # %%
 split = detg.sample_experiment(survey["objid"], known, n_train_known, ratio, n_test_known or None,
-                               test_ratio or None, seed=experiment_seed, test_pool=test_pool)
+                               test_ratio or None, seed=experiment_seed, test_pool=galaxies.test_pool)
 val = s07.validation_mask(split.train_labels, val_fraction, experiment_seed)
 glue("test_source", s07.test_source(split.counts, n_test_survey), display=False)
 glue("n_test_known", split.counts["n_test_known"], display=False)
@@ -252,9 +243,9 @@ config = TrainConfig(epochs=epochs, patience=patience, batch_size=batch_size, le
                      focal_gamma=focal_gamma, crop=crop, weights=resolve_weights(weights, paths.data),
                      mixed_precision=mixed_precision, num_workers=num_workers, num_threads=num_threads)
 plan = s07.run_plan(seeds, oracle=len(oracle_ids) > 0)
-stage_inputs = [survey_stage.path, s07.generated_stage(paths.run)] + ([test_stage] if test_stage else [])
-train_stage = s07.train_methods(paths.run, images, split, val, made, n_augment, config, plan, image_size, truth_all,
-                                preload_images, s06.processes(num_processes), inputs=stage_inputs,
+stage_inputs = [survey_stage.path, s07.generated_stage(paths.run)] + ([galaxies.stage] if galaxies.stage else [])
+train_stage = s07.train_methods(paths.run, galaxies.images, split, val, made, n_augment, config, plan, image_size,
+                                galaxies.truth, preload_images, s06.processes(num_processes), inputs=stage_inputs,
                                 oracle_ids=oracle_ids)
 scores = s07.score_methods(train_stage.path, confidence, n_resamples, experiment_seed)
 
@@ -310,8 +301,8 @@ plan_ex = plan_ex[plan_ex["method"] == "focal"].reset_index(drop=True)
 named = {f"gamma {focal_gamma:g} (chapter)": scores}
 for gamma in (0.0, 5.0):
     scratch = exercises.scratch_dir(paths.run, f"ex-07-gamma-{gamma:g}".replace(".", "p"))
-    stage_ex = s07.train_methods(scratch, images, split, val, None, 0, replace(config, focal_gamma=gamma), plan_ex,
-                                 image_size, truth_all, preload_images, s06.processes(num_processes),
+    stage_ex = s07.train_methods(scratch, galaxies.images, split, val, None, 0, replace(config, focal_gamma=gamma),
+                                 plan_ex, image_size, galaxies.truth, preload_images, s06.processes(num_processes),
                                  inputs=stage_inputs[:1] + stage_inputs[2:])
     named[f"gamma {gamma:g}"] = s07.score_methods(stage_ex.path, confidence, n_resamples, experiment_seed)
 pd.concat([exercises.score_table(named, name).query("method == 'focal'").assign(score=name)
@@ -336,7 +327,7 @@ pd.concat([exercises.score_table(named, name).query("method == 'focal'").assign(
 
 # %%
 if true_ids is not None:
-    hidden = detg.hidden_positives(split, truth_all)
+    hidden = detg.hidden_positives(split, galaxies.truth)
     truth_table = s07.table3(scores, against="truth")
 else:
     hidden, truth_table = {"train": "unknown", "test": "unknown"}, "no truth on real data"
@@ -382,7 +373,7 @@ side_by_side
 # %%
 predictions, runs = s06.read_task(train_stage.path)
 wrong = s07.mistakes(predictions, runs, seeds[0])
-image_of = images.set_index("objid")["image_path"]
+image_of = galaxies.images.set_index("objid")["image_path"]
 rows = {f"generated ({p})": made.loc[made["label"] == p, "path"].tolist() for p in s07.PROMPT_LABELS}
 rows["known D-ETGs (training)"] = image_of.loc[split.train_ids[split.train_labels == 1]].tolist()
 for method, frame in wrong.items():

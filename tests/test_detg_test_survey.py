@@ -34,6 +34,15 @@ def test_the_test_survey_holds_new_galaxies_with_their_known_list_and_truth(tmp_
     split = sample_experiment(own["objid"], gz2.known_detg(paths.run), 1, 5, seed=0,
                               test_pool=(frame["objid"], frame.loc[frame["known_detg"], "objid"]))
     assert set(split.test_ids) <= set(frame["objid"]) and set(split.train_ids) <= set(own["objid"])
+    # what the chapter uses: both surveys' images, the test survey as the test pool, both truths
+    galaxies = s07.experiment_galaxies(paths.run, own, gz2.true_detg(paths.run), 1500)
+    assert galaxies.stage == folder and galaxies.images["objid"].is_unique
+    assert len(galaxies.images) == len(own) + len(set(frame["objid"]) - set(own["objid"]))
+    assert set(galaxies.test_pool[1]) == set(frame.loc[frame["known_detg"], "objid"]) - set(own["objid"])
+    assert set(galaxies.truth) == set(gz2.true_detg(paths.run)) | set(frame.loc[frame["true_detg"], "objid"])
+    on_own = s07.experiment_galaxies(paths.run, own, gz2.true_detg(paths.run), 0)
+    assert on_own.stage is None and on_own.test_pool is None and len(on_own.images) == len(own)
+    assert s07.experiment_galaxies(paths.run, own, None, 1500).truth is None  # real data: no truth, no test survey
     assert s07.test_survey_stage(paths.run, 1500, progress=False) == folder  # cached
     assert s07.test_survey_stage(paths.run, 0) is None
     assert files.truth.is_file()

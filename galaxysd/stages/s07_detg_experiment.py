@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -152,6 +153,52 @@ def test_survey_stage(run_dir, n_galaxies: int, progress: bool = True) -> Path |
     params = {"n_galaxies": int(n_galaxies), "seed_offset": TEST_SURVEY_SEED_OFFSET, "simulator": gz2.SIMULATOR_VERSION,
               "recipe": RECIPE}
     return run_stage(run_dir, f"{STAGE}/test_survey", params, compute, inputs=[labels]).path
+
+
+@dataclass
+class ExperimentGalaxies:
+    """The galaxies Table 3 may use: the run's survey and, on simulated profiles, the test survey.
+
+    ``images`` names every usable galaxy's image (``objid``, ``image_path``); ``test_pool`` is the
+    test survey's ``(image ids, known D-ETG ids)`` for :func:`galaxysd.detg.sample_experiment`, or
+    ``None`` (test on the run's own survey); ``truth`` the true D-ETGs of both surveys (``None`` on real
+    data); ``stage`` the test survey's stage folder, or ``None``.
+    """
+
+    images: pd.DataFrame
+    test_pool: tuple | None
+    truth: np.ndarray | None
+    stage: Path | None
+
+
+def experiment_galaxies(run_dir, survey: pd.DataFrame, true_ids, n_test_survey: int,
+                        progress: bool = False) -> ExperimentGalaxies:
+    """The run's survey joined with its D-ETG test survey (:func:`test_survey_stage`), if it has one.
+
+    Parameters
+    ----------
+    run_dir : path-like
+    survey : pandas.DataFrame
+        :func:`read_survey` of the run.
+    true_ids : array-like of int or None
+        The run's true D-ETGs (``None`` on real data).
+    n_test_survey : int
+        Galaxies of the test survey (0: none; real data: none).
+    progress : bool, optional
+
+    Examples
+    --------
+    >>> galaxies = experiment_galaxies(paths.run, survey, gz2.true_detg(paths.run), 12000)  # doctest: +SKIP
+    """
+    stage = test_survey_stage(run_dir, n_test_survey, progress) if true_ids is not None else None
+    images = survey[["objid", "image_path"]]
+    if stage is None:
+        return ExperimentGalaxies(images, None, None if true_ids is None else np.asarray(true_ids, np.int64), None)
+    extra = read_test_survey(stage)
+    extra = extra[~extra["objid"].isin(survey["objid"])]  # a random objID may repeat one of the run's
+    return ExperimentGalaxies(pd.concat([images, extra[["objid", "image_path"]]], ignore_index=True),
+                              (extra["objid"].to_numpy(np.int64), extra.loc[extra["known_detg"], "objid"].to_numpy(np.int64)),
+                              np.union1d(np.asarray(true_ids, np.int64), extra.loc[extra["true_detg"], "objid"]), stage)
 
 
 def read_test_survey(stage_dir) -> pd.DataFrame:
