@@ -46,3 +46,32 @@ def test_the_test_survey_holds_new_galaxies_with_their_known_list_and_truth(tmp_
     assert s07.test_survey_stage(paths.run, 1500, progress=False) == folder  # cached
     assert s07.test_survey_stage(paths.run, 0) is None
     assert files.truth.is_file()
+
+
+def test_what_each_method_calls_a_detg_and_what_its_false_alarms_are(tmp_path):
+    import pandas as pd
+
+    n = 400
+    objid = np.arange(n) + 1000
+    label = (np.arange(n) < 8).astype(int)
+    truth = label.copy()
+    kinds = pd.Series(np.where(np.arange(n) % 2 == 0, "elliptical", "disk"), index=objid)
+    base = label * 0.9  # finds the known ones, calls nothing else
+    aug = np.where((np.arange(n) % 2 == 1) & (np.arange(n) < 200), 0.8, base)  # 96 disks called
+    pd.DataFrame({"objid": objid, "label": label, "truth": truth, "baseline-seed0": base,
+                  "augmented-seed0": aug}).to_csv(tmp_path / "predictions.csv", index=False)
+    pd.DataFrame({"run": ["baseline-seed0", "augmented-seed0"], "method": ["baseline", "augmented"],
+                  "threshold": [0.5, 0.5]}).to_csv(tmp_path / "runs.csv", index=False)
+    called = s07.called_detg(tmp_path, kinds)
+    assert called.loc["baseline", "called_n"] == 8 and called.loc["augmented", "called_n"] == 8 + 96
+    assert called.loc["augmented", "ratio"] == 13 and called.loc["augmented", "false_alarms_elliptical"] == 0
+    assert np.isclose(called.loc["augmented", "others_elliptical"], 0.5)
+    text = s07.called_sentence(called)
+    assert text.startswith("the augmented classifiers call 104 of the 400 test galaxies D-ETGs (13.0 times")
+    assert "did not learn \"early type\"" in text and "mostly in disks" in text
+    # the other way round: false alarms that are all ellipticals
+    aug = np.where((np.arange(n) % 2 == 0) & (np.arange(n) < 200), 0.8, base)
+    frame = pd.read_csv(tmp_path / "predictions.csv").assign(**{"augmented-seed0": aug})
+    frame.to_csv(tmp_path / "predictions.csv", index=False)
+    assert "learnt to call early types D-ETGs" in s07.called_sentence(s07.called_detg(tmp_path, kinds))
+    assert "ellipticals" not in s07.called_sentence(s07.called_detg(tmp_path))  # real data: no kinds

@@ -142,16 +142,17 @@ def test_survey_stage(run_dir, n_galaxies: int, progress: bool = True) -> Path |
         frame, counts = _survey_frame(files, out)
         table_ids = read_hart16(files.hart16)["dr7objid"]
         known, known_counts = read_known_detg(files.dustlanes, table_ids, strict=False)
-        truth = pd.read_csv(files.truth, usecols=["objid", "is_detg"], dtype={"objid": np.int64})
+        truth = pd.read_csv(files.truth, usecols=["objid", "is_detg", "kind"], dtype={"objid": np.int64})
         is_true = set(truth.loc[truth["is_detg"].astype(str).str.lower() == "true", "objid"])
         frame["known_detg"] = frame["objid"].isin(set(known["objid"].astype(np.int64)))
         frame["true_detg"] = frame["objid"].isin(is_true)
+        frame["kind"] = frame["objid"].map(truth.set_index("objid")["kind"]).fillna("")
         counts.update(known_counts, n_true_detg=len(is_true))
         atomic_write_text(out / "survey.csv", frame.to_csv(index=False))
         atomic_write_text(out / "counts.json", json.dumps(counts, indent=2))
 
     params = {"n_galaxies": int(n_galaxies), "seed_offset": TEST_SURVEY_SEED_OFFSET, "simulator": gz2.SIMULATOR_VERSION,
-              "recipe": RECIPE}
+              "recipe": RECIPE, "columns": 2}
     return run_stage(run_dir, f"{STAGE}/test_survey", params, compute, inputs=[labels]).path
 
 
@@ -159,7 +160,8 @@ def test_survey_stage(run_dir, n_galaxies: int, progress: bool = True) -> Path |
 class ExperimentGalaxies:
     """The galaxies Table 3 may use: the run's survey and, on simulated profiles, the test survey.
 
-    ``images`` names every usable galaxy's image (``objid``, ``image_path``); ``test_pool`` is the
+    ``images`` names every usable galaxy's image (``objid``, ``image_path``, and on a simulated survey
+    ``kind``, the truth's elliptical, disk or irregular); ``test_pool`` is the
     test survey's ``(image ids, known D-ETG ids)`` for :func:`galaxysd.detg.sample_experiment`, or
     ``None`` (test on the run's own survey); ``truth`` the true D-ETGs of both surveys (``None`` on real
     data); ``stage`` the test survey's stage folder, or ``None``.
@@ -190,20 +192,25 @@ def experiment_galaxies(run_dir, survey: pd.DataFrame, true_ids, n_test_survey: 
     --------
     >>> galaxies = experiment_galaxies(paths.run, survey, gz2.true_detg(paths.run), 12000)  # doctest: +SKIP
     """
+    from galaxysd import gz2
+
     stage = test_survey_stage(run_dir, n_test_survey, progress) if true_ids is not None else None
     images = survey[["objid", "image_path"]]
+    if true_ids is not None:
+        kinds = gz2.truth_table(run_dir).set_index("objid")["kind"]
+        images = images.assign(kind=images["objid"].map(kinds).fillna(""))
     if stage is None:
         return ExperimentGalaxies(images, None, None if true_ids is None else np.asarray(true_ids, np.int64), None)
     extra = read_test_survey(stage)
     extra = extra[~extra["objid"].isin(survey["objid"])]  # a random objID may repeat one of the run's
-    return ExperimentGalaxies(pd.concat([images, extra[["objid", "image_path"]]], ignore_index=True),
+    return ExperimentGalaxies(pd.concat([images, extra[["objid", "image_path", "kind"]]], ignore_index=True),
                               (extra["objid"].to_numpy(np.int64), extra.loc[extra["known_detg"], "objid"].to_numpy(np.int64)),
                               np.union1d(np.asarray(true_ids, np.int64), extra.loc[extra["true_detg"], "objid"]), stage)
 
 
 def read_test_survey(stage_dir) -> pd.DataFrame:
     """The test survey's galaxies with an image: :func:`read_survey`'s columns plus ``known_detg`` and
-    ``true_detg`` (booleans)."""
+    ``true_detg`` (booleans) and ``kind`` (the simulated truth's elliptical, disk or irregular)."""
     frame = read_survey(stage_dir)
     for column in ("known_detg", "true_detg"):
         frame[column] = frame[column].astype(str).str.lower() == "true"
@@ -445,6 +452,88 @@ def table3(scores: pd.DataFrame, against: str = "label") -> pd.DataFrame:
         for i, name in enumerate(SCORES):
             table[f"{name} (paper)"] = [PAPER_TABLE3.get(names.get(m, m), (np.nan,) * 3)[i] for m in table.index]
     return table
+
+
+def called_detg(stage_dir, kinds: pd.Series | None = None) -> pd.DataFrame:
+    """How many test galaxies each method calls a D-ETG, beside how many are on the known list.
+
+    A classifier that learnt "early type" instead of "early type with a dust lane" (from generated
+    D-ETGs without a lane) calls many times the known share; this says so in counts.
+
+    Parameters
+    ----------
+    stage_dir : path-like
+        :func:`train_methods`' stage.
+    kinds : pandas.Series, optional
+        objID -> the simulated truth's kind (elliptical, disk, irregular): adds ``false_alarms_elliptical``,
+        the share of each method's false alarms (called, not on the known list, not a true D-ETG) that
+        are ellipticals, beside ``others_elliptical``, their share among the test set's others.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per method: ``called`` (mean over seeds of the share of test galaxies at or above the run's
+        threshold), ``called_n`` (the same in galaxies), ``known`` (the share labelled D-ETG),
+        ``ratio`` (called / known) and ``n_test``.
+
+    Examples
+    --------
+    >>> called = called_detg(train_stage.path)  # doctest: +SKIP
+    """
+    from galaxysd.stages.s06_classification import read_task
+
+    predictions, runs = read_task(stage_dir)
+    known = float(predictions["label"].mean())
+    elliptical = None
+    if kinds is not None:
+        elliptical = predictions["objid"].map(kinds).eq("elliptical").to_numpy()
+        other = (predictions["label"].to_numpy() == 0) & (predictions["truth"].to_numpy() != 1)
+    rows = []
+    for method, group in runs.groupby("method", sort=False):
+        calls = [predictions[r.run].to_numpy() >= r.threshold for r in group.itertuples()]
+        share = float(np.mean([c.mean() for c in calls]))
+        row = {"method": method, "called": share, "called_n": share * len(predictions), "known": known,
+               "ratio": share / known if known else float("nan"), "n_test": len(predictions)}
+        if elliptical is not None:
+            alarms = [elliptical[c & other] for c in calls]
+            row["false_alarms_elliptical"] = (float(np.concatenate(alarms).mean()) if sum(map(len, alarms))
+                                              else float("nan"))
+            row["false_alarms_n"] = int(sum(map(len, alarms)))
+            row["others_elliptical"] = float(elliptical[other].mean())
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("method")
+
+
+def called_sentence(called: pd.DataFrame) -> str:
+    """One sentence comparing the augmented method's calls with the baseline's and the known share.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"called": [0.01, 0.2], "called_n": [10, 200], "known": [0.01, 0.01],
+    ...                   "ratio": [1.0, 20.0], "n_test": [1000, 1000]}, index=["baseline", "augmented"])
+    >>> called_sentence(t)[:64]
+    'the augmented classifiers call 200 of the 1,000 test galaxies D-'
+    """
+    if not {"baseline", "augmented"} <= set(called.index):
+        return "the augmented method was not trained on this profile"
+    aug, base = called.loc["augmented"], called.loc["baseline"]
+    text = (f"the augmented classifiers call {aug['called_n']:,.0f} of the {aug['n_test']:,.0f} test galaxies D-ETGs "
+            f"({aug['ratio']:.1f} times the known ones, {aug['known'] * aug['n_test']:,.0f}); the baseline calls "
+            f"{base['called_n']:,.0f} ({base['ratio']:.1f} times)")
+    if np.isfinite(aug.get("false_alarms_elliptical", np.nan)):
+        share, base_share = aug["false_alarms_elliptical"], aug["others_elliptical"]
+        text += (f"; {100 * share:.0f} % of their false alarms are ellipticals, against "
+                 f"{100 * base_share:.0f} % of the test set's other galaxies")
+        # three binomial standard errors of the base share at this many false alarms (pooled over seeds)
+        margin = 3 * np.sqrt(base_share * (1 - base_share) / max(aug.get("false_alarms_n", 0), 1))
+        if share > base_share + margin:
+            text += ": they learnt to call early types D-ETGs, what the generated galaxies without a lane show"
+        elif share < base_share - margin:
+            text += (": they did not learn \"early type\" but something else the generated galaxies share"
+                     + (", and find it mostly in disks" if share < 0.5 else "") + " (Figure 6 shows them)")
+        else:
+            text += ": no more ellipticals than chance would give"
+    return text
 
 
 def table3_numbers(scores: pd.DataFrame) -> pd.DataFrame:
