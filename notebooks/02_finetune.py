@@ -141,7 +141,10 @@ gz2.caption_examples(manifest, seed, keep_prob=caption_keep_prob, n=4)
 # training. The `paper` profile skips this step (`pretrain_steps = 0`): SD1.5 is its pre-trained base.
 # Setting `pretrain_dusty_early_types = False` makes a collection whose dust lanes are on disks only,
 # to ask whether the fine-tuned model's dusty early types need that memory or compose it from
-# "early type" and "dust lane" learnt apart (`benchmarks/README.md` has the command).
+# "early type" and "dust lane" learnt apart. `benchmarks/README.md` has the command and what it
+# measured on the demo: the demo's base draws no lane even when its collection shows them on early
+# types, so removing them changes nothing measurable there, and the question needs a base that draws
+# lanes when asked (SD1.5 on the paper route, or a larger model).
 
 # %% [markdown]
 # ## The model and the training run
