@@ -362,6 +362,7 @@ def scaled_down(n_generated: int, n_random: int, n_survey: int, image_size: int,
                 n_iterations: int, max_candidates: int = 0) -> str:
     """The sentence saying how this run differs in scale from the paper's."""
     return (f"{n_generated:,} generated D-ETGs against {n_random:,} random galaxies (the paper: 10,000 each), "
-            f"{n_survey:,} galaxies searched (the paper: 239,695), {image_size}-pixel images, {epochs} epochs per "
-            f"classifier, {n_iterations} iterations (the paper: three)"
+            f"{n_survey:,} galaxies searched (the paper: 239,695), {image_size}-pixel images, {epochs} "
+            f"epoch{'' if epochs == 1 else 's'} per classifier, {n_iterations} iteration{'' if n_iterations == 1 else 's'} "
+            "(the paper: three)"
             + (f", at most {max_candidates:,} candidates a round (the paper: no limit)" if max_candidates else ""))
