@@ -14,20 +14,15 @@ from galaxysd.paths import RunPaths
 
 
 class Chapter(NamedTuple):
-    """A chapter's setup (unpacks as ``paths, label, began``).
+    """A chapter's setup (unpacks as ``paths, label, began``)."""
 
-    Attributes
-    ----------
-    paths : galaxysd.paths.RunPaths
-        The profile's run, figures and data folders.
-    label : str
-        Which profile and which data made the chapter's figures (:func:`galaxysd.plots.profile_label`).
-    began : float
-        ``time.perf_counter()`` when the chapter started, for its measured run time.
-    """
-
+    # the fields are documented here, not in an "Attributes" section: autodoc lists a NamedTuple's
+    # fields itself, and both together gave the API page duplicate entries
+    #: The profile's run, figures and data folders (:class:`galaxysd.paths.RunPaths`).
     paths: RunPaths
+    #: Which profile and which data made the chapter's figures (:func:`galaxysd.plots.profile_label`).
     label: str
+    #: ``time.perf_counter()`` when the chapter started, for its measured run time.
     began: float
 
 
