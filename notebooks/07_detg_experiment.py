@@ -88,7 +88,6 @@ num_threads = 1  # CPU threads (0: torch default; 1 is fastest on a 2-core machi
 # %%
 import time
 
-import numpy as np
 import pandas as pd
 from myst_nb import glue
 
@@ -145,7 +144,7 @@ split = detg.sample_experiment(survey["objid"], known, n_train_known, ratio, n_t
 val = s07.validation_mask(split.train_labels, val_fraction, experiment_seed)
 glue("test_source", s07.test_source(split.counts, n_test_survey), display=False)
 glue("n_test_known", split.counts["n_test_known"], display=False)
-glue("f1_halfwidth", f"{0.43 / np.sqrt(max(split.counts['n_test_known'], 1)):.2f}", display=False)
+glue("f1_halfwidth", f"{s07.f1_halfwidth(split.counts['n_test_known']):.2f}", display=False)
 glue("completeness_step", f"{1 / max(split.counts['n_test_known'], 1):.3f}", display=False)
 glue("n_train_known", split.counts["n_train_known"], display=False)
 glue("ratio", ratio, display=False)

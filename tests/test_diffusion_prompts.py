@@ -284,3 +284,4 @@ def test_a_subset_of_table1_keeps_the_order_given_and_names_the_parameter_for_an
         table1_subset("AQ", "e5_letters")
     with pytest.raises(ParameterError, match="no letter"):
         table1_subset("", "e5_letters")
+    assert table1_subset("", allow_empty=True) == {}

@@ -32,10 +32,29 @@ def score_task(predictions: pd.DataFrame, runs: pd.DataFrame, against: str = "la
     y = predictions[against].to_numpy(float)
     rows = []
     for (method, multiple), group in runs.groupby(["method", "multiple"], sort=False):
-        preds = [(predictions[r.run].to_numpy() >= r.threshold).astype(float) for r in group.itertuples()]
+        preds = [run_calls(predictions, r).astype(float) for r in group.itertuples()]
         table = bootstrap_scores(y, preds, confidence, n_resamples, seed)
         rows.append(table.assign(method=method, multiple=multiple).rename_axis("score").reset_index())
     return pd.concat(rows, ignore_index=True)
+
+
+def run_calls(predictions: pd.DataFrame, run) -> np.ndarray:
+    """Which test galaxies one run calls positive: its score at or above its threshold.
+
+    Parameters
+    ----------
+    predictions : pandas.DataFrame
+        A training stage's ``predictions.csv`` (one score column per run).
+    run : row of ``runs.csv``
+        With ``run`` (the score column) and ``threshold``.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> run_calls(pd.DataFrame({"a": [0.2, 0.5, 0.9]}), SimpleNamespace(run="a", threshold=0.5)).tolist()
+    [False, True, True]
+    """
+    return predictions[run.run].to_numpy() >= run.threshold
 
 
 def paired_predictions(predictions: pd.DataFrame, runs: pd.DataFrame, method: str, multiple: float,
@@ -65,7 +84,7 @@ def paired_predictions(predictions: pd.DataFrame, runs: pd.DataFrame, method: st
         If the two methods share no seed.
     """
     def by_seed(rows: pd.DataFrame) -> dict:
-        return {int(r.seed): (predictions[r.run].to_numpy() >= r.threshold).astype(float) for r in rows.itertuples()}
+        return {int(r.seed): run_calls(predictions, r).astype(float) for r in rows.itertuples()}
 
     base = by_seed(runs[runs["method"] == baseline])
     other = by_seed(runs[(runs["method"] == method) & np.isclose(runs["multiple"], multiple)])

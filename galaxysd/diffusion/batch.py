@@ -320,9 +320,7 @@ def generation_inputs(run_dir: str | os.PathLike, letters: str = "ABCDEFGHIJKLMN
     from galaxysd import gz2
     from galaxysd.diffusion import model as dmodel
 
-    unknown = sorted(set(letters) - set(gz2.TABLE1_PROMPTS))
-    if unknown:
-        raise ParameterError(f"letters={letters!r}: {unknown} are not Table 1 prompts (A-P)")
+    prompts = gz2.table1_subset(letters, "letters", allow_empty=True)
     model_dir = dmodel.trained_model_path(run_dir)
     manifest_path = gz2.training_manifest_path(run_dir)
     manifest = gz2.read_training_manifest(manifest_path)
@@ -330,7 +328,7 @@ def generation_inputs(run_dir: str | os.PathLike, letters: str = "ABCDEFGHIJKLMN
     model = SavedPipeline(model_dir, device=device,
                           dtype=getattr(torch, dtype) if device == "cuda" else torch.float32)
     return GenerationInputs(model=model, manifest=manifest, size=resolution or model.resolution,
-                            prompts={letter: gz2.TABLE1_PROMPTS[letter] for letter in letters},
+                            prompts=prompts,
                             reference_paths=dict(zip(manifest["objid"].astype(int), manifest["image_path"])),
                             stage_inputs=[model_dir.parent, manifest_path])
 

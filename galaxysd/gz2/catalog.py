@@ -302,18 +302,33 @@ def truth_table(run_dir: str | os.PathLike) -> pd.DataFrame:
     DataError
         On the paper profile: the real data have no ground truth.
     """
-    files = survey_of(run_dir)
-    if not files.truth.is_file():
-        raise DataError(f"{files.truth} does not exist: ground truth exists only for a simulated survey")
-    truth = pd.read_csv(files.truth, keep_default_na=False, na_values={"inclination_deg": [""]})
+    return read_truth(survey_of(run_dir).truth)
+
+
+def read_truth(path: str | os.PathLike) -> pd.DataFrame:
+    """A simulated survey's truth table file (:attr:`SurveyFiles.truth`), whichever survey it belongs to.
+
+    Raises
+    ------
+    DataError
+        If the file does not exist (the real data have no ground truth).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path} does not exist: ground truth exists only for a simulated survey")
+    truth = pd.read_csv(path, keep_default_na=False, na_values={"inclination_deg": [""]})
     truth["objid"] = truth["objid"].astype(np.int64)
     return truth
 
 
+def detg_ids(truth: pd.DataFrame) -> np.ndarray:
+    """DR7 objIDs of the true D-ETGs of a truth table (:func:`read_truth`)."""
+    return truth.loc[truth["is_detg"].astype(str).str.lower() == "true", "objid"].to_numpy(np.int64)
+
+
 def true_detg(run_dir: str | os.PathLike) -> np.ndarray:
     """DR7 objIDs of every true D-ETG of a simulated survey (known or not)."""
-    truth = truth_table(run_dir)
-    return truth.loc[truth["is_detg"].astype(str).str.lower() == "true", "objid"].to_numpy(np.int64)
+    return detg_ids(truth_table(run_dir))
 
 
 def read_counts(stage_dir: str | os.PathLike) -> dict:

@@ -53,8 +53,8 @@ TABLE1_TAGS: dict[str, tuple[str, ...]] = {
 }
 
 #: The two prompts the paper used to generate dusty early-type galaxies (Figure 7).
-def table1_subset(letters: str, parameter: str = "letters") -> dict[str, str]:
-    """Table 1's prompts for ``letters`` (e.g. ``"AK"``), in that order.
+def table1_subset(letters: str, parameter: str = "letters", allow_empty: bool = False) -> dict[str, str]:
+    """Table 1's prompts for ``letters`` (e.g. ``"AK"``), in that order (``allow_empty``: ``""`` gives none).
 
     Raises
     ------
@@ -69,7 +69,7 @@ def table1_subset(letters: str, parameter: str = "letters") -> dict[str, str]:
     from galaxysd.errors import ParameterError
 
     unknown = sorted(set(letters) - set(TABLE1_PROMPTS))
-    if unknown or not letters:
+    if unknown or not (letters or allow_empty):
         raise ParameterError(f"{parameter}={letters!r}: {unknown or 'no letter'} are not Table 1 prompts "
                              "(letters A-P, e.g. \"AK\")")
     return {letter: TABLE1_PROMPTS[letter] for letter in dict.fromkeys(letters)}

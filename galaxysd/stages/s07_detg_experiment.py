@@ -129,7 +129,7 @@ def test_survey_stage(run_dir, n_galaxies: int, progress: bool = True) -> Path |
     >>> stage = test_survey_stage(paths.run, 12000)  # doctest: +SKIP
     """
     from galaxysd import gz2
-    from galaxysd.gz2.catalog import read_known_detg
+    from galaxysd.gz2.catalog import detg_ids, read_known_detg, read_truth
     from galaxysd.gz2.loaders import read_hart16
     from galaxysd.gz2.testsurvey import simulate_test_survey
 
@@ -142,8 +142,8 @@ def test_survey_stage(run_dir, n_galaxies: int, progress: bool = True) -> Path |
         frame, counts = _survey_frame(files, out)
         table_ids = read_hart16(files.hart16)["dr7objid"]
         known, known_counts = read_known_detg(files.dustlanes, table_ids, strict=False)
-        truth = pd.read_csv(files.truth, usecols=["objid", "is_detg", "kind"], dtype={"objid": np.int64})
-        is_true = set(truth.loc[truth["is_detg"].astype(str).str.lower() == "true", "objid"])
+        truth = read_truth(files.truth)
+        is_true = detg_ids(truth)
         frame["known_detg"] = frame["objid"].isin(set(known["objid"].astype(np.int64)))
         frame["true_detg"] = frame["objid"].isin(is_true)
         frame["kind"] = frame["objid"].map(truth.set_index("objid")["kind"]).fillna("")
@@ -480,6 +480,7 @@ def called_detg(stage_dir, kinds: pd.Series | None = None) -> pd.DataFrame:
     --------
     >>> called = called_detg(train_stage.path)  # doctest: +SKIP
     """
+    from galaxysd.classify.compare import run_calls
     from galaxysd.stages.s06_classification import read_task
 
     predictions, runs = read_task(stage_dir)
@@ -490,7 +491,7 @@ def called_detg(stage_dir, kinds: pd.Series | None = None) -> pd.DataFrame:
         other = (predictions["label"].to_numpy() == 0) & (predictions["truth"].to_numpy() != 1)
     rows = []
     for method, group in runs.groupby("method", sort=False):
-        calls = [predictions[r.run].to_numpy() >= r.threshold for r in group.itertuples()]
+        calls = [run_calls(predictions, r) for r in group.itertuples()]
         share = float(np.mean([c.mean() for c in calls]))
         row = {"method": method, "called": share, "called_n": share * len(predictions), "known": known,
                "ratio": share / known if known else float("nan"), "n_test": len(predictions)}
@@ -595,6 +596,20 @@ def mistakes(predictions: pd.DataFrame, runs: pd.DataFrame, seed: int) -> dict[s
         false = frame[(frame["label"] == 0) & called].sort_values("score", ascending=False).assign(kind="false alarm")
         out[run.method] = pd.concat([missed, false], ignore_index=True)
     return out
+
+
+def f1_halfwidth(n_known: int) -> float:
+    """About how far F1's 68 % interval reaches either side with ``n_known`` test positives.
+
+    0.43/sqrt(n) for a classifier whose purity and completeness are alike (a percentile bootstrap of F1
+    from 0.3 to 0.7, measured in benchmarks/README.md, "Classifiers that learn and verdicts that can tell").
+
+    Examples
+    --------
+    >>> round(f1_halfwidth(100), 3)
+    0.043
+    """
+    return 0.43 / float(np.sqrt(max(int(n_known), 1)))
 
 
 def test_source(counts: dict, n_test_survey: int) -> str:
